@@ -1,0 +1,122 @@
+# kindling - build, test, demo, bench.
+#
+#   make            build build/kindling
+#   make test       install what is missing, build, run every test suite
+#   make demo       install, build, seed a sample data folder and serve it
+#   make bench      benchmarks (not part of make test)
+#
+# Build output goes to $(O) (build/ by default); sanitizer builds go to
+# build/san/ and are made by calling this Makefile again with O and SAN set.
+
+O       ?= build
+SAN     ?=
+CC      ?= cc
+PKGS    := libavformat libavcodec libavutil libswscale sqlite3 libmicrohttpd jansson \
+           libsodium libcurl
+
+# Debian packages: to build, to test, to benchmark.
+DEB_BUILD := gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev \
+             libswscale-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
+             libsodium-dev libcurl4-openssl-dev
+DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg
+DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq
+
+CFLAGS_BASE := -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow \
+               -Wstrict-prototypes -Wmissing-prototypes -Iinclude -g
+ifeq ($(SAN),1)
+  CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+  LDFLAGS_SAN := -fsanitize=address,undefined
+else
+  CFLAGS_OPT := -O2
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+LDFLAGS += $(LDFLAGS_SAN)
+
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/web/*.c src/cli/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o
+MIGRATIONS := $(sort $(wildcard schema/*.sql))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+.PHONY: all deps deps-test deps-bench test unit integration sanitize fuzz demo bench clean
+all: $(O)/kindling
+
+$(O)/obj/%.o: %.c $(wildcard include/kindling/*.h) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+# The migrations are compiled into the binary: one string per schema/ file.
+$(O)/gen/schema.c: $(MIGRATIONS) tests/embed.sh
+	@mkdir -p $(dir $@)
+	sh tests/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(O)/obj/gen/schema.o: $(O)/gen/schema.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libkindling.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/kindling: $(O)/obj/src/main.o $(O)/libkindling.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c tests/unit/helpers.h $(O)/libkindling.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(O)/libkindling.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+# Install what is missing: apt-get update once, then apt-get install -y.
+define apt_install
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_BUILD))
+deps-test:
+	$(call apt_install,$(DEB_TEST))
+deps-bench:
+	$(call apt_install,$(DEB_BENCH))
+
+unit: $(UNIT_BIN)
+	@sh tests/run_unit.sh $(UNIT_BIN)
+
+integration: $(O)/kindling
+	@KINDLING_BIN=$(abspath $(O)/kindling) bash tests/integration/run.sh
+
+# The unit and integration suites again, built with ASan and UBSan.
+sanitize:
+	$(MAKE) --no-print-directory O=build/san SAN=1 unit integration
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run
+
+test: deps-test
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory sanitize
+	$(MAKE) --no-print-directory fuzz
+	@echo "make test: every suite passed"
+
+DEMO_DATA ?= kindling-data
+demo: deps
+	$(MAKE) --no-print-directory all
+	sh tests/demo.sh $(O)/kindling $(DEMO_DATA)
+
+bench: deps-bench
+	$(MAKE) --no-print-directory all
+	bash bench/bench.sh $(abspath $(O)/kindling)
+
+clean:
+	rm -rf build

@@ -1,0 +1,207 @@
+/*
+ * catalogue.h - schools, practices and clips: reading, filtering, editing.
+ *
+ * Every read that returns clips takes the user who asks and applies the
+ * privacy rules of PRODUCT.md in SQL, so no caller can forget them:
+ *   - admins see every clip;
+ *   - the uploader sees their own clips, whatever their state;
+ *   - anyone else sees a clip only when it is ready, its consent is
+ *     on-file, and its visibility is district, or school and it is the
+ *     user's school.
+ * A clip the user may not see is reported as KD_ENOTFOUND, never as
+ * forbidden, so its existence does not leak.
+ *
+ * Strings in the returned structs are owned by them: free with the
+ * matching *_free function.
+ */
+#ifndef KINDLING_CATALOGUE_H
+#define KINDLING_CATALOGUE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kindling/users.h"
+
+struct cat_school {
+	int64_t id;
+	char *slug;
+	char *name;
+	char *district;
+	int64_t clips; /* clips the asking user may see */
+};
+
+struct cat_practice {
+	int64_t id;
+	char *slug;
+	char *name;
+	char *description;
+	int64_t clips;
+};
+
+/* A slug is 1..63 characters of a-z, 0-9 and '-', starting with a letter
+ * or digit. */
+bool cat_slug_valid(const char *slug);
+
+/* Add a school or practice.  KD_EINVAL (bad slug or name), KD_EEXIST,
+ * KD_EDB; err says which and what to do. */
+int cat_school_add(sqlite3 *db, const char *slug, const char *name, const char *district,
+                   char *err, size_t errlen);
+int cat_practice_add(sqlite3 *db, const char *slug, const char *name, const char *description,
+                     char *err, size_t errlen);
+
+/* All schools / practices by name, with counts of clips visible to user.
+ * On success *out is a new array of *n items (free with *_list_free). */
+int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school **out, size_t *n);
+int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_practice **out,
+                       size_t *n);
+void cat_schools_free(struct cat_school *list, size_t n);
+void cat_practices_free(struct cat_practice *list, size_t n);
+
+/* A comma-separated list of all practice (or school) slugs, for messages
+ * that tell a user what they could have typed.  Caller frees. */
+char *cat_practice_slugs(sqlite3 *db);
+char *cat_school_slugs(sqlite3 *db);
+
+/* Media facts of the original file; numbers are 0 (or NULL strings) until
+ * the clip has been probed. */
+struct cat_media {
+	char *container;
+	double duration_s;
+	int width, height; /* as displayed */
+	int rotation;
+	char *video_codec;
+	char *audio_codec;
+	double fps;
+	int64_t bit_rate;
+	int64_t size_bytes;
+	bool probed;
+};
+
+struct cat_clip {
+	int64_t id;
+	char *title;
+	char *description;
+	char *school;       /* slug */
+	char *school_name;
+	int64_t school_id;
+	char **practices;   /* slugs */
+	size_t n_practices;
+	char **tags;
+	size_t n_tags;
+	char *teacher;
+	char *grade;
+	char *subject;
+	char *recorded_on;  /* NULL or YYYY-MM-DD */
+	char *uploaded_at;
+	char *status;       /* queued, processing, ready, failed */
+	char *error;        /* NULL unless failed */
+	char *consent;
+	char *visibility;
+	int64_t uploader_id;
+	char *uploader;     /* name, NULL if the account is gone */
+	char *sha256;
+	char *original_name;
+	bool has_captions;
+	struct cat_media media;
+};
+
+void cat_clip_free(struct cat_clip *clip);
+
+/* Fetch one clip the user may see.  KD_ENOTFOUND if there is none. */
+int cat_clip_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip *out);
+
+enum cat_sort { CAT_SORT_NEWEST, CAT_SORT_OLDEST, CAT_SORT_TITLE, CAT_SORT_RECORDED,
+                CAT_SORT_RELEVANCE };
+
+struct cat_query {
+	const char *practice; /* slug or NULL */
+	const char *school;   /* slug or NULL */
+	const char *grade;
+	const char *subject;
+	const char *q;        /* words a person typed; never FTS syntax */
+	enum cat_sort sort;   /* relevance applies only with q */
+	int64_t page;         /* from 1 */
+	int64_t per_page;     /* 1..CAT_PER_PAGE_MAX */
+};
+#define CAT_PER_PAGE_MAX 100
+#define CAT_PAGE_MAX 1000000
+
+struct cat_page {
+	int64_t total;        /* all matches, not just this page */
+	struct cat_clip *clips;
+	size_t n;
+};
+
+/* List clips the user may see that match q.  An unknown practice or school
+ * slug is KD_ENOTFOUND with a message listing the known ones; a query with
+ * no searchable words is ignored.  Free the page with cat_page_free. */
+int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
+                   struct cat_page *out, char *err, size_t errlen);
+void cat_page_free(struct cat_page *page);
+
+/* Turn words a person typed into a safe FTS5 MATCH expression: each word
+ * becomes a quoted string (quotes doubled), the last one a prefix query,
+ * all joined by AND.  Returns a new string, or NULL when there is no word
+ * at all.  Input longer than 256 bytes is cut at a word boundary. */
+char *cat_fts_query(const char *typed);
+
+/* Fields a PATCH may change; NULL / negative means "leave as it is". */
+struct cat_clip_edit {
+	const char *title;
+	const char *description;
+	const char *teacher;
+	const char *grade;
+	const char *subject;
+	const char *recorded_on; /* "" clears it */
+	const char *consent;
+	const char *visibility;
+	const char *school;
+	const char *const *practices; /* slugs; set_practices says whether given */
+	size_t n_practices;
+	bool set_practices;
+	const char *const *tags;
+	size_t n_tags;
+	bool set_tags;
+};
+
+/* Can this user change or delete this clip?  Admins can; a coach can for
+ * clips they uploaded or clips of their own school; the uploader can. */
+bool cat_clip_may_edit(const struct kd_user *user, const struct cat_clip *clip);
+
+/* Check an edit without applying it: lengths, dates, enumerations, that
+ * practices and school exist.  KD_EINVAL / KD_ENOTFOUND with a message. */
+int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, size_t errlen);
+
+/* Apply an edit in one transaction.  The caller has checked permission. */
+int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char *err,
+                    size_t errlen);
+
+/* Delete a clip's row (comments, views, jobs and links go with it).  The
+ * caller removes the files afterwards (see media paths). */
+int cat_clip_delete(sqlite3 *db, int64_t id);
+
+/* A new clip, as the upload and ingest paths create it.  Returns its id
+ * in *id; KD_EEXIST when a clip with that sha256 exists (its id in *id). */
+struct cat_clip_new {
+	const char *title;
+	const char *description;
+	const char *school;
+	const char *const *practices;
+	size_t n_practices;
+	const char *const *tags;
+	size_t n_tags;
+	const char *teacher, *grade, *subject, *recorded_on;
+	const char *consent, *visibility, *status;
+	const char *original_name;
+	const char *sha256;
+	int64_t uploader_id; /* 0: none */
+};
+int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
+                    size_t errlen);
+
+/* Is s a real calendar date written YYYY-MM-DD? */
+bool cat_date_valid(const char *s);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * config.h - where kindling's settings come from.
+ *
+ * Each setting is taken from the first of: a command-line flag, the
+ * environment (KINDLING_DATA, KINDLING_LISTEN), the optional file
+ * kindling.conf in the data folder, and the built-in default.
+ *
+ * kindling.conf holds "key = value" lines; '#' starts a comment.  Keys:
+ *   listen              HOST:PORT to serve on (default 127.0.0.1:8080)
+ *   http_threads        request threads (default: number of cores, 2..64)
+ *   connection_timeout  seconds an idle connection is kept (default 30)
+ *   max_body_kb         largest JSON request body (default 1024)
+ *   workers             concurrent processing workers (default: cores)
+ *   default_consent     on-file or pending (default on-file)
+ */
+#ifndef KINDLING_CONFIG_H
+#define KINDLING_CONFIG_H
+
+#include <stddef.h>
+
+struct kd_config {
+	char *data_dir;        /* the data folder, as given */
+	char *db_path;         /* <data_dir>/catalogue.db */
+	char *listen_host;     /* "127.0.0.1", "::1", ... */
+	unsigned listen_port;  /* 0 picks a free port */
+	int http_threads;
+	unsigned connection_timeout;
+	size_t max_body;       /* bytes */
+	int workers;
+	char *default_consent;
+};
+
+/* Fill cfg from flags (NULL when not given), environment, config file and
+ * defaults, in that order of precedence.  Returns 0, or KD_EINVAL / KD_EIO
+ * with a message in err.  Free with kd_config_free() in either case. */
+int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *listen_flag,
+                   char *err, size_t errlen);
+
+/* Parse "HOST:PORT", "[V6]:PORT" or ":PORT".  host is a new string. */
+int kd_config_parse_listen(const char *s, char **host, unsigned *port);
+
+/* Parse the text of a kindling.conf into cfg (used by kd_config_load). */
+int kd_config_parse(struct kd_config *cfg, const char *text, char *err, size_t errlen);
+
+void kd_config_free(struct kd_config *cfg);
+
+/* Create the data folder and its sub-folders if missing. */
+int kd_config_prepare_data_dir(const struct kd_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * paths.h - the one place that maps a clip to its files on disk.
+ *
+ * A clip's files live in <data>/media/<id>/: the original upload and what
+ * processing makes from it.  Nothing outside this module builds these
+ * paths, and no path ever comes from a URL: the web layer asks by clip id
+ * and by one of the names below.
+ */
+#ifndef KINDLING_PATHS_H
+#define KINDLING_PATHS_H
+
+#include <stdint.h>
+
+enum kd_media_file {
+	KD_FILE_ORIGINAL,
+	KD_FILE_VIDEO,          /* the browser-playable rendition, MP4 */
+	KD_FILE_THUMBNAIL,      /* JPEG, 320 px wide */
+	KD_FILE_POSTER,         /* JPEG, at most 1280 px */
+	KD_FILE_STORYBOARD_VTT, /* WebVTT cues pointing into the sprite */
+	KD_FILE_STORYBOARD_JPG, /* sprite sheet of small frames */
+	KD_FILE_CAPTIONS,       /* WebVTT captions, when given */
+	KD_FILE_COUNT
+};
+
+/* The name of a file as it appears on disk and in media URLs. */
+const char *paths_file_name(enum kd_media_file f);
+/* Its MIME type. */
+const char *paths_file_type(enum kd_media_file f);
+/* Look a URL name up; returns 0 and sets *f, or -1 for an unknown name.
+ * The original is not served, so it has no URL name. */
+int paths_file_by_name(const char *name, enum kd_media_file *f);
+
+/* <data>/media/<id> and <data>/media/<id>/<name>; the caller frees. */
+char *paths_clip_dir(const char *data_dir, int64_t id);
+char *paths_clip_file(const char *data_dir, int64_t id, enum kd_media_file f);
+
+#endif

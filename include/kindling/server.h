@@ -1,0 +1,25 @@
+/*
+ * server.h - the HTTP service: `kindling serve`.
+ *
+ * libmicrohttpd with an internal thread pool on epoll serves the JSON API
+ * (/api/v1/...), media and pages.  Every route except /healthz needs a
+ * signed-in user.  Request bodies are bounded, idle connections time out,
+ * and one access-log line is written per request.
+ *
+ * server_run() blocks until SIGINT or SIGTERM, then stops accepting,
+ * lets requests in flight finish (for a bounded time), closes the
+ * database and returns 0.
+ */
+#ifndef KINDLING_SERVER_H
+#define KINDLING_SERVER_H
+
+#include <stddef.h>
+
+#include "kindling/config.h"
+
+/* Run the service with this configuration.  The data folder must exist and
+ * the database be migrated.  Returns 0 after a clean shutdown, or a KD_E*
+ * code with a message in err when the service could not start. */
+int server_run(const struct kd_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * users.h - accounts, API tokens and browser sessions.
+ *
+ * Secrets are never stored.  Passwords are kept as libsodium argon2id
+ * strings; tokens and session ids as BLAKE2b hashes.  A token reads
+ * "kd_<row id>_<secret>": checking one is a lookup by row id and a
+ * constant-time comparison of hashes, so the time taken says nothing about
+ * how much of a guess was right.
+ */
+#ifndef KINDLING_USERS_H
+#define KINDLING_USERS_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kd_role { KD_ROLE_ADMIN, KD_ROLE_COACH, KD_ROLE_PRINCIPAL, KD_ROLE_TEACHER };
+
+/* Who is asking.  Filled by users_auth_*; strings owned by the struct. */
+struct kd_user {
+	int64_t id;
+	enum kd_role role;
+	int64_t school_id; /* 0: none */
+	char name[101];
+	char school[64];   /* school slug, "" for none */
+};
+
+const char *users_role_name(enum kd_role role);
+/* Returns 0 and sets *role, or KD_EINVAL for an unknown name. */
+int users_role_parse(const char *name, enum kd_role *role);
+
+/* Call once before any other function here (initialises libsodium). */
+int users_init(void);
+
+/* Create a user.  school may be NULL; password may be NULL (no password
+ * login).  On success *id is the new row.  Errors: KD_EEXIST (name taken),
+ * KD_ENOTFOUND (no such school), KD_EINVAL, KD_EDB; err says which. */
+int users_add(sqlite3 *db, const char *name, enum kd_role role, const char *school,
+              const char *password, int64_t *id, char *err, size_t errlen);
+
+/* Issue a new API token for a user.  On success token (of size at least
+ * USERS_TOKEN_MAX) holds the secret token to give to the user, once. */
+#define USERS_TOKEN_MAX 80
+int users_token_create(sqlite3 *db, int64_t user_id, const char *label, char *token);
+
+/* Check a bearer token.  Returns 0 and fills *user, KD_EAUTH for a wrong,
+ * revoked or expired token or a disabled user, KD_EDB on failure. */
+int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user);
+
+/* Check a password.  Returns 0 and fills *user, or KD_EAUTH. */
+int users_auth_password(sqlite3 *db, const char *name, const char *password,
+                        struct kd_user *user);
+
+/* Start a browser session that lasts ttl_s seconds.  sid (USERS_TOKEN_MAX)
+ * receives the cookie value, csrf (USERS_CSRF_MAX) the form token. */
+#define USERS_CSRF_MAX 48
+int users_session_create(sqlite3 *db, int64_t user_id, long ttl_s, char *sid, char *csrf);
+
+/* Check a session cookie value.  Fills *user and csrf (may be NULL). */
+int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf);
+
+/* End a session; an unknown one is not an error. */
+int users_session_delete(sqlite3 *db, const char *sid);
+
+#endif

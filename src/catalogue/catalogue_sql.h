@@ -1,0 +1,33 @@
+/*
+ * catalogue_sql.h - pieces shared by the catalogue's SQL files.  Private to
+ * src/catalogue/.
+ */
+#ifndef KINDLING_CATALOGUE_SQL_H
+#define KINDLING_CATALOGUE_SQL_H
+
+#include <sqlite3.h>
+
+#include "kindling/db.h"
+#include "kindling/err.h"
+#include "kindling/users.h"
+
+/* The privacy rule of catalogue.h as an SQL condition on clips c.  It uses
+ * parameters ?90 (is admin), ?91 (user id) and ?92 (user's school id),
+ * which cat_bind_viewer() binds. */
+#define CAT_VISIBLE                                                                   \
+	"(?90 OR c.uploader_id = ?91 OR (c.status = 'ready' AND c.consent = 'on-file' " \
+	"AND (c.visibility = 'district' OR (c.visibility = 'school' AND c.school_id = ?92))))"
+
+void cat_bind_viewer(sqlite3_stmt *st, const struct kd_user *user);
+
+/* A new copy of a text column, or NULL for SQL NULL. */
+char *cat_col_dup(sqlite3_stmt *st, int col);
+
+/* KD_E* for a failed sqlite3_step result: never 0. */
+static inline int db_err_code(int rc)
+{
+	int e = db_err(rc);
+	return e ? e : KD_EDB;
+}
+
+#endif

@@ -1,0 +1,649 @@
+/* clips.c - reading, listing, creating, editing and deleting clips. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalogue_sql.h"
+#include "kindling/buf.h"
+#include "kindling/catalogue.h"
+#include "kindling/err.h"
+#include "kindling/log.h"
+#include "kindling/mem.h"
+
+/* Tags are joined with the ASCII unit separator, which a tag may not hold. */
+#define TAG_SEP "\x1f"
+
+void cat_bind_viewer(sqlite3_stmt *st, const struct kd_user *u)
+{
+	sqlite3_bind_int(st, 90, u->role == KD_ROLE_ADMIN);
+	sqlite3_bind_int64(st, 91, u->id);
+	sqlite3_bind_int64(st, 92, u->school_id);
+}
+
+char *cat_col_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? kd_strdup((const char *)t) : NULL;
+}
+
+static const char CLIP_COLUMNS[] =
+	"c.id, c.title, c.description, s.slug, s.name, c.school_id, "
+	"(SELECT group_concat(slug, ',') FROM (SELECT p.slug FROM clip_practices cp "
+	"  JOIN practices p ON p.id = cp.practice_id WHERE cp.clip_id = c.id ORDER BY p.slug)), "
+	"(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM clip_tags "
+	"  WHERE clip_id = c.id ORDER BY tag)), "
+	"c.teacher, c.grade, c.subject, c.recorded_on, c.uploaded_at, c.status, c.error, "
+	"c.consent, c.visibility, coalesce(c.uploader_id, 0), u.name, c.sha256, c.original_name, "
+	"c.has_captions, c.container, c.duration_s, c.width, c.height, c.rotation, "
+	"c.video_codec, c.audio_codec, c.fps, c.bit_rate, c.size_bytes";
+
+static const char CLIP_JOINS[] =
+	" JOIN schools s ON s.id = c.school_id LEFT JOIN users u ON u.id = c.uploader_id";
+
+/* Split "a<sep>b<sep>c" into a new array of new strings. */
+static char **split_list(const char *s, const char *sep, size_t *n)
+{
+	*n = 0;
+	if (!s || !*s)
+		return NULL;
+	size_t count = 1, seplen = strlen(sep);
+	for (const char *p = s; (p = strstr(p, sep)); p += seplen)
+		count++;
+	char **items = kd_calloc(count, sizeof *items);
+	const char *p = s;
+	for (size_t i = 0; i < count; i++) {
+		const char *end = strstr(p, sep);
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		items[i] = kd_strndup(p, len);
+		p = end ? end + seplen : p + len;
+	}
+	*n = count;
+	return items;
+}
+
+static void read_clip(sqlite3_stmt *st, struct cat_clip *c)
+{
+	memset(c, 0, sizeof *c);
+	int i = 0;
+	c->id = sqlite3_column_int64(st, i++);
+	c->title = cat_col_dup(st, i++);
+	c->description = cat_col_dup(st, i++);
+	c->school = cat_col_dup(st, i++);
+	c->school_name = cat_col_dup(st, i++);
+	c->school_id = sqlite3_column_int64(st, i++);
+	c->practices = split_list((const char *)sqlite3_column_text(st, i++), ",", &c->n_practices);
+	c->tags = split_list((const char *)sqlite3_column_text(st, i++), TAG_SEP, &c->n_tags);
+	c->teacher = cat_col_dup(st, i++);
+	c->grade = cat_col_dup(st, i++);
+	c->subject = cat_col_dup(st, i++);
+	c->recorded_on = cat_col_dup(st, i++);
+	c->uploaded_at = cat_col_dup(st, i++);
+	c->status = cat_col_dup(st, i++);
+	c->error = cat_col_dup(st, i++);
+	c->consent = cat_col_dup(st, i++);
+	c->visibility = cat_col_dup(st, i++);
+	c->uploader_id = sqlite3_column_int64(st, i++);
+	c->uploader = cat_col_dup(st, i++);
+	c->sha256 = cat_col_dup(st, i++);
+	c->original_name = cat_col_dup(st, i++);
+	c->has_captions = sqlite3_column_int(st, i++) != 0;
+	struct cat_media *m = &c->media;
+	m->probed = sqlite3_column_type(st, i) != SQLITE_NULL;
+	m->container = cat_col_dup(st, i++);
+	m->duration_s = sqlite3_column_double(st, i++);
+	m->width = sqlite3_column_int(st, i++);
+	m->height = sqlite3_column_int(st, i++);
+	m->rotation = sqlite3_column_int(st, i++);
+	m->video_codec = cat_col_dup(st, i++);
+	m->audio_codec = cat_col_dup(st, i++);
+	m->fps = sqlite3_column_double(st, i++);
+	m->bit_rate = sqlite3_column_int64(st, i++);
+	m->size_bytes = sqlite3_column_int64(st, i++);
+}
+
+static void free_list(char **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
+void cat_clip_free(struct cat_clip *c)
+{
+	if (!c)
+		return;
+	free(c->title);
+	free(c->description);
+	free(c->school);
+	free(c->school_name);
+	free_list(c->practices, c->n_practices);
+	free_list(c->tags, c->n_tags);
+	free(c->teacher);
+	free(c->grade);
+	free(c->subject);
+	free(c->recorded_on);
+	free(c->uploaded_at);
+	free(c->status);
+	free(c->error);
+	free(c->consent);
+	free(c->visibility);
+	free(c->uploader);
+	free(c->sha256);
+	free(c->original_name);
+	free(c->media.container);
+	free(c->media.video_codec);
+	free(c->media.audio_codec);
+	memset(c, 0, sizeof *c);
+}
+
+int cat_clip_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip *out)
+{
+	char sql[2048];
+	snprintf(sql, sizeof sql, "SELECT %s FROM clips c%s WHERE c.id = ?1 AND %s", CLIP_COLUMNS,
+	         CLIP_JOINS, CAT_VISIBLE);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("catalogue", "%s", sqlite3_errmsg(db));
+		return KD_EDB;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	cat_bind_viewer(st, user);
+	int rc = sqlite3_step(st);
+	int result = 0;
+	if (rc == SQLITE_ROW)
+		read_clip(st, out);
+	else
+		result = rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	sqlite3_finalize(st);
+	return result;
+}
+
+/* Is c a byte that can be part of a word: ASCII letter or digit, or any
+ * byte of a multi-byte UTF-8 character? */
+static bool word_byte(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80;
+}
+
+char *cat_fts_query(const char *typed)
+{
+	struct kd_buf b = KD_BUF_INIT(4096);
+	size_t len = strnlen(typed, 257);
+	if (len > 256) { /* cut at the last space before the limit */
+		len = 256;
+		while (len > 0 && !isspace((unsigned char)typed[len]))
+			len--;
+	}
+	const char *p = typed, *end = typed + len;
+	bool last_prefix = false;
+	while (p < end) {
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		const char *w = p;
+		bool has_word = false;
+		while (p < end && !isspace((unsigned char)*p))
+			has_word |= word_byte((unsigned char)*p++);
+		if (!has_word)
+			continue; /* only punctuation: nothing to search for */
+		if (b.len)
+			kd_buf_putc(&b, ' ');
+		kd_buf_putc(&b, '"');
+		for (const char *q = w; q < p; q++) {
+			if (*q == '"')
+				kd_buf_putc(&b, '"');
+			kd_buf_putc(&b, *q);
+		}
+		kd_buf_putc(&b, '"');
+		last_prefix = word_byte((unsigned char)p[-1]);
+	}
+	if (!b.len) {
+		kd_buf_release(&b);
+		return NULL;
+	}
+	/* Someone typing "differ" is most likely on the way to
+	 * "differentiation": let the last word match as a prefix. */
+	if (last_prefix)
+		kd_buf_putc(&b, '*');
+	return kd_buf_take(&b, NULL);
+}
+
+static int slug_id(sqlite3 *db, const char *table, const char *slug, int64_t *id)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE slug = ?1", table);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+}
+
+static int unknown_slug(sqlite3 *db, int rc, const char *what, const char *slug, char *err,
+                        size_t errlen)
+{
+	if (rc != KD_ENOTFOUND)
+		return rc;
+	char *known = strcmp(what, "practice") ? cat_school_slugs(db) : cat_practice_slugs(db);
+	snprintf(err, errlen, "unknown %s '%.64s'; known %ss: %s", what, slug, what,
+	         *known ? known : "(none yet)");
+	free(known);
+	return KD_ENOTFOUND;
+}
+
+int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
+                   struct cat_page *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (q->page < 1 || q->page > CAT_PAGE_MAX || q->per_page < 1 ||
+	    q->per_page > CAT_PER_PAGE_MAX) {
+		snprintf(err, errlen, "page must be 1 to %d and per_page 1 to %d", CAT_PAGE_MAX,
+		         CAT_PER_PAGE_MAX);
+		return KD_EINVAL;
+	}
+	int64_t practice_id = 0, school_id = 0;
+	int rc;
+	if (q->practice && *q->practice &&
+	    (rc = slug_id(db, "practices", q->practice, &practice_id)) < 0)
+		return unknown_slug(db, rc, "practice", q->practice, err, errlen);
+	if (q->school && *q->school && (rc = slug_id(db, "schools", q->school, &school_id)) < 0)
+		return unknown_slug(db, rc, "school", q->school, err, errlen);
+	char *match = q->q ? cat_fts_query(q->q) : NULL;
+
+	/* The statement is assembled from fixed pieces; every value is bound. */
+	const char *from = match ? " FROM clips_fts f JOIN clips c ON c.id = f.rowid"
+	                         : " FROM clips c";
+	const char *join = practice_id ? " JOIN clip_practices cp ON cp.clip_id = c.id"
+	                                 " AND cp.practice_id = ?2" : "";
+	struct kd_buf where = KD_BUF_INIT(4096);
+	kd_buf_printf(&where, " WHERE %s", CAT_VISIBLE);
+	if (match)
+		kd_buf_puts(&where, " AND clips_fts MATCH ?1");
+	if (school_id)
+		kd_buf_puts(&where, " AND c.school_id = ?3");
+	if (q->grade && *q->grade)
+		kd_buf_puts(&where, " AND c.grade = ?4 COLLATE NOCASE");
+	if (q->subject && *q->subject)
+		kd_buf_puts(&where, " AND c.subject = ?5 COLLATE NOCASE");
+
+	const char *order;
+	switch (q->sort) {
+	case CAT_SORT_OLDEST: order = "c.id ASC"; break;
+	case CAT_SORT_TITLE: order = "c.title COLLATE NOCASE, c.id"; break;
+	case CAT_SORT_RECORDED: order = "c.recorded_on DESC NULLS LAST, c.id DESC"; break;
+	case CAT_SORT_RELEVANCE: order = match ? "f.rank, c.id DESC" : "c.id DESC"; break;
+	default: order = "c.id DESC"; break; /* ids grow with upload time */
+	}
+	char *count_sql = kd_asprintf("SELECT count(*)%s%s%s", from, join, kd_buf_str(&where));
+	char *page_sql = kd_asprintf("SELECT %s%s%s%s%s ORDER BY %s LIMIT ?6 OFFSET ?7",
+	                             CLIP_COLUMNS, from, join, CLIP_JOINS, kd_buf_str(&where),
+	                             order);
+	kd_buf_release(&where);
+
+	sqlite3_stmt *count = NULL, *page = NULL;
+	rc = 0;
+	if (sqlite3_prepare_v2(db, count_sql, -1, &count, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, page_sql, -1, &page, NULL) != SQLITE_OK) {
+		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
+		rc = KD_EDB;
+		goto out;
+	}
+	sqlite3_stmt *both[2] = {count, page};
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *st = both[i];
+		cat_bind_viewer(st, user);
+		if (match)
+			sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+		if (practice_id)
+			sqlite3_bind_int64(st, 2, practice_id);
+		if (school_id)
+			sqlite3_bind_int64(st, 3, school_id);
+		if (q->grade && *q->grade)
+			sqlite3_bind_text(st, 4, q->grade, -1, SQLITE_STATIC);
+		if (q->subject && *q->subject)
+			sqlite3_bind_text(st, 5, q->subject, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(page, 6, q->per_page);
+	sqlite3_bind_int64(page, 7, (q->page - 1) * q->per_page);
+
+	int step = sqlite3_step(count);
+	if (step != SQLITE_ROW) {
+		log_error("catalogue", "count: %s", sqlite3_errmsg(db));
+		rc = db_err_code(step);
+		goto out;
+	}
+	out->total = sqlite3_column_int64(count, 0);
+	size_t cap = 0;
+	while ((step = sqlite3_step(page)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			out->clips = kd_realloc(out->clips, cap * sizeof *out->clips);
+		}
+		read_clip(page, &out->clips[out->n++]);
+	}
+	if (step != SQLITE_DONE) {
+		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
+		rc = db_err_code(step);
+		cat_page_free(out);
+	}
+out:
+	sqlite3_finalize(count);
+	sqlite3_finalize(page);
+	free(count_sql);
+	free(page_sql);
+	free(match);
+	return rc;
+}
+
+void cat_page_free(struct cat_page *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		cat_clip_free(&p->clips[i]);
+	free(p->clips);
+	memset(p, 0, sizeof *p);
+}
+
+bool cat_date_valid(const char *s)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return false;
+	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return !(m == 2 && d == 29 && !leap);
+}
+
+bool cat_clip_may_edit(const struct kd_user *u, const struct cat_clip *c)
+{
+	if (u->role == KD_ROLE_ADMIN)
+		return true;
+	if (c->uploader_id && c->uploader_id == u->id)
+		return true;
+	return u->role == KD_ROLE_COACH && u->school_id && u->school_id == c->school_id;
+}
+
+/* Text a person typed for a field: length in bytes and no control
+ * characters (newlines and tabs only where multiline is true). */
+static int check_text(const char *field, const char *v, size_t min, size_t max, bool multiline,
+                      char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+	if (n < min || n > max) {
+		if (min)
+			snprintf(err, errlen, "%s must be %zu to %zu characters long", field, min, max);
+		else
+			snprintf(err, errlen, "%s must be at most %zu characters long", field, max);
+		return KD_EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f) {
+			snprintf(err, errlen, "%s contains a control character; remove it", field);
+			return KD_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_enum(const char *field, const char *v, const char *const *allowed, char *err,
+                      size_t errlen)
+{
+	for (size_t i = 0; allowed[i]; i++)
+		if (!strcmp(v, allowed[i]))
+			return 0;
+	struct kd_buf b = KD_BUF_INIT(256);
+	for (size_t i = 0; allowed[i]; i++)
+		kd_buf_printf(&b, "%s%s", i ? ", " : "", allowed[i]);
+	snprintf(err, errlen, "%s must be one of %s, not '%.40s'", field, kd_buf_str(&b), v);
+	kd_buf_release(&b);
+	return KD_EINVAL;
+}
+
+static const char *const CONSENTS[] = {"on-file", "pending", "withdrawn", NULL};
+static const char *const VISIBILITIES[] = {"district", "school", "private", NULL};
+
+static int check_lists(sqlite3 *db, const char *const *practices, size_t n_practices,
+                       bool set_practices, const char *const *tags, size_t n_tags,
+                       bool set_tags, char *err, size_t errlen)
+{
+	int rc;
+	if (set_practices) {
+		if (n_practices < 1 || n_practices > 10) {
+			snprintf(err, errlen, "a clip needs 1 to 10 practices");
+			return KD_EINVAL;
+		}
+		for (size_t i = 0; i < n_practices; i++) {
+			int64_t id;
+			if ((rc = slug_id(db, "practices", practices[i], &id)) < 0)
+				return unknown_slug(db, rc, "practice", practices[i], err, errlen);
+		}
+	}
+	if (set_tags) {
+		if (n_tags > 20) {
+			snprintf(err, errlen, "a clip may have at most 20 tags");
+			return KD_EINVAL;
+		}
+		for (size_t i = 0; i < n_tags; i++)
+			if ((rc = check_text("a tag", tags[i], 1, 50, false, err, errlen)) < 0)
+				return rc;
+	}
+	return 0;
+}
+
+int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, size_t errlen)
+{
+	int rc = 0;
+	if (e->title && (rc = check_text("title", e->title, 1, 200, false, err, errlen)) < 0)
+		return rc;
+	if (e->description &&
+	    (rc = check_text("description", e->description, 0, 5000, true, err, errlen)) < 0)
+		return rc;
+	if (e->teacher && (rc = check_text("teacher", e->teacher, 0, 100, false, err, errlen)) < 0)
+		return rc;
+	if (e->grade && (rc = check_text("grade", e->grade, 0, 20, false, err, errlen)) < 0)
+		return rc;
+	if (e->subject && (rc = check_text("subject", e->subject, 0, 60, false, err, errlen)) < 0)
+		return rc;
+	if (e->recorded_on && *e->recorded_on && !cat_date_valid(e->recorded_on)) {
+		snprintf(err, errlen, "recorded_on must be a date written YYYY-MM-DD, not '%.40s'",
+		         e->recorded_on);
+		return KD_EINVAL;
+	}
+	if (e->consent && (rc = check_enum("consent", e->consent, CONSENTS, err, errlen)) < 0)
+		return rc;
+	if (e->visibility &&
+	    (rc = check_enum("visibility", e->visibility, VISIBILITIES, err, errlen)) < 0)
+		return rc;
+	if (e->school) {
+		int64_t id;
+		if ((rc = slug_id(db, "schools", e->school, &id)) < 0)
+			return unknown_slug(db, rc, "school", e->school, err, errlen);
+	}
+	return check_lists(db, e->practices, e->n_practices, e->set_practices, e->tags, e->n_tags,
+	                   e->set_tags, err, errlen);
+}
+
+static int exec_bound(sqlite3 *db, const char *sql, int64_t id, const char *text)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("catalogue", "%s", sqlite3_errmsg(db));
+		return KD_EDB;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (text)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_error("catalogue", "%s", sqlite3_errmsg(db));
+		return db_err_code(rc);
+	}
+	return 0;
+}
+
+static int set_links(sqlite3 *db, int64_t id, const char *const *practices, size_t n_practices,
+                     bool set_practices, const char *const *tags, size_t n_tags, bool set_tags)
+{
+	int rc = 0;
+	if (set_practices) {
+		rc = exec_bound(db, "DELETE FROM clip_practices WHERE clip_id = ?1", id, NULL);
+		for (size_t i = 0; rc == 0 && i < n_practices; i++)
+			rc = exec_bound(db,
+			                "INSERT OR IGNORE INTO clip_practices (clip_id, practice_id) "
+			                "SELECT ?1, id FROM practices WHERE slug = ?2",
+			                id, practices[i]);
+	}
+	if (rc == 0 && set_tags) {
+		rc = exec_bound(db, "DELETE FROM clip_tags WHERE clip_id = ?1", id, NULL);
+		for (size_t i = 0; rc == 0 && i < n_tags; i++)
+			rc = exec_bound(db, "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?1, ?2)",
+			                id, tags[i]);
+	}
+	return rc;
+}
+
+int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char *err,
+                    size_t errlen)
+{
+	int rc = cat_clip_edit_check(db, e, err, errlen);
+	if (rc < 0)
+		return rc;
+	if ((rc = db_begin(db)) < 0) {
+		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
+		return rc;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+		"UPDATE clips SET title = coalesce(?2, title), description = coalesce(?3, description), "
+		"teacher = coalesce(?4, teacher), grade = coalesce(?5, grade), "
+		"subject = coalesce(?6, subject), "
+		"recorded_on = CASE WHEN ?7 IS NULL THEN recorded_on WHEN ?7 = '' THEN NULL ELSE ?7 END, "
+		"consent = coalesce(?8, consent), visibility = coalesce(?9, visibility), "
+		"school_id = coalesce((SELECT id FROM schools WHERE slug = ?10), school_id), "
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+		-1, &st, NULL) != SQLITE_OK) {
+		rc = KD_EDB;
+		goto fail;
+	}
+	const char *vals[] = {e->title, e->description, e->teacher, e->grade, e->subject,
+	                      e->recorded_on, e->consent, e->visibility, e->school};
+	sqlite3_bind_int64(st, 1, id);
+	for (int i = 0; i < 9; i++)
+		if (vals[i])
+			sqlite3_bind_text(st, i + 2, vals[i], -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE) {
+		rc = db_err_code(step);
+		goto fail;
+	}
+	if (sqlite3_changes(db) == 0) {
+		db_rollback(db);
+		snprintf(err, errlen, "no clip with id %lld", (long long)id);
+		return KD_ENOTFOUND;
+	}
+	if ((rc = set_links(db, id, e->practices, e->n_practices, e->set_practices, e->tags,
+	                    e->n_tags, e->set_tags)) < 0)
+		goto fail;
+	if ((rc = db_commit(db)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot save the clip: %s", sqlite3_errmsg(db));
+	db_rollback(db);
+	return rc;
+}
+
+int cat_clip_delete(sqlite3 *db, int64_t id)
+{
+	int rc = exec_bound(db, "DELETE FROM clips WHERE id = ?1", id, NULL);
+	if (rc == 0 && sqlite3_changes(db) == 0)
+		return KD_ENOTFOUND;
+	return rc;
+}
+
+int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
+                    size_t errlen)
+{
+	struct cat_clip_edit check = {
+		.title = c->title, .description = c->description, .teacher = c->teacher,
+		.grade = c->grade, .subject = c->subject, .recorded_on = c->recorded_on,
+		.consent = c->consent, .visibility = c->visibility, .school = c->school,
+		.practices = c->practices, .n_practices = c->n_practices, .set_practices = true,
+		.tags = c->tags, .n_tags = c->n_tags, .set_tags = true,
+	};
+	if (!c->school || !c->title) {
+		snprintf(err, errlen, "a clip needs a title and a school");
+		return KD_EINVAL;
+	}
+	int rc = cat_clip_edit_check(db, &check, err, errlen);
+	if (rc < 0)
+		return rc;
+	if ((rc = db_begin(db)) < 0) {
+		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
+		return rc;
+	}
+	sqlite3_stmt *st;
+	if (c->sha256) {
+		if (sqlite3_prepare_v2(db, "SELECT id FROM clips WHERE sha256 = ?1", -1, &st, NULL) !=
+		    SQLITE_OK) {
+			rc = KD_EDB;
+			goto fail;
+		}
+		sqlite3_bind_text(st, 1, c->sha256, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*id = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+			db_rollback(db);
+			snprintf(err, errlen, "this file is already in the catalogue as clip %lld",
+			         (long long)*id);
+			return KD_EEXIST;
+		}
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_prepare_v2(db,
+		"INSERT INTO clips (title, description, school_id, teacher, grade, subject, "
+		"recorded_on, consent, visibility, status, original_name, sha256, uploader_id) "
+		"VALUES (?1, coalesce(?2, ''), (SELECT id FROM schools WHERE slug = ?3), "
+		"coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), nullif(?7, ''), "
+		"coalesce(?8, 'on-file'), coalesce(?9, 'district'), coalesce(?10, 'queued'), "
+		"coalesce(?11, ''), ?12, nullif(?13, 0))",
+		-1, &st, NULL) != SQLITE_OK) {
+		rc = KD_EDB;
+		goto fail;
+	}
+	const char *vals[] = {c->title, c->description, c->school, c->teacher, c->grade,
+	                      c->subject, c->recorded_on, c->consent, c->visibility, c->status,
+	                      c->original_name, c->sha256};
+	for (int i = 0; i < 12; i++)
+		if (vals[i])
+			sqlite3_bind_text(st, i + 1, vals[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, c->uploader_id);
+	int step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE) {
+		rc = db_err_code(step);
+		goto fail;
+	}
+	*id = sqlite3_last_insert_rowid(db);
+	if ((rc = set_links(db, *id, c->practices, c->n_practices, true, c->tags, c->n_tags,
+	                    true)) < 0 ||
+	    (rc = db_commit(db)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot add the clip: %s", sqlite3_errmsg(db));
+	db_rollback(db);
+	return rc;
+}

@@ -1,0 +1,296 @@
+/* users.c - accounts, tokens and sessions (see users.h). */
+#include "kindling/users.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kindling/db.h"
+#include "kindling/err.h"
+#include "kindling/log.h"
+
+#define SECRET_BYTES 32
+#define HASH_BYTES 32
+
+static const char *role_names[] = {"admin", "coach", "principal", "teacher"};
+
+const char *users_role_name(enum kd_role role)
+{
+	return (unsigned)role < 4 ? role_names[role] : "unknown";
+}
+
+int users_role_parse(const char *name, enum kd_role *role)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(name, role_names[i])) {
+			*role = (enum kd_role)i;
+			return 0;
+		}
+	return KD_EINVAL;
+}
+
+int users_init(void)
+{
+	return sodium_init() < 0 ? KD_EIO : 0;
+}
+
+int users_add(sqlite3 *db, const char *name, enum kd_role role, const char *school,
+              const char *password, int64_t *id, char *err, size_t errlen)
+{
+	size_t nlen = strlen(name);
+	if (nlen == 0 || nlen > 100) {
+		snprintf(err, errlen, "a user name must be 1 to 100 characters");
+		return KD_EINVAL;
+	}
+	char hash[crypto_pwhash_STRBYTES];
+	if (password) {
+		if (strlen(password) < 8) {
+			snprintf(err, errlen, "the password is too short: use at least 8 characters");
+			return KD_EINVAL;
+		}
+		/* INTERACTIVE limits: about 64 MiB and a tenth of a second per
+		 * login on a small server, which is what a login page can afford. */
+		if (crypto_pwhash_str(hash, password, strlen(password),
+		                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+			snprintf(err, errlen, "not enough memory to hash the password");
+			return KD_ENOMEM;
+		}
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db,
+		"INSERT INTO users (name, role, school_id, password_hash) "
+		"VALUES (?1, ?2, (SELECT id FROM schools WHERE slug = ?3), ?4)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, users_role_name(role), -1, SQLITE_STATIC);
+	if (school)
+		sqlite3_bind_text(st, 3, school, -1, SQLITE_STATIC);
+	if (password)
+		sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+
+	if (school) {
+		/* Check the school first so the message can say what is wrong. */
+		sqlite3_stmt *chk;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM schools WHERE slug = ?1", -1, &chk,
+		                       NULL) != SQLITE_OK)
+			goto dberr;
+		sqlite3_bind_text(chk, 1, school, -1, SQLITE_STATIC);
+		int found = sqlite3_step(chk) == SQLITE_ROW;
+		sqlite3_finalize(chk);
+		if (!found) {
+			snprintf(err, errlen,
+			         "no school with slug '%s': add it first with 'kindling school add %s NAME'",
+			         school, school);
+			sqlite3_finalize(st);
+			return KD_ENOTFOUND;
+		}
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			snprintf(err, errlen, "a user named '%s' already exists", name);
+			sqlite3_finalize(st);
+			return KD_EEXIST;
+		}
+		goto dberr;
+	}
+	sqlite3_finalize(st);
+	*id = sqlite3_last_insert_rowid(db);
+	return 0;
+dberr:
+	snprintf(err, errlen, "cannot add the user: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return KD_EDB;
+}
+
+static void hash_secret(const char *secret, unsigned char out[HASH_BYTES])
+{
+	crypto_generichash(out, HASH_BYTES, (const unsigned char *)secret, strlen(secret), NULL, 0);
+}
+
+/* Make "kd_<id>_<secret>" with a fresh secret, and the secret's hash. */
+static void new_secret(char *secret_b64, size_t len)
+{
+	unsigned char raw[SECRET_BYTES];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(secret_b64, len, raw, sizeof raw,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+}
+
+/* Insert a row holding a secret's hash into tokens or sessions, then
+ * compose the value the holder keeps.  sql has ?1 user, ?2 hash, ?3 extra. */
+static int issue(sqlite3 *db, const char *sql, int64_t user_id, const char *extra, char *out)
+{
+	char secret[sodium_base64_ENCODED_LEN(SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	unsigned char hash[HASH_BYTES];
+	new_secret(secret, sizeof secret);
+	hash_secret(secret, hash);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("users", "%s", sqlite3_errmsg(db));
+		return KD_EDB;
+	}
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, extra, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_error("users", "cannot store a secret: %s", sqlite3_errmsg(db));
+		return db_err(rc) ? db_err(rc) : KD_EDB;
+	}
+	snprintf(out, USERS_TOKEN_MAX, "kd_%" PRId64 "_%s", (int64_t)sqlite3_last_insert_rowid(db),
+	         secret);
+	sodium_memzero(secret, sizeof secret);
+	return 0;
+}
+
+int users_token_create(sqlite3 *db, int64_t user_id, const char *label, char *token)
+{
+	return issue(db, "INSERT INTO tokens (user_id, secret_hash, label) VALUES (?1, ?2, ?3)",
+	             user_id, label ? label : "", token);
+}
+
+int users_session_create(sqlite3 *db, int64_t user_id, long ttl_s, char *sid, char *csrf)
+{
+	unsigned char raw[24];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(csrf, USERS_CSRF_MAX, raw, sizeof raw,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char sql[256];
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO sessions (user_id, secret_hash, csrf, expires_at) VALUES (?1, ?2, ?3, "
+	         "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '+%ld seconds'))",
+	         ttl_s);
+	return issue(db, sql, user_id, csrf, sid);
+}
+
+/* Split "kd_<id>_<secret>".  Returns 0 or KD_EAUTH. */
+static int split(const char *value, int64_t *id, const char **secret)
+{
+	if (strncmp(value, "kd_", 3) != 0)
+		return KD_EAUTH;
+	const char *p = value + 3;
+	int64_t n = 0;
+	int digits = 0;
+	while (*p >= '0' && *p <= '9' && digits < 18) {
+		n = n * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (!digits || *p != '_' || strlen(p + 1) > 64)
+		return KD_EAUTH;
+	*id = n;
+	*secret = p + 1;
+	return 0;
+}
+
+static void fill_user(sqlite3_stmt *st, int col, struct kd_user *u)
+{
+	u->id = sqlite3_column_int64(st, col);
+	users_role_parse((const char *)sqlite3_column_text(st, col + 1), &u->role);
+	u->school_id = sqlite3_column_int64(st, col + 2);
+	snprintf(u->name, sizeof u->name, "%s", (const char *)sqlite3_column_text(st, col + 3));
+	const unsigned char *school = sqlite3_column_text(st, col + 4);
+	snprintf(u->school, sizeof u->school, "%s", school ? (const char *)school : "");
+}
+
+#define USER_COLS "u.id, u.role, coalesce(u.school_id, 0), u.name, s.slug"
+#define USER_JOIN "JOIN users u ON u.id = t.user_id LEFT JOIN schools s ON s.id = u.school_id"
+
+static int check_secret(sqlite3 *db, const char *sql, const char *value, struct kd_user *user,
+                        char *extra, size_t extra_len)
+{
+	int64_t id;
+	const char *secret;
+	if (split(value, &id, &secret) < 0)
+		return KD_EAUTH;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("users", "%s", sqlite3_errmsg(db));
+		return KD_EDB;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	int result = KD_EAUTH;
+	if (rc == SQLITE_ROW) {
+		unsigned char want[HASH_BYTES];
+		hash_secret(secret, want);
+		const void *have = sqlite3_column_blob(st, 0);
+		if (have && sqlite3_column_bytes(st, 0) == HASH_BYTES &&
+		    sodium_memcmp(have, want, HASH_BYTES) == 0) {
+			fill_user(st, 1, user);
+			if (extra)
+				snprintf(extra, extra_len, "%s", (const char *)sqlite3_column_text(st, 6));
+			result = 0;
+		}
+	} else if (rc != SQLITE_DONE) {
+		log_error("users", "checking a credential: %s", sqlite3_errmsg(db));
+		result = db_err(rc);
+	}
+	sqlite3_finalize(st);
+	return result;
+}
+
+int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user)
+{
+	return check_secret(db,
+		"SELECT t.secret_hash, " USER_COLS ", '' FROM tokens t " USER_JOIN
+		" WHERE t.id = ?1 AND u.disabled = 0 AND "
+		"(t.expires_at IS NULL OR t.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+		token, user, NULL, 0);
+}
+
+int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf)
+{
+	return check_secret(db,
+		"SELECT t.secret_hash, " USER_COLS ", t.csrf FROM sessions t " USER_JOIN
+		" WHERE t.id = ?1 AND u.disabled = 0 AND "
+		"t.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+		sid, user, csrf, USERS_CSRF_MAX);
+}
+
+int users_session_delete(sqlite3 *db, const char *sid)
+{
+	struct kd_user u;
+	int64_t id;
+	const char *secret;
+	/* Only the holder of the whole value may end the session. */
+	if (users_auth_session(db, sid, &u, NULL) < 0 || split(sid, &id, &secret) < 0)
+		return 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : KD_EDB;
+}
+
+int users_auth_password(sqlite3 *db, const char *name, const char *password,
+                        struct kd_user *user)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+		"SELECT u.password_hash, " USER_COLS " FROM users u "
+		"LEFT JOIN schools s ON s.id = u.school_id WHERE u.name = ?1 AND u.disabled = 0",
+		-1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int result = KD_EAUTH;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *hash = (const char *)sqlite3_column_text(st, 0);
+		if (hash && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0) {
+			fill_user(st, 1, user);
+			result = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	return result;
+}

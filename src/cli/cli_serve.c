@@ -1,0 +1,56 @@
+/* cli_serve.c - kindling serve: open the data folder and run the server. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "kindling/cli.h"
+#include "kindling/db.h"
+#include "kindling/err.h"
+#include "kindling/server.h"
+#include "kindling/users.h"
+
+int cli_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *data = NULL, *listen = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "d:l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'h':
+			printf("usage: kindling serve [--data DIR] [--listen HOST:PORT]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc) {
+		cli_fail("serve takes no arguments besides --data and --listen (got '%s')",
+		         argv[optind]);
+		return 2;
+	}
+	struct kd_config cfg;
+	char err[KD_ERRMSG_MAX] = "";
+	sqlite3 *db = NULL;
+	if (users_init() < 0) {
+		cli_fail("cannot initialise libsodium");
+		return 1;
+	}
+	int rc = kd_config_load(&cfg, data, listen, err, sizeof err);
+	if (rc == 0)
+		rc = kd_config_prepare_data_dir(&cfg, err, sizeof err);
+	/* Open once to create and migrate the catalogue; the server then opens
+	 * its own pool of connections. */
+	if (rc == 0 && (rc = db_open(cfg.db_path, &db, err, sizeof err)) == 0)
+		db_close(&db);
+	if (rc == 0)
+		rc = server_run(&cfg, err, sizeof err);
+	if (rc < 0)
+		cli_fail("%s", err);
+	kd_config_free(&cfg);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,45 @@
+/* main.c - kindling: a catalogue of classroom-practice videos.
+ * Dispatches to the subcommand; each lives in src/cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kindling/cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+} commands[] = {
+	{"serve", cli_serve, "serve [--data DIR] [--listen HOST:PORT]"},
+	{"user", cli_user, "user add --name NAME --role admin|coach|principal|teacher "
+	                   "[--school SLUG] [--password-stdin] [--data DIR]"},
+	{"school", cli_school, "school add SLUG NAME [--district NAME] [--data DIR]"},
+	{"practice", cli_practice, "practice add SLUG NAME [--description TEXT] [--data DIR]"},
+	{"seed", cli_seed, "seed [--data DIR] [--clips N]   (sample schools and synthetic clips)"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: kindling COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(out, "  kindling %s\n", commands[i].usage);
+	fprintf(out, "\nThe data folder defaults to ./kindling-data (or KINDLING_DATA).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "kindling: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

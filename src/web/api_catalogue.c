@@ -1,0 +1,56 @@
+/* api_catalogue.c - schools, practices, who am I, health. */
+#include "http.h"
+#include "kindling/catalogue.h"
+#include "kindling/err.h"
+
+enum MHD_Result api_schools_list(struct request *req)
+{
+	struct cat_school *list;
+	size_t n;
+	int rc = cat_schools_list(req->db, &req->user, &list, &n);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{ss ss ss sI}", "slug", list[i].slug, "name",
+		                                   list[i].name, "district", list[i].district, "clips",
+		                                   (json_int_t)list[i].clips));
+	cat_schools_free(list, n);
+	return respond_json(req, MHD_HTTP_OK, json_pack("{so}", "schools", a));
+}
+
+enum MHD_Result api_practices_list(struct request *req)
+{
+	struct cat_practice *list;
+	size_t n;
+	int rc = cat_practices_list(req->db, &req->user, &list, &n);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{ss ss ss sI}", "slug", list[i].slug, "name",
+		                                   list[i].name, "description", list[i].description,
+		                                   "clips", (json_int_t)list[i].clips));
+	cat_practices_free(list, n);
+	return respond_json(req, MHD_HTTP_OK, json_pack("{so}", "practices", a));
+}
+
+enum MHD_Result api_me(struct request *req)
+{
+	const struct kd_user *u = &req->user;
+	return respond_json(req, MHD_HTTP_OK,
+	                    json_pack("{sI ss ss s?s}", "id", (json_int_t)u->id, "name", u->name,
+	                              "role", users_role_name(u->role), "school",
+	                              u->school[0] ? u->school : NULL));
+}
+
+enum MHD_Result api_healthz(struct request *req)
+{
+	sqlite3_stmt *st;
+	int ok = sqlite3_prepare_v2(req->db, "SELECT 1", -1, &st, NULL) == SQLITE_OK &&
+	         sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!ok)
+		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "the catalogue cannot be read");
+	return respond_json(req, MHD_HTTP_OK, json_pack("{ss}", "status", "ok"));
+}

@@ -1,0 +1,300 @@
+/* api_clips.c - /api/v1/clips: list, detail, edit, delete. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "kindling/catalogue.h"
+#include "kindling/err.h"
+#include "kindling/fs.h"
+#include "kindling/log.h"
+#include "kindling/paths.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *string_array(char **items, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(items[i]));
+	return a;
+}
+
+static json_t *media_url(const struct cat_clip *c, enum kd_media_file f)
+{
+	if (strcmp(c->status, "ready") != 0)
+		return json_null();
+	if (f == KD_FILE_CAPTIONS && !c->has_captions)
+		return json_null();
+	return json_sprintf("/media/clips/%lld/%s", (long long)c->id, paths_file_name(f));
+}
+
+/* The clip object of the API (PRODUCT.md, "GET /api/v1/clips/{id}"). */
+static json_t *clip_json(const struct cat_clip *c)
+{
+	const struct cat_media *m = &c->media;
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "title", json_string(c->title));
+	json_object_set_new(o, "description", json_string(c->description));
+	json_object_set_new(o, "school", json_string(c->school));
+	json_object_set_new(o, "school_name", json_string(c->school_name));
+	json_object_set_new(o, "practices", string_array(c->practices, c->n_practices));
+	json_object_set_new(o, "tags", string_array(c->tags, c->n_tags));
+	json_object_set_new(o, "teacher", json_string(c->teacher));
+	json_object_set_new(o, "grade", json_string(c->grade));
+	json_object_set_new(o, "subject", json_string(c->subject));
+	json_object_set_new(o, "recorded_on", str_or_null(c->recorded_on));
+	json_object_set_new(o, "uploaded_at", json_string(c->uploaded_at));
+	json_object_set_new(o, "uploader", str_or_null(c->uploader));
+	json_object_set_new(o, "status", json_string(c->status));
+	json_object_set_new(o, "error", str_or_null(c->error));
+	json_object_set_new(o, "consent", json_string(c->consent));
+	json_object_set_new(o, "visibility", json_string(c->visibility));
+	json_object_set_new(o, "duration_s", m->probed ? json_real(m->duration_s) : json_null());
+	json_object_set_new(o, "width", m->probed ? json_integer(m->width) : json_null());
+	json_object_set_new(o, "height", m->probed ? json_integer(m->height) : json_null());
+	json_object_set_new(o, "rotation", m->probed ? json_integer(m->rotation) : json_null());
+	json_object_set_new(o, "video_codec", str_or_null(m->video_codec));
+	json_object_set_new(o, "audio_codec", str_or_null(m->audio_codec));
+	json_object_set_new(o, "fps", m->probed ? json_real(m->fps) : json_null());
+	json_object_set_new(o, "bit_rate", m->probed ? json_integer(m->bit_rate) : json_null());
+	json_object_set_new(o, "size_bytes", m->probed ? json_integer(m->size_bytes) : json_null());
+	json_object_set_new(o, "container", str_or_null(m->container));
+	json_object_set_new(o, "sha256", str_or_null(c->sha256));
+	json_object_set_new(o, "thumbnail_url", media_url(c, KD_FILE_THUMBNAIL));
+	json_object_set_new(o, "poster_url", media_url(c, KD_FILE_POSTER));
+	json_object_set_new(o, "video_url", media_url(c, KD_FILE_VIDEO));
+	json_object_set_new(o, "storyboard_url", media_url(c, KD_FILE_STORYBOARD_VTT));
+	json_object_set_new(o, "captions_url", media_url(c, KD_FILE_CAPTIONS));
+	return o;
+}
+
+/* A strictly decimal query argument in [lo, hi]; def when absent. */
+static int int_arg(struct request *req, const char *name, int64_t def, int64_t lo, int64_t hi,
+                   int64_t *out)
+{
+	const char *v = req_arg(req, name);
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	int64_t n = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9' || n > hi)
+			return KD_EINVAL;
+		n = n * 10 + (*p - '0');
+	}
+	if (n < lo || n > hi)
+		return KD_EINVAL;
+	*out = n;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum cat_sort sort;
+} sorts[] = {
+	{"newest", CAT_SORT_NEWEST}, {"oldest", CAT_SORT_OLDEST}, {"title", CAT_SORT_TITLE},
+	{"recorded", CAT_SORT_RECORDED}, {"relevance", CAT_SORT_RELEVANCE},
+};
+
+enum MHD_Result api_clips_list(struct request *req)
+{
+	struct cat_query q = {
+		.practice = req_arg(req, "practice"),
+		.school = req_arg(req, "school"),
+		.grade = req_arg(req, "grade"),
+		.subject = req_arg(req, "subject"),
+		.q = req_arg(req, "q"),
+	};
+	if (int_arg(req, "page", 1, 1, CAT_PAGE_MAX, &q.page) < 0 ||
+	    int_arg(req, "per_page", 24, 1, CAT_PER_PAGE_MAX, &q.per_page) < 0)
+		return respond_error(req, MHD_HTTP_BAD_REQUEST,
+		                     "page must be a whole number from 1 to %d, and per_page from 1 "
+		                     "to %d",
+		                     CAT_PAGE_MAX, CAT_PER_PAGE_MAX);
+	if (q.q && strlen(q.q) > 256)
+		return respond_error(req, MHD_HTTP_BAD_REQUEST,
+		                     "the search text is too long: use at most 256 characters");
+	const char *sort = req_arg(req, "sort");
+	q.sort = q.q && *q.q ? CAT_SORT_RELEVANCE : CAT_SORT_NEWEST;
+	if (sort && *sort) {
+		size_t i;
+		for (i = 0; i < sizeof sorts / sizeof *sorts; i++)
+			if (!strcmp(sort, sorts[i].name))
+				break;
+		if (i == sizeof sorts / sizeof *sorts)
+			return respond_error(req, MHD_HTTP_BAD_REQUEST,
+			                     "sort must be newest, oldest, title, recorded or relevance");
+		q.sort = sorts[i].sort;
+	}
+
+	struct cat_page page;
+	char err[KD_ERRMSG_MAX] = "";
+	int rc = cat_clips_list(req->db, &req->user, &q, &page, err, sizeof err);
+	if (rc == KD_ENOTFOUND)
+		return respond_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (rc < 0)
+		return respond_kd_error(req, rc, err);
+	json_t *clips = json_array();
+	for (size_t i = 0; i < page.n; i++)
+		json_array_append_new(clips, clip_json(&page.clips[i]));
+	json_t *body = json_pack("{sI sI sI so}", "total", (json_int_t)page.total, "page",
+	                         (json_int_t)q.page, "per_page", (json_int_t)q.per_page, "clips",
+	                         clips);
+	cat_page_free(&page);
+	return respond_json(req, MHD_HTTP_OK, body);
+}
+
+static enum MHD_Result not_found(struct request *req)
+{
+	return respond_error(req, MHD_HTTP_NOT_FOUND,
+	                     "no clip with id %lld (it may have been deleted, or you may not have "
+	                     "access to it)",
+	                     (long long)req->ids[0]);
+}
+
+enum MHD_Result api_clip_get(struct request *req)
+{
+	struct cat_clip c;
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
+	if (rc == KD_ENOTFOUND)
+		return not_found(req);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	json_t *body = clip_json(&c);
+	cat_clip_free(&c);
+	return respond_json(req, MHD_HTTP_OK, body);
+}
+
+/* Read an array of strings from a JSON value into a new array. */
+static int string_list(json_t *v, const char ***out, size_t *n)
+{
+	if (!json_is_array(v) || json_array_size(v) > 100)
+		return KD_EINVAL;
+	size_t count = json_array_size(v);
+	const char **items = calloc(count ? count : 1, sizeof *items);
+	if (!items)
+		return KD_ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		items[i] = json_string_value(json_array_get(v, i));
+		if (!items[i]) {
+			free(items);
+			return KD_EINVAL;
+		}
+	}
+	*out = items;
+	*n = count;
+	return 0;
+}
+
+enum MHD_Result api_clip_patch(struct request *req)
+{
+	struct cat_clip c;
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
+	if (rc == KD_ENOTFOUND)
+		return not_found(req);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	bool may = cat_clip_may_edit(&req->user, &c);
+	cat_clip_free(&c);
+	if (!may)
+		return respond_error(req, MHD_HTTP_FORBIDDEN,
+		                     "only an admin, the uploader, or a coach of the clip's school may "
+		                     "change this clip");
+
+	enum MHD_Result result;
+	json_t *body = req_json_body(req, &result);
+	if (!body)
+		return result;
+
+	static const char *const text_fields[] = {"title", "description", "teacher", "grade",
+	                                          "subject", "recorded_on", "consent",
+	                                          "visibility", "school"};
+	struct cat_clip_edit e = {0};
+	const char **text[] = {&e.title, &e.description, &e.teacher, &e.grade, &e.subject,
+	                       &e.recorded_on, &e.consent, &e.visibility, &e.school};
+	const char **practices = NULL, **tags = NULL;
+	const char *key;
+	json_t *v;
+	char err[KD_ERRMSG_MAX] = "";
+	rc = 0;
+	json_object_foreach(body, key, v) {
+		size_t i;
+		for (i = 0; i < sizeof text_fields / sizeof *text_fields; i++)
+			if (!strcmp(key, text_fields[i]))
+				break;
+		if (i < sizeof text_fields / sizeof *text_fields) {
+			if (!strcmp(key, "recorded_on") && json_is_null(v))
+				*text[i] = "";
+			else if (!(*text[i] = json_string_value(v))) {
+				snprintf(err, sizeof err, "%s must be a string", key);
+				rc = KD_EINVAL;
+			}
+		} else if (!strcmp(key, "practices")) {
+			e.set_practices = true;
+			if (string_list(v, &practices, &e.n_practices) < 0) {
+				snprintf(err, sizeof err, "practices must be an array of practice slugs");
+				rc = KD_EINVAL;
+			}
+			e.practices = practices;
+		} else if (!strcmp(key, "tags")) {
+			e.set_tags = true;
+			if (string_list(v, &tags, &e.n_tags) < 0) {
+				snprintf(err, sizeof err, "tags must be an array of strings");
+				rc = KD_EINVAL;
+			}
+			e.tags = tags;
+		} else {
+			snprintf(err, sizeof err,
+			         "unknown field '%.40s'; fields you can change: title, description, "
+			         "teacher, grade, subject, recorded_on, practices, tags, consent, "
+			         "visibility, school",
+			         key);
+			rc = KD_EINVAL;
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0)
+		rc = cat_clip_update(req->db, req->ids[0], &e, err, sizeof err);
+	free(practices);
+	free(tags);
+	json_decref(body);
+	if (rc == KD_ENOTFOUND || rc == KD_EINVAL)
+		return respond_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (rc < 0)
+		return respond_kd_error(req, rc, err);
+	return api_clip_get(req);
+}
+
+enum MHD_Result api_clip_delete(struct request *req)
+{
+	struct cat_clip c;
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
+	if (rc == KD_ENOTFOUND)
+		return not_found(req);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	bool may = cat_clip_may_edit(&req->user, &c);
+	cat_clip_free(&c);
+	if (!may)
+		return respond_error(req, MHD_HTTP_FORBIDDEN,
+		                     "only an admin, the uploader, or a coach of the clip's school may "
+		                     "delete this clip");
+	if ((rc = cat_clip_delete(req->db, req->ids[0])) < 0)
+		return rc == KD_ENOTFOUND ? not_found(req) : respond_kd_error(req, rc, NULL);
+	/* The row is gone first, so nothing can serve the files while they are
+	 * being removed; a failure here leaves orphans the log names. */
+	char *dir = paths_clip_dir(req->srv->cfg->data_dir, req->ids[0]);
+	if (kd_remove_tree(dir) < 0)
+		log_error("api", "clip %lld deleted but its files in %s could not be removed: %s",
+		          (long long)req->ids[0], dir, strerror(errno));
+	free(dir);
+	return respond_json(req, MHD_HTTP_NO_CONTENT, NULL);
+}

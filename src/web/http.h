@@ -1,0 +1,95 @@
+/*
+ * http.h - what the web handlers share: the request, routing, responses.
+ * Private to src/web/.
+ *
+ * A handler gets a request whose user is signed in (unless its route is
+ * public) and a database connection borrowed for the request.  It answers
+ * with exactly one of the respond_* functions and returns its result.
+ */
+#ifndef KINDLING_WEB_HTTP_H
+#define KINDLING_WEB_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kindling/buf.h"
+#include "kindling/config.h"
+#include "kindling/users.h"
+
+struct server;
+
+/* Values captured from the path by {id} and {slug} segments. */
+#define ROUTE_MAX_PARAMS 3
+
+struct request {
+	struct MHD_Connection *conn;
+	const struct server *srv;
+	const char *method;
+	const char *path;
+	struct kd_buf body;      /* request body, capped at cfg->max_body */
+	bool body_too_big;
+	bool answered;           /* a response has been queued */
+	bool signed_in;
+	struct kd_user user;     /* valid when signed_in */
+	sqlite3 *db;             /* borrowed for the request */
+	int64_t ids[ROUTE_MAX_PARAMS];
+	const char *slugs[ROUTE_MAX_PARAMS];
+	unsigned status;         /* for the access log */
+	uint64_t bytes_out;
+	struct timespec started;
+};
+
+struct server {
+	const struct kd_config *cfg;
+	struct db_pool *pool;
+};
+
+typedef enum MHD_Result (*handler_fn)(struct request *req);
+
+/* A query-string argument, or NULL. */
+const char *req_arg(struct request *req, const char *name);
+/* A request header, or NULL. */
+const char *req_header(struct request *req, const char *name);
+
+/* Parse the body as a JSON object.  On failure answers 400 (or 413) and
+ * returns NULL; the caller then returns req->answered's result via
+ * respond_done(). */
+json_t *req_json_body(struct request *req, enum MHD_Result *result);
+
+/* Answer with a JSON value (takes ownership of body, which may be NULL for
+ * an empty 204). */
+enum MHD_Result respond_json(struct request *req, unsigned status, json_t *body);
+/* Answer {"error": message} with status. */
+enum MHD_Result respond_error(struct request *req, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same with one extra response header (Allow, WWW-Authenticate...). */
+enum MHD_Result respond_error_h(struct request *req, unsigned status, const char *hname,
+                                const char *hvalue, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Answer with a prepared response (takes ownership of it). */
+enum MHD_Result respond(struct request *req, unsigned status, struct MHD_Response *resp);
+/* Map a KD_E* code to the fitting status and answer with message. */
+enum MHD_Result respond_kd_error(struct request *req, int err, const char *message);
+
+/* Route a request: find the handler, check sign-in, run it. */
+enum MHD_Result router_dispatch(struct request *req);
+
+/* Set req->user from the Authorization header or session cookie.
+ * Returns 0, KD_EAUTH or KD_EDB. */
+int auth_request(struct request *req);
+
+/* Handlers. */
+enum MHD_Result api_clips_list(struct request *req);
+enum MHD_Result api_clip_get(struct request *req);
+enum MHD_Result api_clip_patch(struct request *req);
+enum MHD_Result api_clip_delete(struct request *req);
+enum MHD_Result api_schools_list(struct request *req);
+enum MHD_Result api_practices_list(struct request *req);
+enum MHD_Result api_me(struct request *req);
+enum MHD_Result api_healthz(struct request *req);
+enum MHD_Result media_get(struct request *req);
+
+#endif

@@ -1,0 +1,136 @@
+/* media.c - serving a clip's files by clip id: Range, HEAD, ETag. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "kindling/catalogue.h"
+#include "kindling/err.h"
+#include "kindling/paths.h"
+
+/* Parse a single "bytes=a-b", "bytes=a-" or "bytes=-n" range against a
+ * file of size bytes.  Returns 1 with [*from, *to] set, 0 when the header
+ * should be ignored (absent, several ranges, other unit), -1 when it
+ * cannot be satisfied. */
+static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+		return 0;
+	const char *p = h + 6;
+	char *end;
+	if (*p == '-') {
+		errno = 0;
+		uint64_t n = strtoull(p + 1, &end, 10);
+		if (errno || *end || end == p + 1)
+			return 0;
+		if (n == 0 || size == 0)
+			return -1;
+		*from = n >= size ? 0 : size - n;
+		*to = size - 1;
+		return 1;
+	}
+	if (*p < '0' || *p > '9')
+		return 0;
+	errno = 0;
+	uint64_t a = strtoull(p, &end, 10);
+	if (errno || *end != '-')
+		return 0;
+	p = end + 1;
+	uint64_t b = size ? size - 1 : 0;
+	if (*p) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		b = strtoull(p, &end, 10);
+		if (errno || *end || b < a)
+			return 0;
+		if (b >= size)
+			b = size - 1;
+	}
+	if (a >= size)
+		return -1;
+	*from = a;
+	*to = b;
+	return 1;
+}
+
+enum MHD_Result media_get(struct request *req)
+{
+	enum kd_media_file f;
+	if (paths_file_by_name(req->slugs[0], &f) < 0)
+		return respond_error(req, MHD_HTTP_NOT_FOUND, "a clip has no file named %s",
+		                     req->slugs[0]);
+	struct cat_clip c;
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
+	if (rc == KD_ENOTFOUND)
+		return respond_error(req, MHD_HTTP_NOT_FOUND,
+		                     "no clip with id %lld, or you may not have access to it",
+		                     (long long)req->ids[0]);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	cat_clip_free(&c);
+
+	char *path = paths_clip_file(req->srv->cfg->data_dir, req->ids[0], f);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return respond_error(req, MHD_HTTP_NOT_FOUND,
+		                     "clip %lld has no %s yet; it may still be processing",
+		                     (long long)req->ids[0], paths_file_name(f));
+	}
+	char etag[64], modified[64];
+	snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
+	         (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
+	struct tm tm;
+	gmtime_r(&st.st_mtime, &tm);
+	strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+
+	const char *inm = req_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	unsigned status = MHD_HTTP_OK;
+	uint64_t size = (uint64_t)st.st_size, from = 0, to = size ? size - 1 : 0;
+	struct MHD_Response *resp;
+	if (inm && strstr(inm, etag)) {
+		close(fd);
+		status = MHD_HTTP_NOT_MODIFIED;
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		int r = parse_range(req_header(req, MHD_HTTP_HEADER_RANGE), size, &from, &to);
+		if (r < 0) {
+			close(fd);
+			char cr[48];
+			snprintf(cr, sizeof cr, "bytes */%" PRIu64, size);
+			return respond_error_h(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
+			                       MHD_HTTP_HEADER_CONTENT_RANGE, cr,
+			                       "the requested range is outside the file (%" PRIu64 " bytes)",
+			                       size);
+		}
+		uint64_t len = size ? to - from + 1 : 0;
+		resp = MHD_create_response_from_fd_at_offset64(len, fd, from);
+		if (!resp) {
+			close(fd);
+			return MHD_NO;
+		}
+		if (r == 1) {
+			status = MHD_HTTP_PARTIAL_CONTENT;
+			char cr[96];
+			snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, from, to, size);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+		}
+		req->bytes_out = len;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, paths_file_type(f));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	/* Children are on camera: no shared cache may keep a copy. */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=3600");
+	return respond(req, status, resp);
+}

@@ -1,0 +1,155 @@
+/* respond.c - request accessors and the one way responses are sent. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "kindling/err.h"
+#include "kindling/log.h"
+
+const char *req_arg(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_header(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+enum MHD_Result respond(struct request *req, unsigned status, struct MHD_Response *resp)
+{
+	if (!resp)
+		return MHD_NO;
+	/* Nothing kindling serves may be sniffed into another type or framed
+	 * by another site. */
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	req->status = status;
+	req->answered = true;
+	enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+/* Build a response holding body as JSON (body is consumed). */
+static struct MHD_Response *json_response(struct request *req, json_t *body)
+{
+	char *text = NULL;
+	size_t len = 0;
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+		json_decref(body);
+		if (!text)
+			return NULL;
+		len = strlen(text);
+		/* A trailing newline makes curl output readable; JSON ignores it. */
+		char *nl = realloc(text, len + 2);
+		if (!nl) {
+			free(text);
+			return NULL;
+		}
+		text = nl;
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	struct MHD_Response *resp =
+		text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
+		     : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(text);
+		return NULL;
+	}
+	if (text)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                        "application/json; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	req->bytes_out = len;
+	return resp;
+}
+
+enum MHD_Result respond_json(struct request *req, unsigned status, json_t *body)
+{
+	return respond(req, status, json_response(req, body));
+}
+
+static enum MHD_Result verror(struct request *req, unsigned status, const char *hname,
+                              const char *hvalue, const char *fmt, va_list ap)
+{
+	char msg[KD_ERRMSG_MAX];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (status >= 500)
+		log_error("http", "%s %s: %s", req->method, req->path, msg);
+	struct MHD_Response *resp = json_response(req, json_pack("{s:s}", "error", msg));
+	if (resp && hname)
+		MHD_add_response_header(resp, hname, hvalue);
+	return respond(req, status, resp);
+}
+
+enum MHD_Result respond_error(struct request *req, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum MHD_Result r = verror(req, status, NULL, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+enum MHD_Result respond_error_h(struct request *req, unsigned status, const char *hname,
+                                const char *hvalue, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum MHD_Result r = verror(req, status, hname, hvalue, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+enum MHD_Result respond_kd_error(struct request *req, int err, const char *message)
+{
+	unsigned status;
+	switch (err) {
+	case KD_EINVAL: status = MHD_HTTP_BAD_REQUEST; break;
+	case KD_ENOTFOUND: status = MHD_HTTP_NOT_FOUND; break;
+	case KD_EEXIST: status = MHD_HTTP_CONFLICT; break;
+	case KD_EPERM: status = MHD_HTTP_FORBIDDEN; break;
+	case KD_EAUTH: status = MHD_HTTP_UNAUTHORIZED; break;
+	case KD_ETOOBIG: status = MHD_HTTP_CONTENT_TOO_LARGE; break;
+	case KD_EBUSY: status = MHD_HTTP_SERVICE_UNAVAILABLE; break;
+	default: status = MHD_HTTP_INTERNAL_SERVER_ERROR; break;
+	}
+	if (!message || !*message)
+		message = status == 500 ? "the server failed; the log has details" : kd_strerror(err);
+	return respond_error(req, status, "%s", message);
+}
+
+json_t *req_json_body(struct request *req, enum MHD_Result *result)
+{
+	const char *type = req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (type && strncmp(type, "application/json", 16) != 0) {
+		*result = respond_error(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		                        "send the body as JSON with Content-Type: application/json");
+		return NULL;
+	}
+	if (req->body.len == 0) {
+		*result = respond_error(req, MHD_HTTP_BAD_REQUEST,
+		                        "the request needs a JSON object as its body");
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *v = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!v) {
+		*result = respond_error(req, MHD_HTTP_BAD_REQUEST,
+		                        "the body is not valid JSON: %s (line %d, column %d)", jerr.text,
+		                        jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		*result = respond_error(req, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
+		return NULL;
+	}
+	return v;
+}

@@ -1,0 +1,117 @@
+/* router.c - the table of routes, path matching and the sign-in check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "kindling/err.h"
+#include "kindling/log.h"
+
+enum { ROUTE_PUBLIC = 1 };
+
+struct route {
+	const char *method;
+	const char *pattern; /* segments; "{id}" a positive integer, "{slug}" a slug */
+	handler_fn fn;
+	unsigned flags;
+};
+
+static const struct route routes[] = {
+	{"GET", "/healthz", api_healthz, ROUTE_PUBLIC},
+	{"GET", "/api/v1/me", api_me, 0},
+	{"GET", "/api/v1/clips", api_clips_list, 0},
+	{"GET", "/api/v1/clips/{id}", api_clip_get, 0},
+	{"PATCH", "/api/v1/clips/{id}", api_clip_patch, 0},
+	{"DELETE", "/api/v1/clips/{id}", api_clip_delete, 0},
+	{"GET", "/api/v1/schools", api_schools_list, 0},
+	{"GET", "/api/v1/practices", api_practices_list, 0},
+	{"GET", "/media/clips/{id}/{slug}", media_get, 0},
+	{"HEAD", "/media/clips/{id}/{slug}", media_get, 0},
+};
+
+/* Parse a decimal id of at most 15 digits, no sign, no leading zero. */
+static bool parse_id(const char *s, size_t n, int64_t *out)
+{
+	if (n == 0 || n > 15 || s[0] == '0')
+		return false;
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Match path against pattern, filling req->ids / req->slugs.  Slugs point
+ * into a static per-thread copy of the path, valid for the request. */
+static bool match(const char *pattern, const char *path, struct request *req, char *scratch,
+                  size_t scratch_len)
+{
+	int nid = 0, nslug = 0;
+	size_t used = 0;
+	const char *p = pattern, *u = path;
+	while (*p && *u) {
+		if (*p != '/' || *u != '/')
+			return false;
+		p++;
+		u++;
+		const char *pe = strchr(p, '/'), *ue = strchr(u, '/');
+		size_t plen = pe ? (size_t)(pe - p) : strlen(p);
+		size_t ulen = ue ? (size_t)(ue - u) : strlen(u);
+		if (plen == 4 && !strncmp(p, "{id}", 4)) {
+			if (nid == ROUTE_MAX_PARAMS || !parse_id(u, ulen, &req->ids[nid++]))
+				return false;
+		} else if (plen == 6 && !strncmp(p, "{slug}", 6)) {
+			if (nslug == ROUTE_MAX_PARAMS || ulen == 0 || ulen > 64 ||
+			    used + ulen + 1 > scratch_len)
+				return false;
+			memcpy(scratch + used, u, ulen);
+			scratch[used + ulen] = '\0';
+			req->slugs[nslug++] = scratch + used;
+			used += ulen + 1;
+		} else if (plen != ulen || strncmp(p, u, plen) != 0) {
+			return false;
+		}
+		p += plen;
+		u += ulen;
+	}
+	return *p == '\0' && *u == '\0';
+}
+
+enum MHD_Result router_dispatch(struct request *req)
+{
+	static _Thread_local char scratch[256];
+	const struct route *found = NULL;
+	char allow[64] = "";
+	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+		const struct route *r = &routes[i];
+		if (!match(r->pattern, req->path, req, scratch, sizeof scratch))
+			continue;
+		if (!strcmp(r->method, req->method)) {
+			found = r;
+			break;
+		}
+		size_t n = strlen(allow);
+		snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
+	}
+	if (!found) {
+		if (*allow)
+			return respond_error_h(req, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW,
+			                       allow, "%s is not allowed here; use %s", req->method,
+			                       allow);
+		return respond_error(req, MHD_HTTP_NOT_FOUND, "there is nothing at %s", req->path);
+	}
+	if (!(found->flags & ROUTE_PUBLIC)) {
+		int rc = auth_request(req);
+		if (rc == KD_EAUTH)
+			return respond_error_h(req, MHD_HTTP_UNAUTHORIZED,
+			                     MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"kindling\"",
+			                     "sign in first: send 'Authorization: Bearer TOKEN' with a token "
+			                     "from 'kindling user add', or log in with a browser");
+		if (rc < 0)
+			return respond_kd_error(req, rc, NULL);
+	}
+	return found->fn(req);
+}
