@@ -193,6 +193,66 @@ static int string_list(json_t *v, const char ***out, size_t *n)
 	return 0;
 }
 
+int clip_edit_from_json(json_t *body, struct clip_edit_json *ej, char *err, size_t errlen)
+{
+	static const char *const text_fields[] = {"title", "description", "teacher", "grade",
+	                                          "subject", "recorded_on", "consent",
+	                                          "visibility", "school"};
+	memset(ej, 0, sizeof *ej);
+	struct cat_clip_edit *e = &ej->edit;
+	const char **text[] = {&e->title, &e->description, &e->teacher, &e->grade, &e->subject,
+	                       &e->recorded_on, &e->consent, &e->visibility, &e->school};
+	const char *key;
+	json_t *v;
+	if (!json_is_object(body)) {
+		snprintf(err, errlen, "the body must be a JSON object");
+		return KD_EINVAL;
+	}
+	json_object_foreach(body, key, v) {
+		size_t i;
+		for (i = 0; i < sizeof text_fields / sizeof *text_fields; i++)
+			if (!strcmp(key, text_fields[i]))
+				break;
+		if (i < sizeof text_fields / sizeof *text_fields) {
+			if (!strcmp(key, "recorded_on") && json_is_null(v))
+				*text[i] = "";
+			else if (!(*text[i] = json_string_value(v))) {
+				snprintf(err, errlen, "%s must be a string", key);
+				return KD_EINVAL;
+			}
+		} else if (!strcmp(key, "practices")) {
+			e->set_practices = true;
+			if (string_list(v, &ej->practices, &e->n_practices) < 0) {
+				snprintf(err, errlen, "practices must be an array of practice slugs");
+				return KD_EINVAL;
+			}
+			e->practices = ej->practices;
+		} else if (!strcmp(key, "tags")) {
+			e->set_tags = true;
+			if (string_list(v, &ej->tags, &e->n_tags) < 0) {
+				snprintf(err, errlen, "tags must be an array of strings");
+				return KD_EINVAL;
+			}
+			e->tags = ej->tags;
+		} else {
+			snprintf(err, errlen,
+			         "unknown field '%.40s'; fields you can change: title, description, "
+			         "teacher, grade, subject, recorded_on, practices, tags, consent, "
+			         "visibility, school",
+			         key);
+			return KD_EINVAL;
+		}
+	}
+	return 0;
+}
+
+void clip_edit_json_release(struct clip_edit_json *ej)
+{
+	free(ej->practices);
+	free(ej->tags);
+	memset(ej, 0, sizeof *ej);
+}
+
 enum MHD_Result api_clip_patch(struct request *req)
 {
 	struct cat_clip c;
@@ -212,59 +272,12 @@ enum MHD_Result api_clip_patch(struct request *req)
 	json_t *body = req_json_body(req, &result);
 	if (!body)
 		return result;
-
-	static const char *const text_fields[] = {"title", "description", "teacher", "grade",
-	                                          "subject", "recorded_on", "consent",
-	                                          "visibility", "school"};
-	struct cat_clip_edit e = {0};
-	const char **text[] = {&e.title, &e.description, &e.teacher, &e.grade, &e.subject,
-	                       &e.recorded_on, &e.consent, &e.visibility, &e.school};
-	const char **practices = NULL, **tags = NULL;
-	const char *key;
-	json_t *v;
+	struct clip_edit_json ej;
 	char err[KD_ERRMSG_MAX] = "";
-	rc = 0;
-	json_object_foreach(body, key, v) {
-		size_t i;
-		for (i = 0; i < sizeof text_fields / sizeof *text_fields; i++)
-			if (!strcmp(key, text_fields[i]))
-				break;
-		if (i < sizeof text_fields / sizeof *text_fields) {
-			if (!strcmp(key, "recorded_on") && json_is_null(v))
-				*text[i] = "";
-			else if (!(*text[i] = json_string_value(v))) {
-				snprintf(err, sizeof err, "%s must be a string", key);
-				rc = KD_EINVAL;
-			}
-		} else if (!strcmp(key, "practices")) {
-			e.set_practices = true;
-			if (string_list(v, &practices, &e.n_practices) < 0) {
-				snprintf(err, sizeof err, "practices must be an array of practice slugs");
-				rc = KD_EINVAL;
-			}
-			e.practices = practices;
-		} else if (!strcmp(key, "tags")) {
-			e.set_tags = true;
-			if (string_list(v, &tags, &e.n_tags) < 0) {
-				snprintf(err, sizeof err, "tags must be an array of strings");
-				rc = KD_EINVAL;
-			}
-			e.tags = tags;
-		} else {
-			snprintf(err, sizeof err,
-			         "unknown field '%.40s'; fields you can change: title, description, "
-			         "teacher, grade, subject, recorded_on, practices, tags, consent, "
-			         "visibility, school",
-			         key);
-			rc = KD_EINVAL;
-		}
-		if (rc < 0)
-			break;
-	}
+	rc = clip_edit_from_json(body, &ej, err, sizeof err);
 	if (rc == 0)
-		rc = cat_clip_update(req->db, req->ids[0], &e, err, sizeof err);
-	free(practices);
-	free(tags);
+		rc = cat_clip_update(req->db, req->ids[0], &ej.edit, err, sizeof err);
+	clip_edit_json_release(&ej);
 	json_decref(body);
 	if (rc == KD_ENOTFOUND || rc == KD_EINVAL)
 		return respond_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "kindling/buf.h"
+#include "kindling/catalogue.h"
 #include "kindling/config.h"
 #include "kindling/users.h"
 
@@ -80,6 +81,23 @@ enum MHD_Result router_dispatch(struct request *req);
 /* Set req->user from the Authorization header or session cookie.
  * Returns 0, KD_EAUTH or KD_EDB. */
 int auth_request(struct request *req);
+
+/* Parse one Range header value against a file of size bytes: 1 with the
+ * inclusive [*from, *to] set, 0 to ignore it (absent, several ranges, other
+ * unit, malformed), -1 when it cannot be satisfied (answer 416). */
+int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
+
+/* A PATCH body turned into a catalogue edit.  The strings point into the
+ * JSON value, which must outlive the edit; the arrays are owned here. */
+struct clip_edit_json {
+	struct cat_clip_edit edit;
+	const char **practices;
+	const char **tags;
+};
+/* Returns 0, or KD_EINVAL with a message saying which field is wrong.
+ * Release ej in either case. */
+int clip_edit_from_json(json_t *body, struct clip_edit_json *ej, char *err, size_t errlen);
+void clip_edit_json_release(struct clip_edit_json *ej);
 
 /* Handlers. */
 enum MHD_Result api_clips_list(struct request *req);

@@ -14,11 +14,8 @@
 #include "kindling/err.h"
 #include "kindling/paths.h"
 
-/* Parse a single "bytes=a-b", "bytes=a-" or "bytes=-n" range against a
- * file of size bytes.  Returns 1 with [*from, *to] set, 0 when the header
- * should be ignored (absent, several ranges, other unit), -1 when it
- * cannot be satisfied. */
-static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+/* "bytes=a-b", "bytes=a-" or "bytes=-n"; see http.h. */
+int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 {
 	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
 		return 0;
@@ -102,7 +99,7 @@ enum MHD_Result media_get(struct request *req)
 		status = MHD_HTTP_NOT_MODIFIED;
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	} else {
-		int r = parse_range(req_header(req, MHD_HTTP_HEADER_RANGE), size, &from, &to);
+		int r = http_parse_range(req_header(req, MHD_HTTP_HEADER_RANGE), size, &from, &to);
 		if (r < 0) {
 			close(fd);
 			char cr[48];

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# bench.sh - throughput and latency of kindling's clip list API, beside nginx
+# serving the very same bytes as a static file.
+#
+#   bash bench/bench.sh /path/to/kindling        (or: make bench)
+#
+# Everything runs on 127.0.0.1 in a temporary folder that is removed on
+# exit, together with every server this script started.  Needs wrk, curl,
+# jq, ss and nginx (Debian nginx-light, /usr/sbin/nginx).
+#
+# Settings (environment): BENCH_CLIPS (100000), BENCH_DURATION (10s),
+# BENCH_WARMUP (2s), BENCH_THREADS (2), BENCH_CONNECTIONS (64),
+# NGINX (/usr/sbin/nginx).
+set -eu
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+	echo "usage: bash bench/bench.sh /path/to/kindling" >&2
+	exit 2
+fi
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+CLIPS=${BENCH_CLIPS:-100000}
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-64}
+NGINX=${NGINX:-/usr/sbin/nginx}
+
+for tool in wrk curl jq ss "$NGINX"; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "bench: $tool is missing (make deps-bench installs it)" >&2
+		exit 1
+	fi
+done
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/kindling-bench.XXXXXX")
+KD_PID=""
+NGX_PID=""
+
+# Stop one server: TERM, wait up to 12 s (kindling drains for up to 10 s),
+# then KILL.
+stop_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 120); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_pid "$KD_PID"
+	stop_pid "$NGX_PID"
+	rm -rf "$W"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+# A loopback TCP port nobody listens on (random high port, checked with ss).
+free_port() {
+	local i p
+	for i in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	die "no free loopback port found"
+}
+
+# --- 1. the catalogue -------------------------------------------------------
+echo "bench: seeding $CLIPS clips in $W/data ..." >&2
+t0=$(now)
+timeout 900 "$BIN" seed --data "$W/data" --clips "$CLIPS" >"$W/seed.log" 2>&1 ||
+	{ cat "$W/seed.log" >&2; die "seed failed"; }
+t1=$(now)
+SEED_S=$(elapsed "$t0" "$t1")
+
+timeout 60 "$BIN" user add --name bench --role teacher --school north-high --data "$W/data" \
+	>"$W/user.out" 2>"$W/user.err" || { cat "$W/user.out" "$W/user.err" >&2; die "user add failed"; }
+TOKEN=$(tail -n 1 "$W/user.out" | tr -d '[:space:]')
+[ -n "$TOKEN" ] || die "user add printed no token"
+
+# --- 2. kindling serve ------------------------------------------------------
+# stdout carries the "serving" line; stderr the access log (one line per
+# request, kept on, written to a file).
+"$BIN" serve --data "$W/data" --listen 127.0.0.1:0 >"$W/serve.out" 2>"$W/serve.err" &
+KD_PID=$!
+KD_PORT=""
+for i in $(seq 1 300); do # up to 30 s
+	KD_PORT=$(sed -n 's|^kindling: serving http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' \
+		"$W/serve.out" | head -n 1)
+	[ -n "$KD_PORT" ] && break
+	kill -0 "$KD_PID" 2>/dev/null || { cat "$W/serve.err" >&2; die "kindling serve exited"; }
+	sleep 0.1
+done
+[ -n "$KD_PORT" ] || { tail -n 20 "$W/serve.err" >&2; die "kindling serve did not start in 30 s"; }
+KD="http://127.0.0.1:$KD_PORT"
+
+# --- 3. the responses, saved as static files for nginx -----------------------
+NAMES=(practice fts)
+LABELS=("practice filter" "full-text q=station")
+PATHS=("/api/v1/clips?practice=blended-learning" "/api/v1/clips?q=station")
+mkdir -p "$W/static"
+declare -a ONE_SHOT
+for i in "${!NAMES[@]}"; do
+	f="$W/static/${NAMES[$i]}.json"
+	read -r code t_total < <(curl -sS --max-time 60 -o "$f" -w '%{http_code} %{time_total}\n' \
+		-H "Authorization: Bearer $TOKEN" "$KD${PATHS[$i]}")
+	[ "$code" = 200 ] || { cat "$f" >&2; die "GET ${PATHS[$i]} answered $code"; }
+	jq -e '.clips | length > 0' "$f" >/dev/null || die "GET ${PATHS[$i]} returned no clips"
+	ONE_SHOT[$i]=$t_total
+done
+
+# --- 4. nginx beside it -------------------------------------------------------
+N="$W/nginx"
+mkdir -p "$N/logs" "$N/tmp"
+USER_LINE=""
+if [ "$(id -u)" = 0 ]; then
+	# Workers would switch to "nobody", who cannot enter the private temp
+	# folder; keep them as the current user, as when run unprivileged.
+	USER_LINE="user $(id -un) $(id -gn);"
+fi
+NGX_PORT=""
+for attempt in 1 2 3 4 5; do
+	NGX_PORT=$(free_port)
+	cat >"$N/nginx.conf" <<EOF
+$USER_LINE
+daemon off;
+master_process on;
+worker_processes 2;
+pid $N/nginx.pid;
+error_log $N/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $N/logs/access.log;
+    client_body_temp_path $N/tmp/body;
+    proxy_temp_path $N/tmp/proxy;
+    fastcgi_temp_path $N/tmp/fastcgi;
+    uwsgi_temp_path $N/tmp/uwsgi;
+    scgi_temp_path $N/tmp/scgi;
+    server {
+        listen 127.0.0.1:$NGX_PORT;
+        location / {
+            root $W/static;
+            default_type application/json;
+        }
+    }
+}
+EOF
+	"$NGINX" -p "$N" -e "$N/logs/error.log" -c "$N/nginx.conf" -t >"$N/logs/test.out" 2>&1 ||
+		{ cat "$N/logs/test.out" >&2; die "nginx rejects its config"; }
+	"$NGINX" -p "$N" -e "$N/logs/error.log" -c "$N/nginx.conf" >"$N/logs/stdout" 2>&1 &
+	NGX_PID=$!
+	up=""
+	for i in $(seq 1 100); do # up to 10 s
+		kill -0 "$NGX_PID" 2>/dev/null || break
+		if curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$NGX_PORT/practice.json"; then
+			up=1
+			break
+		fi
+		sleep 0.1
+	done
+	[ -n "$up" ] && break
+	stop_pid "$NGX_PID"
+	NGX_PID=""
+done
+[ -n "$NGX_PID" ] || { tail -n 20 "$N/logs/error.log" >&2; die "nginx did not start"; }
+NG="http://127.0.0.1:$NGX_PORT"
+for i in "${!NAMES[@]}"; do
+	curl -sS --max-time 10 -o "$W/check.json" "$NG/${NAMES[$i]}.json"
+	cmp -s "$W/check.json" "$W/static/${NAMES[$i]}.json" ||
+		die "nginx does not serve the same bytes for ${NAMES[$i]}"
+done
+
+# --- 5. wrk -------------------------------------------------------------------
+# Print "reqs p50_ms p99_ms errors" from wrk --latency output on stdin.
+parse_wrk() {
+	awk '
+	function ms(v,   n, u) {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") return n / 1000
+		if (u == "ms") return n
+		if (u == "s")  return n * 1000
+		if (u == "m")  return n * 60000
+		if (u == "h")  return n * 3600000
+		return -1
+	}
+	/^ +50% / { p50 = ms($2) }
+	/^ +99% / { p99 = ms($2) }
+	/^Requests\/sec:/ { rps = $2 }
+	/Non-2xx or 3xx responses:/ { non2xx = $NF }
+	/Socket errors:/ {
+		for (i = 3; i <= NF; i += 2) { v = $(i + 1); gsub(/,/, "", v); sockerr += v }
+	}
+	END {
+		if (rps == "") exit 1
+		printf "%s %.2f %.2f %d\n", rps, p50, p99, non2xx + sockerr
+	}'
+}
+
+declare -A RES
+run_wrk() { # key url
+	local key=$1 url=$2 out="$W/wrk.$1.txt"
+	timeout 60 wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" \
+		-H "Authorization: Bearer $TOKEN" "$url" >/dev/null 2>&1 || true
+	timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency \
+		-H "Authorization: Bearer $TOKEN" "$url" >"$out" 2>&1 ||
+		{ cat "$out" >&2; die "wrk failed on $url"; }
+	RES[$key]=$(parse_wrk <"$out") || { cat "$out" >&2; die "cannot read wrk's output for $url"; }
+}
+
+for i in "${!NAMES[@]}"; do
+	echo "bench: wrk ${LABELS[$i]} on kindling ..." >&2
+	run_wrk "kd.$i" "$KD${PATHS[$i]}"
+	echo "bench: wrk ${LABELS[$i]} on nginx ..." >&2
+	run_wrk "ng.$i" "$NG/${NAMES[$i]}.json"
+done
+
+HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$KD_PID/status" 2>/dev/null || echo "?")
+KD_THREADS=$(awk '/^Threads:/ { print $2 }' "/proc/$KD_PID/status" 2>/dev/null || echo "?")
+KD_LOG_LINES=$(wc -l <"$W/serve.err")
+
+# --- 6. the table ---------------------------------------------------------------
+echo
+echo "kindling list API, $CLIPS clips, wrk -t$THREADS -c$CONNS -d$DURATION (warm-up $WARMUP), loopback, $(nproc) cores"
+printf '%-22s %-9s %10s %9s %9s %8s %7s\n' case server req/s "p50 ms" "p99 ms" bytes errors
+for i in "${!NAMES[@]}"; do
+	bytes=$(wc -c <"$W/static/${NAMES[$i]}.json")
+	for s in kd ng; do
+		read -r rps p50 p99 errs <<<"${RES[$s.$i]}"
+		name=kindling
+		[ "$s" = ng ] && name=nginx
+		printf '%-22s %-9s %10.1f %9.2f %9.2f %8d %7d\n' "${LABELS[$i]}" "$name" "$rps" "$p50" "$p99" \
+			"$bytes" "$errs"
+	done
+	read -r kd_rps _ <<<"${RES[kd.$i]}"
+	read -r ng_rps _ <<<"${RES[ng.$i]}"
+	awk -v a="$kd_rps" -v b="$ng_rps" 'BEGIN { printf "  ratio kindling/nginx: %.3fx req/s\n", a / b }'
+done
+echo
+echo "errors: non-2xx responses + wrk socket errors (connect/read/write/timeout; wrk's timeout is 2 s)"
+for i in "${!NAMES[@]}"; do
+	total=$(jq -r .total "$W/static/${NAMES[$i]}.json")
+	echo "${LABELS[$i]}: total matches $total; one cold request with curl took $(awk -v t="${ONE_SHOT[$i]}" 'BEGIN { printf "%.1f", t * 1000 }') ms"
+done
+echo "seed of $CLIPS clips: ${SEED_S} s"
+if [ "$HWM_KB" != "?" ]; then
+	echo "kindling server peak RSS (VmHWM): $(awk -v k="$HWM_KB" 'BEGIN { printf "%.1f MiB", k / 1024 }') ($KD_THREADS threads)"
+fi
+echo "access logs on for both: kindling $KD_LOG_LINES lines (stderr to a file), nginx $(wc -l <"$N/logs/access.log") lines"

@@ -1,0 +1,47 @@
+# fuzz.mk - libFuzzer targets for every parser of untrusted input.
+# Included from the top Makefile as `make fuzz`; each target runs for
+# FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/<name>/.
+
+FUZZ_O       := build/fuzz
+FUZZ_SECONDS ?= 10
+FUZZ_CC      := clang
+FUZZ_PKGS    := libavformat libavcodec libavutil libswscale sqlite3 libmicrohttpd jansson \
+                libsodium libcurl
+FUZZ_CFLAGS  := -std=c17 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc \
+                -fsanitize=fuzzer-no-link,address,undefined $(shell pkg-config --cflags $(FUZZ_PKGS))
+FUZZ_LIBS    := $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm
+FUZZ_SRC     := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/web/*.c))
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_O)/obj/%.o) $(FUZZ_O)/obj/schema.o
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: run
+.SECONDARY:
+run: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
+	@passed=0; failed=0; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_O)/corpus/$$t; \
+	  if $(FUZZ_O)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	       -artifact_prefix=$(FUZZ_O)/crash-$$t- $(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t \
+	       > $(FUZZ_O)/$$t.log 2>&1; then \
+	    echo "ok - fuzz $$t: $$(grep -o 'Done [0-9]* runs' $(FUZZ_O)/$$t.log)"; passed=$$((passed+1)); \
+	  else \
+	    echo "FAIL - fuzz $$t (see $(FUZZ_O)/$$t.log)"; tail -30 $(FUZZ_O)/$$t.log; failed=$$((failed+1)); \
+	  fi; \
+	done; \
+	echo "fuzz: $$passed passed, $$failed failed"; [ $$failed -eq 0 ]
+
+$(FUZZ_O)/obj/%.o: %.c $(wildcard include/kindling/*.h) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_O)/obj/schema.o: build/gen/schema.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/gen/schema.c: $(sort $(wildcard schema/*.sql)) tests/embed.sh
+	@mkdir -p $(dir $@)
+	@sh tests/embed.sh $(sort $(wildcard schema/*.sql)) > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@echo "  FUZZ-LD $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(FUZZ_LIBS)

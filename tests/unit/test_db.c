@@ -1,0 +1,139 @@
+/* test_db.c - opening, migrating and refusing newer catalogues. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "kindling/fs.h"
+
+static int int_query(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void fresh_database_gets_every_migration(void **state)
+{
+	(void)state;
+	sqlite3 *db = test_db();
+	assert_true(db_schema_version() >= 1);
+	assert_int_equal(int_query(db, "PRAGMA user_version"), db_schema_version());
+	assert_int_equal(int_query(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(int_query(db, "SELECT count(*) FROM practices"), 10);
+	assert_int_equal(
+		int_query(db, "SELECT count(*) FROM practices WHERE slug = 'blended-learning'"), 1);
+	/* every table of the domain is there */
+	const char *tables[] = {"schools", "practices", "users", "tokens", "sessions", "clips",
+	                        "clip_practices", "clip_tags", "comments", "visits", "views",
+	                        "jobs", "clips_fts"};
+	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+		char sql[128];
+		snprintf(sql, sizeof sql,
+		         "SELECT count(*) FROM sqlite_master WHERE name = '%s'", tables[i]);
+		assert_int_equal(int_query(db, sql), 1);
+	}
+	db_close(&db);
+	assert_null(db);
+}
+
+static void reopening_is_idempotent_and_uses_wal(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/kd-db-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = kd_path_join(dir, "catalogue.db");
+	char err[KD_ERRMSG_MAX] = "";
+	sqlite3 *db;
+	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
+	test_exec(db, "INSERT INTO schools (slug, name) VALUES ('a', 'A')");
+	db_close(&db);
+	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
+	assert_int_equal(int_query(db, "SELECT count(*) FROM schools"), 1);
+	assert_int_equal(int_query(db, "SELECT count(*) FROM practices"), 10);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	db_close(&db);
+	free(path);
+	kd_remove_tree(dir);
+}
+
+static void newer_database_is_refused_with_a_message(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/kd-db-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = kd_path_join(dir, "catalogue.db");
+	char err[KD_ERRMSG_MAX] = "";
+	sqlite3 *db;
+	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
+	test_exec(db, "PRAGMA user_version = 999");
+	db_close(&db);
+	assert_int_equal(db_open(path, &db, err, sizeof err), KD_EVERSION);
+	assert_non_null(strstr(err, "newer"));
+	assert_non_null(strstr(err, "999"));
+	free(path);
+	kd_remove_tree(dir);
+}
+
+static void foreign_keys_and_checks_are_enforced(void **state)
+{
+	(void)state;
+	sqlite3 *db = test_db();
+	assert_int_not_equal(
+		sqlite3_exec(db, "INSERT INTO clips (title, school_id) VALUES ('t', 42)", NULL, NULL,
+		             NULL),
+		SQLITE_OK);
+	assert_int_not_equal(
+		sqlite3_exec(db, "INSERT INTO schools (slug, name) VALUES ('Bad Slug', 'x')", NULL,
+		             NULL, NULL),
+		SQLITE_OK);
+	test_exec(db, "INSERT INTO schools (slug, name) VALUES ('s', 'S')");
+	assert_int_not_equal(sqlite3_exec(db,
+	                                  "INSERT INTO clips (title, school_id, status) "
+	                                  "VALUES ('t', 1, 'done')",
+	                                  NULL, NULL, NULL),
+	                     SQLITE_OK);
+	db_close(&db);
+}
+
+static void pool_hands_out_and_takes_back(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/kd-db-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = kd_path_join(dir, "catalogue.db");
+	char err[KD_ERRMSG_MAX] = "";
+	sqlite3 *db;
+	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
+	db_close(&db);
+	struct db_pool *pool;
+	assert_int_equal(db_pool_open(path, 2, &pool, err, sizeof err), 0);
+	sqlite3 *a = db_pool_get(pool), *b = db_pool_get(pool);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(db_begin(a), 0); /* an open transaction is rolled back on return */
+	db_pool_put(pool, a);
+	assert_true(sqlite3_get_autocommit(a));
+	db_pool_put(pool, b);
+	db_pool_close(&pool);
+	assert_null(pool);
+	free(path);
+	kd_remove_tree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fresh_database_gets_every_migration),
+		cmocka_unit_test(reopening_is_idempotent_and_uses_wal),
+		cmocka_unit_test(newer_database_is_refused_with_a_message),
+		cmocka_unit_test(foreign_keys_and_checks_are_enforced),
+		cmocka_unit_test(pool_hands_out_and_takes_back),
+	};
+	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
+}

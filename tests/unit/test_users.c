@@ -1,0 +1,159 @@
+/* test_users.c - accounts, tokens, passwords and sessions. */
+#include <stdio.h>
+
+#include "helpers.h"
+#include "kindling/catalogue.h"
+#include "kindling/users.h"
+
+static int setup(void **state)
+{
+	assert_int_equal(users_init(), 0);
+	sqlite3 *db = test_db();
+	char err[KD_ERRMSG_MAX];
+	assert_int_equal(cat_school_add(db, "north-high", "North High", "", err, sizeof err), 0);
+	*state = db;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sqlite3 *db = *state;
+	db_close(&db);
+	return 0;
+}
+
+static void roles_round_trip(void **state)
+{
+	(void)state;
+	enum kd_role r;
+	const char *names[] = {"admin", "coach", "principal", "teacher"};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(users_role_parse(names[i], &r), 0);
+		assert_string_equal(users_role_name(r), names[i]);
+	}
+	assert_int_equal(users_role_parse("Admin", &r), KD_EINVAL);
+	assert_int_equal(users_role_parse("", &r), KD_EINVAL);
+}
+
+static void token_authenticates_its_user_only(void **state)
+{
+	sqlite3 *db = *state;
+	char err[KD_ERRMSG_MAX] = "", token[USERS_TOKEN_MAX];
+	int64_t id;
+	assert_int_equal(users_add(db, "Ana", KD_ROLE_COACH, "north-high", NULL, &id, err,
+	                           sizeof err), 0);
+	assert_int_equal(users_token_create(db, id, "test", token), 0);
+	assert_true(strncmp(token, "kd_", 3) == 0);
+
+	struct kd_user u;
+	assert_int_equal(users_auth_token(db, token, &u), 0);
+	assert_int_equal(u.id, id);
+	assert_int_equal(u.role, KD_ROLE_COACH);
+	assert_string_equal(u.name, "Ana");
+	assert_string_equal(u.school, "north-high");
+	assert_true(u.school_id > 0);
+
+	/* The secret is not stored: nothing in tokens holds it. */
+	const char *secret = strrchr(token, '_') + 1;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM tokens WHERE "
+	                                        "instr(CAST(secret_hash AS TEXT), ?1) > 0",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(st, 1, secret, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+
+	char bad[USERS_TOKEN_MAX];
+	snprintf(bad, sizeof bad, "%s", token);
+	bad[strlen(bad) - 1] ^= 1; /* one character off */
+	assert_int_equal(users_auth_token(db, bad, &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "", &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_", &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_1_", &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_999_abc", &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_99999999999999999999_abc", &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "Bearer whatever", &u), KD_EAUTH);
+
+	test_exec(db, "UPDATE users SET disabled = 1");
+	assert_int_equal(users_auth_token(db, token, &u), KD_EAUTH);
+}
+
+static void add_reports_what_is_wrong(void **state)
+{
+	sqlite3 *db = *state;
+	char err[KD_ERRMSG_MAX] = "";
+	int64_t id;
+	assert_int_equal(users_add(db, "Ben", KD_ROLE_TEACHER, "nowhere", NULL, &id, err,
+	                           sizeof err), KD_ENOTFOUND);
+	assert_non_null(strstr(err, "nowhere"));
+	assert_int_equal(users_add(db, "Ben", KD_ROLE_TEACHER, NULL, NULL, &id, err, sizeof err), 0);
+	assert_int_equal(users_add(db, "ben", KD_ROLE_TEACHER, NULL, NULL, &id, err, sizeof err),
+	                 KD_EEXIST);
+	assert_non_null(strstr(err, "already exists"));
+	assert_int_equal(users_add(db, "", KD_ROLE_TEACHER, NULL, NULL, &id, err, sizeof err),
+	                 KD_EINVAL);
+	assert_int_equal(users_add(db, "Cy", KD_ROLE_TEACHER, NULL, "short", &id, err, sizeof err),
+	                 KD_EINVAL);
+	assert_non_null(strstr(err, "at least 8"));
+}
+
+static void password_is_hashed_and_checked(void **state)
+{
+	sqlite3 *db = *state;
+	char err[KD_ERRMSG_MAX] = "";
+	int64_t id;
+	assert_int_equal(users_add(db, "Dee", KD_ROLE_PRINCIPAL, "north-high",
+	                           "correct horse battery", &id, err, sizeof err), 0);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT password_hash FROM users WHERE id = ?1", -1,
+	                                    &st, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	const char *hash = (const char *)sqlite3_column_text(st, 0);
+	assert_true(strncmp(hash, "$argon2id$", 10) == 0);
+	assert_null(strstr(hash, "horse"));
+	sqlite3_finalize(st);
+
+	struct kd_user u;
+	assert_int_equal(users_auth_password(db, "Dee", "correct horse battery", &u), 0);
+	assert_int_equal(u.id, id);
+	assert_int_equal(u.role, KD_ROLE_PRINCIPAL);
+	assert_int_equal(users_auth_password(db, "Dee", "wrong horse battery", &u), KD_EAUTH);
+	assert_int_equal(users_auth_password(db, "Nobody", "correct horse battery", &u), KD_EAUTH);
+}
+
+static void sessions_expire_and_end(void **state)
+{
+	sqlite3 *db = *state;
+	char err[KD_ERRMSG_MAX] = "", sid[USERS_TOKEN_MAX], csrf[USERS_CSRF_MAX], got[USERS_CSRF_MAX];
+	int64_t id;
+	assert_int_equal(users_add(db, "Eve", KD_ROLE_TEACHER, NULL, NULL, &id, err, sizeof err), 0);
+	assert_int_equal(users_session_create(db, id, 3600, sid, csrf), 0);
+	struct kd_user u;
+	assert_int_equal(users_auth_session(db, sid, &u, got), 0);
+	assert_string_equal(got, csrf);
+	assert_int_equal(u.id, id);
+	/* A session id is no API token, and the other way round. */
+	assert_int_equal(users_auth_token(db, sid, &u), KD_EAUTH);
+	assert_int_equal(users_session_delete(db, sid), 0);
+	assert_int_equal(users_auth_session(db, sid, &u, NULL), KD_EAUTH);
+
+	assert_int_equal(users_session_create(db, id, 3600, sid, csrf), 0);
+	test_exec(db, "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'");
+	assert_int_equal(users_auth_session(db, sid, &u, NULL), KD_EAUTH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(roles_round_trip),
+		cmocka_unit_test_setup_teardown(token_authenticates_its_user_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(add_reports_what_is_wrong, setup, teardown),
+		cmocka_unit_test_setup_teardown(password_is_hashed_and_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions_expire_and_end, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("users", tests, NULL, NULL);
+}
