@@ -47,26 +47,29 @@ all: $(O)/kindling
 
 $(O)/obj/%.o: %.c $(wildcard include/kindling/*.h) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 # The migrations are compiled into the binary: one string per schema/ file.
 $(O)/gen/schema.c: $(MIGRATIONS) tests/embed.sh
 	@mkdir -p $(dir $@)
-	sh tests/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	@sh tests/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(O)/obj/gen/schema.o: $(O)/gen/schema.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(O)/libkindling.a: $(LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(O)/kindling: $(O)/obj/src/main.o $(O)/libkindling.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: tests/unit/%.c tests/unit/helpers.h $(O)/libkindling.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(O)/libkindling.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -Isrc -o $@ $< $(O)/libkindling.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Install what is missing: apt-get update once, then apt-get install -y.
 define apt_install
