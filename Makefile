@@ -11,12 +11,12 @@
 O       ?= build
 SAN     ?=
 CC      ?= cc
-PKGS    := libavformat libavcodec libavutil libswscale sqlite3 libmicrohttpd jansson \
-           libsodium libcurl
+PKGS    := libavformat libavcodec libavutil libswscale libswresample sqlite3 libmicrohttpd \
+           jansson libsodium libcurl
 
 # Debian packages: to build, to test, to benchmark.
 DEB_BUILD := gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev \
-             libswscale-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
+             libswscale-dev libswresample-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
              libsodium-dev libcurl4-openssl-dev
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg
 DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq
@@ -36,7 +36,8 @@ CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 LDFLAGS += $(LDFLAGS_SAN)
 
-LIB_SRC  := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/web/*.c src/cli/*.c))
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/media/*.c src/jobs/*.c \
+                              src/web/*.c src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -95,7 +96,9 @@ unit: $(UNIT_BIN)
 	@sh tests/run_unit.sh $(UNIT_BIN)
 
 integration: $(O)/kindling
-	@KINDLING_BIN=$(abspath $(O)/kindling) bash tests/integration/run.sh
+	@rc=0; for t in tests/integration/*.sh; do \
+	  KINDLING_BIN=$(abspath $(O)/kindling) bash $$t || rc=1; \
+	done; exit $$rc
 
 # The unit and integration suites again, built with ASan and UBSan.
 sanitize:
@@ -106,11 +109,7 @@ fuzz:
 
 test: deps-test
 	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory integration
-	$(MAKE) --no-print-directory sanitize
-	$(MAKE) --no-print-directory fuzz
-	@echo "make test: every suite passed"
+	@MAKE="$(MAKE)" bash tests/run_all.sh
 
 DEMO_DATA ?= kindling-data
 demo: deps

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kindling/cli.h"
+#include "kindling/db.h"
 
 static const struct {
 	const char *name;
@@ -15,6 +16,10 @@ static const struct {
 	                   "[--school SLUG] [--password-stdin] [--data DIR]"},
 	{"school", cli_school, "school add SLUG NAME [--district NAME] [--data DIR]"},
 	{"practice", cli_practice, "practice add SLUG NAME [--description TEXT] [--data DIR]"},
+	{"ingest", cli_ingest, "ingest [--data DIR] --school SLUG --practice SLUG[,SLUG...] "
+	                       "[--title T] [--teacher NAME] [--grade G] [--subject S] "
+	                       "[--recorded YYYY-MM-DD] [--tag T]... [--consent on-file|pending] "
+	                       "[--visibility district|school|private] [--wait] [--json] FILE|DIR..."},
 	{"seed", cli_seed, "seed [--data DIR] [--clips N]   (sample schools and synthetic clips)"},
 };
 
@@ -28,6 +33,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	db_global_init();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -36,6 +42,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* Started by the server for each job; not for people, so not listed. */
+	if (!strcmp(argv[1], "worker"))
+		return cli_worker(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

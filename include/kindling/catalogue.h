@@ -201,6 +201,14 @@ struct cat_clip_new {
 int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen);
 
+/* Record what processing found and where it stands (the worker's calls). */
+int cat_clip_set_status(sqlite3 *db, int64_t id, const char *status, const char *error);
+int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int coded_width,
+                       int coded_height, const char *created_time);
+/* Status of a clip whoever asks (for runners and command-line tools); the
+ * caller frees *status and *error. */
+int cat_clip_status(sqlite3 *db, int64_t id, char **status, char **error);
+
 /* Is s a real calendar date written YYYY-MM-DD? */
 bool cat_date_valid(const char *s);
 

@@ -8,6 +8,7 @@
 #define KINDLING_CLI_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 #include "kindling/config.h"
 
@@ -16,6 +17,12 @@ int cli_user(int argc, char **argv);
 int cli_school(int argc, char **argv);
 int cli_practice(int argc, char **argv);
 int cli_seed(int argc, char **argv);
+int cli_ingest(int argc, char **argv);
+int cli_worker(int argc, char **argv);
+
+/* Does a file name look like a video (by its extension)? */
+bool cli_is_video_name(const char *name);
+
 
 /* Load the configuration, create the data folder if needed and open the
  * catalogue (migrating it).  On failure prints why and returns 1; on

@@ -12,11 +12,17 @@
  *   max_body_kb         largest JSON request body (default 1024)
  *   workers             concurrent processing workers (default: cores)
  *   default_consent     on-file or pending (default on-file)
+ *   job_timeout         seconds one clip may take to process (default 1800)
+ *   job_memory_mb       address space of a processing worker (default 4096)
+ *   upload_max_mb       largest upload accepted (default 8192)
+ *   upload_expiry_hours an unfinished upload untouched this long is removed
+ *                       (default 48)
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct kd_config {
 	char *data_dir;        /* the data folder, as given */
@@ -28,6 +34,10 @@ struct kd_config {
 	size_t max_body;       /* bytes */
 	int workers;
 	char *default_consent;
+	unsigned job_timeout;  /* seconds */
+	unsigned long job_memory_mb;
+	uint64_t upload_max_mb;
+	unsigned upload_expiry_hours;
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and

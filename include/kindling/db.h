@@ -36,6 +36,9 @@ int db_open(const char *path, sqlite3 **out, char *err, size_t errlen);
 /* Apply pending migrations to an open connection (db_open does this). */
 int db_migrate(sqlite3 *db, char *err, size_t errlen);
 
+/* Process-wide SQLite settings: call first thing in main(). */
+void db_global_init(void);
+
 /* The schema version this binary writes: the number of migrations. */
 int db_schema_version(void);
 

@@ -28,4 +28,8 @@ int kd_remove_tree(const char *path);
 /* Join two path parts with one '/'.  The caller frees the result. */
 char *kd_path_join(const char *a, const char *b);
 
+/* The path of the running binary (to start worker processes from); the
+ * caller frees it. */
+char *kd_self_exe(void);
+
 #endif

@@ -6,6 +6,8 @@
 #define KINDLING_CATALOGUE_SQL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "kindling/db.h"
 #include "kindling/err.h"
@@ -29,5 +31,12 @@ static inline int db_err_code(int rc)
 	int e = db_err(rc);
 	return e ? e : KD_EDB;
 }
+
+/* The catalogue generation (schema/002), -1 if it cannot be read. */
+int64_t cat_generation(sqlite3 *db);
+/* Counts remembered for a generation (cache.c).  A get for another
+ * generation misses; a put for a newer one drops everything older. */
+bool cat_cache_get(int64_t gen, const char *key, int64_t *value);
+void cat_cache_put(int64_t gen, const char *key, int64_t value);
 
 #endif

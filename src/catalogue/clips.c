@@ -271,31 +271,58 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	if (q->subject && *q->subject)
 		kd_buf_puts(&where, " AND c.subject = ?5 COLLATE NOCASE");
 
-	const char *order;
+	/* With a practice filter, walking its index backwards gives the newest
+	 * first without sorting every match. */
+	const char *id_col = practice_id ? "cp.clip_id" : "c.id";
+	char order[96];
 	switch (q->sort) {
-	case CAT_SORT_OLDEST: order = "c.id ASC"; break;
-	case CAT_SORT_TITLE: order = "c.title COLLATE NOCASE, c.id"; break;
-	case CAT_SORT_RECORDED: order = "c.recorded_on DESC NULLS LAST, c.id DESC"; break;
-	case CAT_SORT_RELEVANCE: order = match ? "f.rank, c.id DESC" : "c.id DESC"; break;
-	default: order = "c.id DESC"; break; /* ids grow with upload time */
+	case CAT_SORT_OLDEST: snprintf(order, sizeof order, "%s ASC", id_col); break;
+	case CAT_SORT_TITLE: snprintf(order, sizeof order, "c.title COLLATE NOCASE, c.id"); break;
+	case CAT_SORT_RECORDED:
+		snprintf(order, sizeof order, "c.recorded_on DESC NULLS LAST, c.id DESC");
+		break;
+	case CAT_SORT_RELEVANCE:
+		if (match) {
+			snprintf(order, sizeof order, "f.rank, c.id DESC");
+			break;
+		}
+		/* without words there is nothing to rank */
+		__attribute__((fallthrough));
+	default: snprintf(order, sizeof order, "%s DESC", id_col); break; /* ids grow with time */
 	}
 	char *count_sql = kd_asprintf("SELECT count(*)%s%s%s", from, join, kd_buf_str(&where));
-	char *page_sql = kd_asprintf("SELECT %s%s%s%s%s ORDER BY %s LIMIT ?6 OFFSET ?7",
-	                             CLIP_COLUMNS, from, join, CLIP_JOINS, kd_buf_str(&where),
-	                             order);
+	/* Two steps: the ids of the page, then each clip by id, so the
+	 * per-clip subqueries run for 24 rows, not for every match. */
+	char *ids_sql = kd_asprintf("SELECT c.id%s%s%s ORDER BY %s LIMIT ?6 OFFSET ?7", from, join,
+	                            kd_buf_str(&where), order);
+	char *one_sql = kd_asprintf("SELECT %s FROM clips c%s WHERE c.id = ?1", CLIP_COLUMNS,
+	                            CLIP_JOINS);
 	kd_buf_release(&where);
 
-	sqlite3_stmt *count = NULL, *page = NULL;
+	/* The count is remembered per question and viewer until the catalogue
+	 * changes (cache.c). */
+	int64_t gen = cat_generation(db);
+	char *key = kd_asprintf("list|%d|%lld|%lld|%lld|%lld|%s|%s|%s", user->role == KD_ROLE_ADMIN,
+	                        (long long)user->id, (long long)user->school_id,
+	                        (long long)practice_id, (long long)school_id,
+	                        q->grade ? q->grade : "", q->subject ? q->subject : "",
+	                        match ? match : "");
+	bool counted = cat_cache_get(gen, key, &out->total);
+
+	sqlite3_stmt *count = NULL, *ids = NULL, *one = NULL;
 	rc = 0;
-	if (sqlite3_prepare_v2(db, count_sql, -1, &count, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, page_sql, -1, &page, NULL) != SQLITE_OK) {
+	if ((!counted && sqlite3_prepare_v2(db, count_sql, -1, &count, NULL) != SQLITE_OK) ||
+	    sqlite3_prepare_v2(db, ids_sql, -1, &ids, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, one_sql, -1, &one, NULL) != SQLITE_OK) {
 		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
 		rc = KD_EDB;
 		goto out;
 	}
-	sqlite3_stmt *both[2] = {count, page};
+	sqlite3_stmt *both[2] = {count, ids};
 	for (int i = 0; i < 2; i++) {
 		sqlite3_stmt *st = both[i];
+		if (!st)
+			continue;
 		cat_bind_viewer(st, user);
 		if (match)
 			sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
@@ -308,23 +335,32 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 		if (q->subject && *q->subject)
 			sqlite3_bind_text(st, 5, q->subject, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_int64(page, 6, q->per_page);
-	sqlite3_bind_int64(page, 7, (q->page - 1) * q->per_page);
+	sqlite3_bind_int64(ids, 6, q->per_page);
+	sqlite3_bind_int64(ids, 7, (q->page - 1) * q->per_page);
 
-	int step = sqlite3_step(count);
-	if (step != SQLITE_ROW) {
-		log_error("catalogue", "count: %s", sqlite3_errmsg(db));
-		rc = db_err_code(step);
-		goto out;
+	int step;
+	if (!counted) {
+		if ((step = sqlite3_step(count)) != SQLITE_ROW) {
+			log_error("catalogue", "count: %s", sqlite3_errmsg(db));
+			rc = db_err_code(step);
+			goto out;
+		}
+		out->total = sqlite3_column_int64(count, 0);
+		cat_cache_put(gen, key, out->total);
 	}
-	out->total = sqlite3_column_int64(count, 0);
 	size_t cap = 0;
-	while ((step = sqlite3_step(page)) == SQLITE_ROW) {
+	while ((step = sqlite3_step(ids)) == SQLITE_ROW) {
+		sqlite3_bind_int64(one, 1, sqlite3_column_int64(ids, 0));
+		if ((step = sqlite3_step(one)) != SQLITE_ROW) {
+			sqlite3_reset(one);
+			break;
+		}
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 16;
 			out->clips = kd_realloc(out->clips, cap * sizeof *out->clips);
 		}
-		read_clip(page, &out->clips[out->n++]);
+		read_clip(one, &out->clips[out->n++]);
+		sqlite3_reset(one);
 	}
 	if (step != SQLITE_DONE) {
 		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
@@ -333,9 +369,12 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	}
 out:
 	sqlite3_finalize(count);
-	sqlite3_finalize(page);
+	sqlite3_finalize(ids);
+	sqlite3_finalize(one);
 	free(count_sql);
-	free(page_sql);
+	free(ids_sql);
+	free(one_sql);
+	free(key);
 	free(match);
 	return rc;
 }
@@ -445,6 +484,10 @@ int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, s
 	int rc = 0;
 	if (e->title && (rc = check_text("title", e->title, 1, 200, false, err, errlen)) < 0)
 		return rc;
+	if (e->title && strspn(e->title, " ") == strlen(e->title)) {
+		snprintf(err, errlen, "title must have some words, not only spaces");
+		return KD_EINVAL;
+	}
 	if (e->description &&
 	    (rc = check_text("description", e->description, 0, 5000, true, err, errlen)) < 0)
 		return rc;
@@ -646,4 +689,73 @@ fail:
 	snprintf(err, errlen, "cannot add the clip: %s", sqlite3_errmsg(db));
 	db_rollback(db);
 	return rc;
+}
+
+int cat_clip_set_status(sqlite3 *db, int64_t id, const char *status, const char *error)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+		"UPDATE clips SET status = ?2, error = ?3, "
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+		-1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	if (error)
+		sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err_code(rc);
+	return sqlite3_changes(db) ? 0 : KD_ENOTFOUND;
+}
+
+int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int coded_width,
+                       int coded_height, const char *created_time)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+		"UPDATE clips SET container = ?2, duration_s = ?3, width = ?4, height = ?5, "
+		"rotation = ?6, video_codec = ?7, audio_codec = ?8, fps = ?9, bit_rate = ?10, "
+		"size_bytes = ?11, coded_width = ?12, coded_height = ?13, created_time = ?14, "
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+		-1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, m->container ? m->container : "", -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, m->duration_s);
+	sqlite3_bind_int(st, 4, m->width);
+	sqlite3_bind_int(st, 5, m->height);
+	sqlite3_bind_int(st, 6, m->rotation);
+	sqlite3_bind_text(st, 7, m->video_codec ? m->video_codec : "", -1, SQLITE_STATIC);
+	if (m->audio_codec && *m->audio_codec)
+		sqlite3_bind_text(st, 8, m->audio_codec, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 9, m->fps);
+	sqlite3_bind_int64(st, 10, m->bit_rate);
+	sqlite3_bind_int64(st, 11, m->size_bytes);
+	sqlite3_bind_int(st, 12, coded_width);
+	sqlite3_bind_int(st, 13, coded_height);
+	if (created_time && *created_time)
+		sqlite3_bind_text(st, 14, created_time, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err_code(rc);
+	return sqlite3_changes(db) ? 0 : KD_ENOTFOUND;
+}
+
+int cat_clip_status(sqlite3 *db, int64_t id, char **status, char **error)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT status, error FROM clips WHERE id = ?1", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*status = cat_col_dup(st, 0);
+		*error = cat_col_dup(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }

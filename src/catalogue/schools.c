@@ -1,4 +1,5 @@
 /* schools.c - schools and practices (see catalogue.h). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,18 +75,70 @@ int cat_practice_add(sqlite3 *db, const char *slug, const char *name, const char
 	                 slug, name, description, err, errlen);
 }
 
-int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school **out, size_t *n)
+#define SCHOOL_COUNTS \
+	"SELECT c.school_id, count(*) FROM clips c WHERE " CAT_VISIBLE " GROUP BY c.school_id"
+#define PRACTICE_COUNTS                                                               \
+	"SELECT cp.practice_id, count(*) FROM clip_practices cp JOIN clips c ON c.id = " \
+	"cp.clip_id WHERE " CAT_VISIBLE " GROUP BY cp.practice_id"
+
+/* Fill the clip counts of n items (struct of size `size` with an int64 id
+ * and count at the given offsets) for what user may see: from the count
+ * cache when every one is there, else with one grouped query. */
+static int count_by(sqlite3 *db, const struct kd_user *user, const char *what, const char *sql,
+                    void *items, size_t n, size_t size, size_t id_off, size_t count_off)
 {
+	int64_t gen = cat_generation(db);
+	char key[128];
+	bool all = true;
+	for (size_t i = 0; i < n; i++) {
+		char *item = (char *)items + i * size;
+		snprintf(key, sizeof key, "%s|%d|%lld|%lld|%lld", what, user->role == KD_ROLE_ADMIN,
+		         (long long)user->id, (long long)user->school_id,
+		         (long long)*(int64_t *)(item + id_off));
+		all &= cat_cache_get(gen, key, (int64_t *)(item + count_off));
+	}
+	if (all)
+		return 0;
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db,
-		"SELECT s.id, s.slug, s.name, s.district, "
-		"  (SELECT count(*) FROM clips c WHERE c.school_id = s.id AND " CAT_VISIBLE ") "
-		"FROM schools s ORDER BY s.name COLLATE NOCASE, s.slug", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_error("catalogue", "%s", sqlite3_errmsg(db));
 		return KD_EDB;
 	}
 	cat_bind_viewer(st, user);
+	for (size_t i = 0; i < n; i++)
+		*(int64_t *)((char *)items + i * size + count_off) = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		for (size_t i = 0; i < n; i++) {
+			char *item = (char *)items + i * size;
+			if (*(int64_t *)(item + id_off) == id)
+				*(int64_t *)(item + count_off) = sqlite3_column_int64(st, 1);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err_code(rc);
+	for (size_t i = 0; i < n; i++) {
+		char *item = (char *)items + i * size;
+		snprintf(key, sizeof key, "%s|%d|%lld|%lld|%lld", what, user->role == KD_ROLE_ADMIN,
+		         (long long)user->id, (long long)user->school_id,
+		         (long long)*(int64_t *)(item + id_off));
+		cat_cache_put(gen, key, *(int64_t *)(item + count_off));
+	}
+	return 0;
+}
+
+int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+		"SELECT s.id, s.slug, s.name, s.district FROM schools s "
+		"ORDER BY s.name COLLATE NOCASE, s.slug", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("catalogue", "%s", sqlite3_errmsg(db));
+		return KD_EDB;
+	}
 	size_t cap = 16, len = 0;
 	struct cat_school *list = kd_calloc(cap, sizeof *list);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -96,12 +149,13 @@ int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school 
 		s->slug = cat_col_dup(st, 1);
 		s->name = cat_col_dup(st, 2);
 		s->district = cat_col_dup(st, 3);
-		s->clips = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE || (rc = count_by(db, user, "school", SCHOOL_COUNTS, list, len,
+	                                        sizeof *list, offsetof(struct cat_school, id),
+	                                        offsetof(struct cat_school, clips))) < 0) {
 		cat_schools_free(list, len);
-		return db_err_code(rc);
+		return rc < 0 ? rc : db_err_code(rc);
 	}
 	*out = list;
 	*n = len;
@@ -113,15 +167,12 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db,
-		"SELECT p.id, p.slug, p.name, p.description, "
-		"  (SELECT count(*) FROM clip_practices cp JOIN clips c ON c.id = cp.clip_id "
-		"    WHERE cp.practice_id = p.id AND " CAT_VISIBLE ") "
-		"FROM practices p ORDER BY p.name COLLATE NOCASE, p.slug", -1, &st, NULL);
+		"SELECT p.id, p.slug, p.name, p.description FROM practices p "
+		"ORDER BY p.name COLLATE NOCASE, p.slug", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		log_error("catalogue", "%s", sqlite3_errmsg(db));
 		return KD_EDB;
 	}
-	cat_bind_viewer(st, user);
 	size_t cap = 16, len = 0;
 	struct cat_practice *list = kd_calloc(cap, sizeof *list);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -132,12 +183,14 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 		p->slug = cat_col_dup(st, 1);
 		p->name = cat_col_dup(st, 2);
 		p->description = cat_col_dup(st, 3);
-		p->clips = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE ||
+	    (rc = count_by(db, user, "practice", PRACTICE_COUNTS, list, len, sizeof *list,
+	                   offsetof(struct cat_practice, id),
+	                   offsetof(struct cat_practice, clips))) < 0) {
 		cat_practices_free(list, len);
-		return db_err_code(rc);
+		return rc < 0 ? rc : db_err_code(rc);
 	}
 	*out = list;
 	*n = len;

@@ -33,3 +33,4 @@ int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, sqlite3 **d
 	}
 	return 0;
 }
+

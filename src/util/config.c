@@ -113,6 +113,18 @@ int kd_config_parse(struct kd_config *cfg, const char *text, char *err, size_t e
 		} else if (!strcmp(key, "workers")) {
 			if ((rc = parse_int(val, 1, 64, &n)) == 0)
 				cfg->workers = (int)n;
+		} else if (!strcmp(key, "job_timeout")) {
+			if ((rc = parse_int(val, 1, 24 * 3600, &n)) == 0)
+				cfg->job_timeout = (unsigned)n;
+		} else if (!strcmp(key, "job_memory_mb")) {
+			if ((rc = parse_int(val, 256, 1024 * 1024, &n)) == 0)
+				cfg->job_memory_mb = (unsigned long)n;
+		} else if (!strcmp(key, "upload_max_mb")) {
+			if ((rc = parse_int(val, 1, 1024L * 1024, &n)) == 0)
+				cfg->upload_max_mb = (uint64_t)n;
+		} else if (!strcmp(key, "upload_expiry_hours")) {
+			if ((rc = parse_int(val, 1, 24 * 365, &n)) == 0)
+				cfg->upload_expiry_hours = (unsigned)n;
 		} else if (!strcmp(key, "default_consent")) {
 			if (strcmp(val, "on-file") && strcmp(val, "pending"))
 				rc = KD_EINVAL;
@@ -123,7 +135,8 @@ int kd_config_parse(struct kd_config *cfg, const char *text, char *err, size_t e
 		} else {
 			snprintf(err, errlen,
 			         "%s line %d: unknown setting '%.40s' (known: listen, http_threads, "
-			         "connection_timeout, max_body_kb, workers, default_consent)",
+			         "connection_timeout, max_body_kb, workers, default_consent, job_timeout, "
+			         "job_memory_mb, upload_max_mb, upload_expiry_hours)",
 			         CONFIG_FILE, lineno, key);
 			rc = KD_EINVAL;
 			break;
@@ -152,6 +165,10 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->max_body = 1024 * 1024;
 	cfg->workers = cores();
 	cfg->default_consent = kd_strdup("on-file");
+	cfg->job_timeout = 30 * 60;
+	cfg->job_memory_mb = 4096;
+	cfg->upload_max_mb = 8192;
+	cfg->upload_expiry_hours = 48;
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +171,14 @@ char *kd_path_join(const char *a, const char *b)
 	while (*b == '/')
 		b++;
 	return kd_asprintf("%.*s/%s", (int)la, a, b);
+}
+
+char *kd_self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n <= 0)
+		return kd_strdup("kindling");
+	buf[n] = '\0';
+	return kd_strdup(buf);
 }

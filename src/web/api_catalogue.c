@@ -39,7 +39,7 @@ enum MHD_Result api_me(struct request *req)
 {
 	const struct kd_user *u = &req->user;
 	return respond_json(req, MHD_HTTP_OK,
-	                    json_pack("{sI ss ss s?s}", "id", (json_int_t)u->id, "name", u->name,
+	                    json_pack("{sI ss ss ss?}", "id", (json_int_t)u->id, "name", u->name,
 	                              "role", users_role_name(u->role), "school",
 	                              u->school[0] ? u->school : NULL));
 }

@@ -262,6 +262,7 @@ enum MHD_Result api_clip_patch(struct request *req)
 	if (rc < 0)
 		return respond_kd_error(req, rc, NULL);
 	bool may = cat_clip_may_edit(&req->user, &c);
+	int64_t uploader = c.uploader_id;
 	cat_clip_free(&c);
 	if (!may)
 		return respond_error(req, MHD_HTTP_FORBIDDEN,
@@ -275,6 +276,12 @@ enum MHD_Result api_clip_patch(struct request *req)
 	struct clip_edit_json ej;
 	char err[KD_ERRMSG_MAX] = "";
 	rc = clip_edit_from_json(body, &ej, err, sizeof err);
+	if (rc == 0 && ej.edit.school && req->user.role != KD_ROLE_ADMIN &&
+	    req->user.id != uploader) {
+		snprintf(err, sizeof err,
+		         "only an admin or the clip's uploader may move it to another school");
+		rc = KD_EPERM;
+	}
 	if (rc == 0)
 		rc = cat_clip_update(req->db, req->ids[0], &ej.edit, err, sizeof err);
 	clip_edit_json_release(&ej);
@@ -283,7 +290,15 @@ enum MHD_Result api_clip_patch(struct request *req)
 		return respond_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 	if (rc < 0)
 		return respond_kd_error(req, rc, err);
-	return api_clip_get(req);
+	/* Answer with what was saved, even when the edit (withdrawn consent,
+	 * private) hides the clip from its editor from now on. */
+	struct kd_user editor = req->user;
+	editor.role = KD_ROLE_ADMIN;
+	if ((rc = cat_clip_get(req->db, &editor, req->ids[0], &c)) < 0)
+		return rc == KD_ENOTFOUND ? not_found(req) : respond_kd_error(req, rc, NULL);
+	json_t *saved = clip_json(&c);
+	cat_clip_free(&c);
+	return respond_json(req, MHD_HTTP_OK, saved);
 }
 
 enum MHD_Result api_clip_delete(struct request *req)

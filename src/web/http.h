@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
@@ -38,6 +39,14 @@ struct request {
 	sqlite3 *db;             /* borrowed for the request */
 	int64_t ids[ROUTE_MAX_PARAMS];
 	const char *slugs[ROUTE_MAX_PARAMS];
+	const void *route;       /* the matched route, once known */
+	char scratch[256];       /* the slugs point in here */
+	/* A body streamed somewhere else than memory (tus uploads): set by the
+	 * route's begin handler; write takes each piece, close (if set) runs
+	 * when the request ends, however it ends. */
+	void *stream;
+	int (*stream_write)(struct request *req, const char *data, size_t len);
+	void (*stream_close)(struct request *req);
 	unsigned status;         /* for the access log */
 	uint64_t bytes_out;
 	struct timespec started;
@@ -46,6 +55,7 @@ struct request {
 struct server {
 	const struct kd_config *cfg;
 	struct db_pool *pool;
+	struct jobs_runner *runner; /* processes queued clips */
 };
 
 typedef enum MHD_Result (*handler_fn)(struct request *req);
@@ -77,6 +87,10 @@ enum MHD_Result respond_kd_error(struct request *req, int err, const char *messa
 
 /* Route a request: find the handler, check sign-in, run it. */
 enum MHD_Result router_dispatch(struct request *req);
+/* On the headers: does the request's route stream its body?  If so
+ * router_begin() signs in and lets the route prepare (or refuse). */
+bool router_streams(struct request *req);
+enum MHD_Result router_begin(struct request *req);
 
 /* Set req->user from the Authorization header or session cookie.
  * Returns 0, KD_EAUTH or KD_EDB. */
@@ -109,5 +123,14 @@ enum MHD_Result api_practices_list(struct request *req);
 enum MHD_Result api_me(struct request *req);
 enum MHD_Result api_healthz(struct request *req);
 enum MHD_Result media_get(struct request *req);
+enum MHD_Result tus_options(struct request *req);
+enum MHD_Result tus_create(struct request *req);
+enum MHD_Result tus_head(struct request *req);
+enum MHD_Result tus_patch_begin(struct request *req);
+enum MHD_Result tus_patch_end(struct request *req);
+enum MHD_Result tus_delete(struct request *req);
+/* Remove uploads that got no bytes for max_age_s seconds (and finished
+ * ones kept for late HEADs). */
+int tus_expire(const struct kd_config *cfg, unsigned max_age_s);
 
 #endif

@@ -94,7 +94,7 @@ enum MHD_Result media_get(struct request *req)
 	unsigned status = MHD_HTTP_OK;
 	uint64_t size = (uint64_t)st.st_size, from = 0, to = size ? size - 1 : 0;
 	struct MHD_Response *resp;
-	if (inm && strstr(inm, etag)) {
+	if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
 		close(fd);
 		status = MHD_HTTP_NOT_MODIFIED;
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);

@@ -72,6 +72,12 @@ static struct MHD_Response *json_response(struct request *req, json_t *body)
 
 enum MHD_Result respond_json(struct request *req, unsigned status, json_t *body)
 {
+	if (!body && status != MHD_HTTP_NO_CONTENT) {
+		/* json_pack() failed: a bug or out of memory, never an empty 200. */
+		log_error("http", "%s %s: could not build the JSON answer", req->method, req->path);
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		body = json_pack("{ss}", "error", "the server failed; the log has details");
+	}
 	return respond(req, status, json_response(req, body));
 }
 

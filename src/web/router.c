@@ -12,21 +12,31 @@ enum { ROUTE_PUBLIC = 1 };
 struct route {
 	const char *method;
 	const char *pattern; /* segments; "{id}" a positive integer, "{slug}" a slug */
-	handler_fn fn;
+	handler_fn fn;       /* answers, once the whole body is in */
 	unsigned flags;
+	handler_fn begin;    /* for bodies streamed elsewhere: called on the headers */
 };
 
+#define ROUTE(m, p, f, fl) {.method = m, .pattern = p, .fn = f, .flags = fl, .begin = NULL}
+
 static const struct route routes[] = {
-	{"GET", "/healthz", api_healthz, ROUTE_PUBLIC},
-	{"GET", "/api/v1/me", api_me, 0},
-	{"GET", "/api/v1/clips", api_clips_list, 0},
-	{"GET", "/api/v1/clips/{id}", api_clip_get, 0},
-	{"PATCH", "/api/v1/clips/{id}", api_clip_patch, 0},
-	{"DELETE", "/api/v1/clips/{id}", api_clip_delete, 0},
-	{"GET", "/api/v1/schools", api_schools_list, 0},
-	{"GET", "/api/v1/practices", api_practices_list, 0},
-	{"GET", "/media/clips/{id}/{slug}", media_get, 0},
-	{"HEAD", "/media/clips/{id}/{slug}", media_get, 0},
+	ROUTE("GET", "/healthz", api_healthz, ROUTE_PUBLIC),
+	ROUTE("GET", "/api/v1/me", api_me, 0),
+	ROUTE("GET", "/api/v1/clips", api_clips_list, 0),
+	ROUTE("GET", "/api/v1/clips/{id}", api_clip_get, 0),
+	ROUTE("PATCH", "/api/v1/clips/{id}", api_clip_patch, 0),
+	ROUTE("DELETE", "/api/v1/clips/{id}", api_clip_delete, 0),
+	ROUTE("GET", "/api/v1/schools", api_schools_list, 0),
+	ROUTE("GET", "/api/v1/practices", api_practices_list, 0),
+	/* tus 1.0.0: core, creation, termination (tus.c) */
+	ROUTE("OPTIONS", "/api/v1/uploads", tus_options, ROUTE_PUBLIC),
+	ROUTE("POST", "/api/v1/uploads", tus_create, 0),
+	ROUTE("HEAD", "/api/v1/uploads/{slug}", tus_head, 0),
+	{.method = "PATCH", .pattern = "/api/v1/uploads/{slug}", .fn = tus_patch_end, .flags = 0,
+	 .begin = tus_patch_begin},
+	ROUTE("DELETE", "/api/v1/uploads/{slug}", tus_delete, 0),
+	ROUTE("GET", "/media/clips/{id}/{slug}", media_get, 0),
+	ROUTE("HEAD", "/media/clips/{id}/{slug}", media_get, 0),
 };
 
 /* Parse a decimal id of at most 15 digits, no sign, no leading zero. */
@@ -45,7 +55,7 @@ static bool parse_id(const char *s, size_t n, int64_t *out)
 }
 
 /* Match path against pattern, filling req->ids / req->slugs.  Slugs point
- * into a static per-thread copy of the path, valid for the request. */
+ * into scratch (the request's own), valid for the request. */
 static bool match(const char *pattern, const char *path, struct request *req, char *scratch,
                   size_t scratch_len)
 {
@@ -80,22 +90,62 @@ static bool match(const char *pattern, const char *path, struct request *req, ch
 	return *p == '\0' && *u == '\0';
 }
 
-enum MHD_Result router_dispatch(struct request *req)
+/* Find the route of req (filling its ids and slugs); NULL when none, with
+ * the methods the path does allow in allow. */
+static const struct route *find(struct request *req, char *allow, size_t allow_len)
 {
-	static _Thread_local char scratch[256];
-	const struct route *found = NULL;
-	char allow[64] = "";
+	allow[0] = '\0';
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
 		const struct route *r = &routes[i];
-		if (!match(r->pattern, req->path, req, scratch, sizeof scratch))
+		if (!match(r->pattern, req->path, req, req->scratch, sizeof req->scratch))
 			continue;
-		if (!strcmp(r->method, req->method)) {
-			found = r;
-			break;
-		}
+		if (!strcmp(r->method, req->method))
+			return r;
 		size_t n = strlen(allow);
-		snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
+		snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "", r->method);
 	}
+	return NULL;
+}
+
+static enum MHD_Result sign_in(struct request *req, const struct route *r, bool *ok)
+{
+	*ok = true;
+	if ((r->flags & ROUTE_PUBLIC) || req->signed_in)
+		return MHD_YES;
+	int rc = auth_request(req);
+	if (rc == 0)
+		return MHD_YES;
+	*ok = false;
+	if (rc == KD_EAUTH)
+		return respond_error_h(req, MHD_HTTP_UNAUTHORIZED, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                       "Bearer realm=\"kindling\"",
+		                       "sign in first: send 'Authorization: Bearer TOKEN' with a token "
+		                       "from 'kindling user add', or log in with a browser");
+	return respond_kd_error(req, rc, NULL);
+}
+
+bool router_streams(struct request *req)
+{
+	char allow[64];
+	const struct route *r = find(req, allow, sizeof allow);
+	req->route = r;
+	return r && r->begin;
+}
+
+enum MHD_Result router_begin(struct request *req)
+{
+	const struct route *r = req->route;
+	bool ok;
+	enum MHD_Result res = sign_in(req, r, &ok);
+	if (!ok)
+		return res;
+	return r->begin(req);
+}
+
+enum MHD_Result router_dispatch(struct request *req)
+{
+	char allow[64] = "";
+	const struct route *found = req->route ? req->route : find(req, allow, sizeof allow);
 	if (!found) {
 		if (*allow)
 			return respond_error_h(req, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW,
@@ -103,15 +153,9 @@ enum MHD_Result router_dispatch(struct request *req)
 			                       allow);
 		return respond_error(req, MHD_HTTP_NOT_FOUND, "there is nothing at %s", req->path);
 	}
-	if (!(found->flags & ROUTE_PUBLIC)) {
-		int rc = auth_request(req);
-		if (rc == KD_EAUTH)
-			return respond_error_h(req, MHD_HTTP_UNAUTHORIZED,
-			                     MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"kindling\"",
-			                     "sign in first: send 'Authorization: Bearer TOKEN' with a token "
-			                     "from 'kindling user add', or log in with a browser");
-		if (rc < 0)
-			return respond_kd_error(req, rc, NULL);
-	}
+	bool ok;
+	enum MHD_Result res = sign_in(req, found, &ok);
+	if (!ok)
+		return res;
 	return found->fn(req);
 }

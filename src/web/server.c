@@ -17,6 +17,8 @@
 #include "http.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
+#include "kindling/fs.h"
+#include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
@@ -45,6 +47,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		clock_gettime(CLOCK_MONOTONIC, &req->started);
 		atomic_fetch_add(&in_flight, 1);
 		*req_cls = req;
+		if (router_streams(req)) {
+			req->db = db_pool_get(srv->pool);
+			enum MHD_Result r = router_begin(req);
+			db_pool_put(srv->pool, req->db);
+			req->db = NULL;
+			return r;
+		}
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_body) {
@@ -56,7 +65,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!req->body_too_big &&
+		if (req->answered) {
+			/* refused already: drop what still arrives */
+		} else if (req->stream_write) {
+			if (req->stream_write(req, upload_data, *upload_data_size) < 0 && !req->answered)
+				return MHD_NO;
+		} else if (!req->body_too_big &&
 		    kd_buf_append(&req->body, upload_data, *upload_data_size) < 0) {
 			req->body_too_big = true;
 			kd_buf_release(&req->body);
@@ -103,6 +117,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	log_info("access", "%s \"%s %s\" %u %.2fms user=%lld%s", addr, req->method, req->path,
 	         req->status, ms, req->signed_in ? (long long)req->user.id : 0LL,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	if (req->stream_close)
+		req->stream_close(req);
 	kd_buf_release(&req->body);
 	free(req);
 	*req_cls = NULL;
@@ -165,12 +181,16 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, &srv,
+		/* first, so that what the other options say is logged through it */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-		MHD_OPTION_CONNECTION_LIMIT, 4096u,
+		MHD_OPTION_CONNECTION_LIMIT, 1024u,
+		/* Upload bodies arrive in pieces of this buffer: bigger pieces, fewer
+		 * writes to disk. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_END);
 	if (!d) {
 		snprintf(err, errlen,
@@ -180,6 +200,13 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		db_pool_close(&srv.pool);
 		return KD_EIO;
 	}
+	char *self = kd_self_exe();
+	rc = jobs_runner_start(cfg, self, NULL, &srv.runner);
+	free(self);
+	if (rc < 0)
+		log_error("server", "cannot start processing clips (%s); uploads will wait in the "
+		          "queue until the next start", kd_strerror(rc));
+
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned port = info ? info->port : cfg->listen_port;
 	int v6 = addr.ss_family == AF_INET6;
@@ -189,9 +216,14 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	       v6 ? "]" : "", port);
 	fflush(stdout);
 
-	int sig = 0;
-	while (sigwait(&stop, &sig) != 0)
-		;
+	/* The main thread waits for a stop signal, and once a minute tidies
+	 * away abandoned uploads. */
+	int sig;
+	struct timespec minute = {60, 0};
+	tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
+	while ((sig = sigtimedwait(&stop, NULL, &minute)) < 0)
+		if (errno == EAGAIN)
+			tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
 	log_info("server", "received %s, finishing requests in flight", strsignal(sig));
 
 	MHD_socket listen_fd = MHD_quiesce_daemon(d);
@@ -203,6 +235,7 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	MHD_stop_daemon(d);
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
+	jobs_runner_stop(&srv.runner, DRAIN_SECONDS);
 	db_pool_close(&srv.pool);
 	log_info("server", "stopped cleanly");
 	return 0;

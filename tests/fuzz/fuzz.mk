@@ -10,7 +10,7 @@ FUZZ_PKGS    := libavformat libavcodec libavutil libswscale sqlite3 libmicrohttp
 FUZZ_CFLAGS  := -std=c17 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc \
                 -fsanitize=fuzzer-no-link,address,undefined $(shell pkg-config --cflags $(FUZZ_PKGS))
 FUZZ_LIBS    := $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm
-FUZZ_SRC     := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/web/*.c))
+FUZZ_SRC     := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/media/*.c src/web/*.c))
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_O)/obj/%.o) $(FUZZ_O)/obj/schema.o
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

@@ -1,0 +1,35 @@
+/*
+ * intake.h - how a file becomes a clip: the one path shared by uploads and
+ * `kindling ingest`.
+ *
+ * The file's SHA-256 is computed; a file the catalogue already holds
+ * creates nothing and gives back the existing clip.  Otherwise the clip
+ * row and its processing job are created, and the file is placed as the
+ * clip's original (<data>/media/<id>/original), by rename when it may be
+ * moved (an upload) or by copy (a coach's file on the server's disk, which
+ * is left untouched).
+ */
+#ifndef KINDLING_INTAKE_H
+#define KINDLING_INTAKE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kindling/catalogue.h"
+#include "kindling/config.h"
+
+/* SHA-256 of a file as 64 lowercase hex digits (hex needs 65 bytes). */
+int intake_sha256_file(const char *path, char hex[65]);
+
+/* Take in the file at path with the metadata in meta (its sha256 and
+ * original_name are filled in here).  move: the file may be renamed away.
+ * On success *id is the clip and *duplicate says whether it already
+ * existed.  KD_EINVAL/KD_ENOTFOUND for bad metadata, KD_EIO for file
+ * errors; err says what to do. */
+int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool move,
+                struct cat_clip_new *meta, int64_t *id, bool *duplicate, char *err,
+                size_t errlen);
+
+#endif

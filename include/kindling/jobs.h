@@ -1,0 +1,78 @@
+/*
+ * jobs.h - processing clips apart from the server.
+ *
+ * Each clip to process is a row in the jobs table.  A runner (a thread in
+ * `kindling serve`, or in `kindling ingest --wait`) claims queued jobs one
+ * UPDATE at a time, so two runners never take the same job, and starts one
+ * worker process per job (`kindling worker`, the same binary) with memory,
+ * CPU and file-size limits.  A worker that crashes, is killed, or passes
+ * its wall-clock timeout costs the job one attempt; a job out of attempts
+ * marks its clip failed with the reason.  Jobs interrupted by a restart are
+ * found again when the next runner starts.
+ *
+ * Status of a clip moves queued -> processing -> ready | failed.
+ */
+#ifndef KINDLING_JOBS_H
+#define KINDLING_JOBS_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kindling/config.h"
+
+/* Queue processing of a clip (inside the caller's transaction if any). */
+int jobs_enqueue(sqlite3 *db, int64_t clip_id);
+
+/* Claim the oldest queued job (only for clip `only_clip` when it is not 0)
+ * for the runner process `owner`.  Returns 0 with *job_id and *clip_id set,
+ * KD_ENOTFOUND when nothing is queued, or KD_EDB/KD_EBUSY. */
+int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id,
+               int64_t *clip_id);
+
+/* A worker ended.  ok: it did its work (the clip is ready or failed on its
+ * own account).  Otherwise the job is queued again while attempts remain,
+ * else it and its clip are marked failed with reason. */
+int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason);
+
+/* Put back jobs left running by a runner process that no longer exists. */
+int jobs_recover(sqlite3 *db);
+
+/* The limits a worker runs under. */
+struct jobs_limits {
+	unsigned timeout_s;       /* wall clock per job */
+	unsigned long mem_mb;     /* address space */
+	unsigned cpu_s;           /* CPU seconds */
+};
+/* The limits of the configuration (job_timeout, job_memory_mb). */
+void jobs_limits_from_config(const struct kd_config *cfg, struct jobs_limits *l);
+
+struct jobs_runner;
+
+/* Start a runner thread that keeps up to cfg->workers workers busy.  bin is
+ * the path of the kindling binary to start workers from; limits NULL means
+ * those of the configuration. */
+int jobs_runner_start(const struct kd_config *cfg, const char *bin,
+                      const struct jobs_limits *limits, struct jobs_runner **out);
+/* Tell the runner new work is queued (it also polls once a second). */
+void jobs_runner_wake(struct jobs_runner *r);
+/* Stop claiming, let running workers finish within grace_s seconds, then
+ * kill them (their jobs will be retried at the next start). */
+void jobs_runner_stop(struct jobs_runner **r, unsigned grace_s);
+
+/* Run the jobs of the given clips in this process's own runner until each
+ * is ready or failed (used by `kindling ingest --wait` when no server is
+ * running, and harmless when one is: a job is claimed once). */
+int jobs_run_clips(const struct kd_config *cfg, const char *bin,
+                   const struct jobs_limits *limits, const int64_t *clips, size_t n);
+
+/* What `kindling worker` does: process one clip completely (probe, facts,
+ * thumbnail, poster, storyboard, rendition) and set its status.  A bad file
+ * is not an error here: the clip is marked failed with the reason and 0 is
+ * returned.  Errors are for the worker itself failing (disk, database). */
+int jobs_process_clip(const struct kd_config *cfg, sqlite3 *db, int64_t clip_id, char *err,
+                      size_t errlen);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * media.h - what kindling learns from and makes out of a video file, with
+ * FFmpeg's libraries (libavformat, libavcodec, libswscale).
+ *
+ * Nothing here knows about HTTP or the catalogue: each function reads one
+ * input file and writes its outputs to the paths it is given.  Outputs are
+ * written to a temporary name in the same folder, synced and renamed, so a
+ * crash never leaves half a file under the final name.
+ *
+ * These functions run inside a worker process with memory and CPU limits
+ * (see jobs.h): they must fail cleanly on any input, however broken.
+ *
+ * Errors: KD_EINVAL means the input is unusable (the message, written into
+ * err, says what is wrong with the file and what the coach can do, in plain
+ * words: "the file seems to be cut off: it may not have finished copying;
+ * copy it again from the camera"); KD_EIO means an output could not be
+ * written; KD_ENOMEM; KD_EDB is never returned.  FFmpeg version differences
+ * live in src/media/lav_compat.h only.
+ */
+#ifndef KINDLING_MEDIA_H
+#define KINDLING_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Facts about the original file.  Names and figures agree with ffprobe. */
+struct media_facts {
+	char container[64];     /* ffprobe format_name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" */
+	double duration_s;      /* container duration; 0 when unknown */
+	int64_t bit_rate;       /* container bit rate, bits/s; 0 when unknown */
+	int64_t size_bytes;     /* file size */
+	char creation_time[32]; /* container creation_time tag as given, "" if none */
+
+	int video_stream;       /* index of the main video stream (never an attached picture) */
+	char video_codec[32];   /* FFmpeg short name: h264, hevc, vp9, mpeg4... */
+	char pix_fmt[32];       /* e.g. yuv420p, yuv420p10le */
+	int coded_width;        /* as stored */
+	int coded_height;
+	int sar_num, sar_den;   /* sample aspect ratio, 1:1 when unknown */
+	int rotation;           /* clockwise degrees to display upright: 0, 90, 180, 270 */
+	bool hflip;             /* the display matrix also mirrors the picture */
+	bool vflip;
+	int width;              /* as displayed: after SAR and rotation */
+	int height;
+	double fps;             /* average frame rate; 0 when unknown */
+
+	int audio_stream;       /* -1 when there is no audio */
+	char audio_codec[32];   /* FFmpeg short name: aac, opus, mp3...; "" when none */
+
+	/* The streams already play in every browser (H.264 8-bit 4:2:0, AAC or
+	 * no audio), so the rendition can be a remux without re-encoding. */
+	bool browser_ready;
+};
+
+/* Open and probe path.  KD_EINVAL (with a plain reason) for anything that is
+ * not a usable video: empty, not a media file, no video stream, cut off,
+ * absurd dimensions (over 8192 px a side). */
+int media_probe(const char *path, struct media_facts *f, char *err, size_t errlen);
+
+/* Pick a representative frame (never black or faded: several candidates
+ * between 10% and 40% of the duration, the most detailed kept), turn it
+ * upright, and write a 320 px wide thumbnail and a poster at most 1280 px on
+ * its longer side, as full-range JPEG, aspect kept. */
+int media_make_images(const char *path, const struct media_facts *f, const char *thumb_path,
+                      const char *poster_path, char *err, size_t errlen);
+
+/* Hover-scrub previews: one sprite sheet JPEG of small upright frames (160
+ * px wide, at most about 100 tiles, at a regular interval) and a WebVTT file
+ * whose cues cover the whole duration, each pointing at its tile as
+ * "<sprite_url>#xywh=x,y,w,h". */
+int media_make_storyboard(const char *path, const struct media_facts *f,
+                          const char *sprite_path, const char *vtt_path,
+                          const char *sprite_url, char *err, size_t errlen);
+
+/* A browser-playable MP4 with its index first (faststart): a remux when
+ * f->browser_ready, otherwise H.264 (libx264, 8-bit 4:2:0, at most 1080
+ * lines, upright) + AAC.  Location and device metadata are not copied. */
+int media_make_rendition(const char *path, const struct media_facts *f, const char *out_path,
+                         char *err, size_t errlen);
+
+#endif

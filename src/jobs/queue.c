@@ -1,0 +1,157 @@
+/* queue.c - the jobs table: enqueue, claim, finish, recover. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kindling/catalogue.h"
+#include "kindling/db.h"
+#include "kindling/err.h"
+#include "kindling/jobs.h"
+#include "kindling/log.h"
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("jobs", "%s", sqlite3_errmsg(db));
+		int e = db_err(rc);
+		return e ? e : KD_EDB;
+	}
+	return 0;
+}
+
+int jobs_enqueue(sqlite3 *db, int64_t clip_id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "INSERT INTO jobs (clip_id) VALUES (?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, clip_id);
+	return step_done(db, st);
+}
+
+int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int64_t *clip_id)
+{
+	/* One statement: the row goes from queued to running atomically, so
+	 * two runners (server and an ingest) cannot both take it. */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+		"UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_pid = ?1, "
+		"claimed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+		"WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND (?2 = 0 OR clip_id = ?2) "
+		"ORDER BY id LIMIT 1) RETURNING id, clip_id",
+		-1, &st, NULL) != SQLITE_OK) {
+		log_error("jobs", "%s", sqlite3_errmsg(db));
+		return KD_EDB;
+	}
+	sqlite3_bind_int64(st, 1, owner);
+	sqlite3_bind_int64(st, 2, only_clip);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*job_id = sqlite3_column_int64(st, 0);
+		*clip_id = sqlite3_column_int64(st, 1);
+	}
+	/* RETURNING rows must be stepped to the end for the UPDATE to commit. */
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	int changed = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		int e = db_err(rc);
+		return e ? e : KD_EDB;
+	}
+	if (!changed)
+		return KD_ENOTFOUND;
+	cat_clip_set_status(db, *clip_id, "processing", NULL);
+	return 0;
+}
+
+int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (ok) {
+		if (sqlite3_prepare_v2(db,
+			"UPDATE jobs SET state = 'done', error = NULL, "
+			"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+			-1, &st, NULL) != SQLITE_OK)
+			return KD_EDB;
+		sqlite3_bind_int64(st, 1, job_id);
+		return step_done(db, st);
+	}
+	if ((rc = db_begin(db)) < 0)
+		return rc;
+	if (sqlite3_prepare_v2(db,
+		"UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, "
+		"error = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1 "
+		"RETURNING state, clip_id, attempts",
+		-1, &st, NULL) != SQLITE_OK) {
+		db_rollback(db);
+		return KD_EDB;
+	}
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	bool failed = false;
+	int64_t clip = 0;
+	int attempts = 0;
+	if (rc == SQLITE_ROW) {
+		failed = !strcmp((const char *)sqlite3_column_text(st, 0), "failed");
+		clip = sqlite3_column_int64(st, 1);
+		attempts = sqlite3_column_int(st, 2);
+		while (rc == SQLITE_ROW)
+			rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_rollback(db);
+		return KD_EDB;
+	}
+	if (clip) {
+		if (failed) {
+			char msg[KD_ERRMSG_MAX];
+			snprintf(msg, sizeof msg, "%s (tried %d times)", reason, attempts);
+			rc = cat_clip_set_status(db, clip, "failed", msg);
+		} else {
+			rc = cat_clip_set_status(db, clip, "queued", NULL);
+		}
+		if (rc < 0 && rc != KD_ENOTFOUND) {
+			db_rollback(db);
+			return rc;
+		}
+	}
+	return db_commit(db);
+}
+
+int jobs_recover(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT id, worker_pid FROM jobs WHERE state = 'running'", -1,
+	                       &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	int64_t ids[256];
+	size_t n = 0;
+	while (n < 256 && sqlite3_step(st) == SQLITE_ROW) {
+		pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
+		/* A runner that still exists (an ingest in another terminal) keeps
+		 * its jobs; a vanished one's jobs are interrupted. */
+		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM))
+			continue;
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n; i++) {
+		log_warn("jobs", "job %lld was interrupted (the server or ingest stopped); retrying",
+		         (long long)ids[i]);
+		int rc = jobs_finish(db, ids[i], false,
+		                     "processing was interrupted several times; try uploading the "
+		                     "file again, and tell your admin if it keeps happening");
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
