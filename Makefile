@@ -85,10 +85,19 @@ define apt_install
 	fi
 endef
 
+# The same, as one shell command (for use inside a recipe line).
+apt_install_now = sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(1)
+
 deps:
 	$(call apt_install,$(DEB_BUILD))
+# Test clients from npm (tus-js-client), at the versions of the lock file.
 deps-test:
 	$(call apt_install,$(DEB_TEST))
+	@command -v npm >/dev/null || { $(call apt_install_now,nodejs npm); }
+	@if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules ]; then \
+	  echo "npm ci (tests/)"; cd tests && npm ci --no-audit --no-fund --loglevel=error && touch node_modules; \
+	fi
 deps-bench:
 	$(call apt_install,$(DEB_BENCH))
 

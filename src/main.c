@@ -16,6 +16,10 @@ static const struct {
 	                   "[--school SLUG] [--password-stdin] [--data DIR]"},
 	{"school", cli_school, "school add SLUG NAME [--district NAME] [--data DIR]"},
 	{"practice", cli_practice, "practice add SLUG NAME [--description TEXT] [--data DIR]"},
+	{"upload", cli_upload, "upload [--server URL] [--token T] --school SLUG "
+	                       "--practice SLUG[,SLUG...] [same metadata flags as ingest] "
+	                       "[--manifest FILE.csv] [--limit-rate BYTES/S] [--dry-run] [--wait] "
+	                       "[--json] FILE|DIR..."},
 	{"ingest", cli_ingest, "ingest [--data DIR] --school SLUG --practice SLUG[,SLUG...] "
 	                       "[--title T] [--teacher NAME] [--grade G] [--subject S] "
 	                       "[--recorded YYYY-MM-DD] [--tag T]... [--consent on-file|pending] "

@@ -121,6 +121,7 @@ struct cat_query {
 	const char *grade;
 	const char *subject;
 	const char *q;        /* words a person typed; never FTS syntax */
+	const char *sha256;   /* the clip of exactly this file, if visible */
 	enum cat_sort sort;   /* relevance applies only with q */
 	int64_t page;         /* from 1 */
 	int64_t per_page;     /* 1..CAT_PER_PAGE_MAX */

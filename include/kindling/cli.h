@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "kindling/config.h"
 
@@ -19,9 +20,27 @@ int cli_practice(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 int cli_ingest(int argc, char **argv);
 int cli_worker(int argc, char **argv);
+int cli_upload(int argc, char **argv);
 
 /* Does a file name look like a video (by its extension)? */
 bool cli_is_video_name(const char *name);
+
+/* Files named on a command line: a file as it is, a folder as the video
+ * files under it (sorted, hidden ones skipped). */
+struct cli_files {
+	char **paths;
+	size_t n, cap;
+};
+/* Add path; prints why and returns -1 when it does not exist. */
+int cli_collect_files(struct cli_files *l, const char *path);
+void cli_files_free(struct cli_files *l);
+
+/* A title made from a file name: no folder, no extension, '_' and '-' as
+ * spaces.  The caller frees it. */
+char *cli_title_from_name(const char *path);
+/* "a, b,,c" -> {"a", "b", "c"}; free with cli_strings_free. */
+char **cli_split_commas(const char *s, size_t *n);
+void cli_strings_free(char **items, size_t n);
 
 
 /* Load the configuration, create the data folder if needed and open the

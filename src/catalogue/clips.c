@@ -270,6 +270,8 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 		kd_buf_puts(&where, " AND c.grade = ?4 COLLATE NOCASE");
 	if (q->subject && *q->subject)
 		kd_buf_puts(&where, " AND c.subject = ?5 COLLATE NOCASE");
+	if (q->sha256 && *q->sha256)
+		kd_buf_puts(&where, " AND c.sha256 = ?8");
 
 	/* With a practice filter, walking its index backwards gives the newest
 	 * first without sorting every match. */
@@ -302,10 +304,11 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	/* The count is remembered per question and viewer until the catalogue
 	 * changes (cache.c). */
 	int64_t gen = cat_generation(db);
-	char *key = kd_asprintf("list|%d|%lld|%lld|%lld|%lld|%s|%s|%s", user->role == KD_ROLE_ADMIN,
-	                        (long long)user->id, (long long)user->school_id,
-	                        (long long)practice_id, (long long)school_id,
-	                        q->grade ? q->grade : "", q->subject ? q->subject : "",
+	char *key = kd_asprintf("list|%d|%lld|%lld|%lld|%lld|%s|%s|%s|%s",
+	                        user->role == KD_ROLE_ADMIN, (long long)user->id,
+	                        (long long)user->school_id, (long long)practice_id,
+	                        (long long)school_id, q->grade ? q->grade : "",
+	                        q->subject ? q->subject : "", q->sha256 ? q->sha256 : "",
 	                        match ? match : "");
 	bool counted = cat_cache_get(gen, key, &out->total);
 
@@ -334,6 +337,8 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 			sqlite3_bind_text(st, 4, q->grade, -1, SQLITE_STATIC);
 		if (q->subject && *q->subject)
 			sqlite3_bind_text(st, 5, q->subject, -1, SQLITE_STATIC);
+		if (q->sha256 && *q->sha256)
+			sqlite3_bind_text(st, 8, q->sha256, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int64(ids, 6, q->per_page);
 	sqlite3_bind_int64(ids, 7, (q->page - 1) * q->per_page);

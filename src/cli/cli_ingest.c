@@ -20,113 +20,6 @@
 #include "kindling/jobs.h"
 #include "kindling/mem.h"
 
-struct file_list {
-	char **paths;
-	size_t n, cap;
-};
-
-static void add_path(struct file_list *l, const char *p)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->paths = kd_realloc(l->paths, l->cap * sizeof *l->paths);
-	}
-	l->paths[l->n++] = kd_strdup(p);
-}
-
-bool cli_is_video_name(const char *name)
-{
-	static const char *const exts[] = {"mp4", "mov", "m4v", "avi", "mkv", "webm", "mts",
-	                                   "m2ts", "3gp", "mpg", "mpeg", "wmv", "mxf", NULL};
-	const char *dot = strrchr(name, '.');
-	if (!dot || name[0] == '.')
-		return false;
-	for (int i = 0; exts[i]; i++)
-		if (!strcasecmp(dot + 1, exts[i]))
-			return true;
-	return false;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Add path, or the video files under it when it is a folder. */
-static int collect(struct file_list *l, const char *path, int depth)
-{
-	struct stat st;
-	if (stat(path, &st) < 0) {
-		cli_fail("%s: no such file or folder", path);
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		add_path(l, path);
-		return 0;
-	}
-	if (depth > 16)
-		return 0;
-	DIR *d = opendir(path);
-	if (!d) {
-		cli_fail("%s: cannot open the folder", path);
-		return -1;
-	}
-	struct file_list here = {0};
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		char *child = kd_asprintf("%s/%s", path, e->d_name);
-		struct stat cs;
-		if (stat(child, &cs) == 0 && (S_ISDIR(cs.st_mode) || cli_is_video_name(e->d_name)))
-			add_path(&here, child);
-		free(child);
-	}
-	closedir(d);
-	qsort(here.paths, here.n, sizeof *here.paths, by_name);
-	int rc = 0;
-	for (size_t i = 0; i < here.n; i++) {
-		if (collect(l, here.paths[i], depth + 1) < 0)
-			rc = -1;
-		free(here.paths[i]);
-	}
-	free(here.paths);
-	return rc;
-}
-
-/* "IMG_0042-station_rotation.mov" -> "IMG 0042 station rotation". */
-static char *title_from_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strrchr(base, '.');
-	size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	if (n > 200)
-		n = 200;
-	char *t = kd_strndup(base, n);
-	for (char *p = t; *p; p++)
-		if (*p == '_' || *p == '-' || (unsigned char)*p < 0x20)
-			*p = ' ';
-	return t;
-}
-
-static char **split_commas(const char *s, size_t *n)
-{
-	char **items = NULL;
-	*n = 0;
-	char *copy = kd_strdup(s), *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		while (isspace((unsigned char)*t))
-			t++;
-		if (!*t)
-			continue;
-		items = kd_realloc(items, (*n + 1) * sizeof *items);
-		items[(*n)++] = kd_strdup(t);
-	}
-	free(copy);
-	return items;
-}
-
 static void report(bool as_json, const char *file, int64_t id, const char *status,
                    const char *error, bool duplicate)
 {
@@ -206,16 +99,16 @@ int cli_ingest(int argc, char **argv)
 		return 2;
 	}
 	size_t n_practices;
-	char **practices = split_commas(practices_arg, &n_practices);
+	char **practices = cli_split_commas(practices_arg, &n_practices);
 	meta.practices = (const char *const *)practices;
 	meta.n_practices = n_practices;
 	meta.tags = tags;
 	meta.n_tags = n_tags;
 
-	struct file_list files = {0};
+	struct cli_files files = {0};
 	int exit_code = 0;
 	for (int i = optind; i < argc; i++)
-		if (collect(&files, argv[i], 0) < 0)
+		if (cli_collect_files(&files, argv[i]) < 0)
 			exit_code = 1;
 
 	struct kd_config cfg;
@@ -242,7 +135,7 @@ int cli_ingest(int argc, char **argv)
 	}
 	int64_t *ids = kd_calloc(files.n ? files.n : 1, sizeof *ids);
 	for (size_t i = 0; i < files.n; i++) {
-		char *auto_title = title ? NULL : title_from_name(files.paths[i]);
+		char *auto_title = title ? NULL : cli_title_from_name(files.paths[i]);
 		struct cat_clip_new m = meta;
 		m.title = title ? title : auto_title;
 		bool dup;
@@ -286,12 +179,8 @@ out:
 	db_close(&db);
 	kd_config_free(&cfg);
 out_nodb:
-	for (size_t i = 0; i < files.n; i++)
-		free(files.paths[i]);
-	free(files.paths);
-	for (size_t i = 0; i < n_practices; i++)
-		free(practices[i]);
-	free(practices);
+	cli_files_free(&files);
+	cli_strings_free(practices, n_practices);
 	free(tags);
 	return exit_code;
 }

@@ -78,7 +78,8 @@ int frames_input_open(struct frames_input *in, const char *path, char *err, size
 
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT) {
-			snprintf(err, errlen, "the file is not there any more: it may have been moved or deleted");
+			snprintf(err, errlen,
+			         "the file is not there any more: it may have been moved or deleted");
 			return KD_ENOTFOUND;
 		}
 		snprintf(err, errlen, "the file could not be read: %s", strerror(errno));

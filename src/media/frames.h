@@ -68,7 +68,8 @@ int frames_decoder_open(struct frames_decoder *d, const char *path, const struct
                         enum frames_mode mode, char *err, size_t errlen);
 void frames_decoder_close(struct frames_decoder *d);
 
-/* Change what the decoder skips; only before the first frame is asked for. */
+/* Change what the decoder skips.  It applies from the next packet on, so
+ * change it before the first frame or just before a frames_at() that seeks. */
 void frames_set_mode(struct frames_decoder *d, enum frames_mode mode);
 
 /* How many keyframes of the stream the file's index lists (0 when the file

@@ -336,12 +336,13 @@ static void note_bad(struct rend *r, const AVPacket *pkt)
 }
 
 /* Tolerate a few damaged packets (decoders conceal them and the ffmpeg
- * tool carries on too), but not a file that is mostly broken or that
- * stops far short of its announced length. */
+ * tool carries on too), but not a file that is mostly broken or cannot be
+ * read to its end.  (A last picture long before the announced end is not
+ * refused: screen recordings with a still slide legitimately do that.) */
 static int judge_damage(struct rend *r, const char *what)
 {
 	const struct media_facts *f = r->f;
-	char at[32], len[32], b[128];
+	char at[32], b[128];
 	double span = r->vframes > 0 ? r->vlast_s - r->vfirst_s : 0;
 	int64_t decoded = r->vframes + r->vdropped;
 
@@ -354,8 +355,10 @@ static int judge_damage(struct rend *r, const char *what)
 	 * nothing without any error) under half of them giving a picture; or
 	 * over half the pictures patched up, and more than a second of them
 	 * (one lost keyframe in a short clip smears a whole GOP). */
-	long long lost = r->vpackets - decoded > r->vbad ? r->vpackets - decoded : r->vbad;
-	if (r->vconcealed > lost && r->vconcealed * 2 > decoded && r->vconcealed > 30)
+	int64_t lost = r->vpackets - decoded;
+	if (r->vbad > lost)
+		lost = r->vbad;
+	if (r->vconcealed > lost)
 		lost = r->vconcealed;
 	if ((r->vbad > 0 && r->vbad * 4 > r->vpackets) ||
 	    (r->vpackets >= 10 && decoded * 2 < r->vpackets) ||
@@ -364,10 +367,11 @@ static int judge_damage(struct rend *r, const char *what)
 		clock_str(from, at, sizeof at);
 		if (from < 1)
 			set_err(r, "the video stream is damaged from the start (%lld of %lld pictures "
-			        "unreadable); re-export or re-copy the file", lost, (long long)r->vpackets);
+			        "unreadable); re-export or re-copy the file", (long long)lost,
+			        (long long)r->vpackets);
 		else
 			set_err(r, "the video stream is damaged half-way (at %s; %lld of %lld pictures "
-			        "unreadable); re-export or re-copy the file", at, lost,
+			        "unreadable); re-export or re-copy the file", at, (long long)lost,
 			        (long long)r->vpackets);
 		return KD_EINVAL;
 	}
@@ -375,13 +379,6 @@ static int judge_damage(struct rend *r, const char *what)
 		clock_str(r->vlast_s, at, sizeof at);
 		set_err(r, "the file could not be read past %s (%s); it is damaged or cut off: "
 		        "copy it again from the camera", at, averr(r->read_error, b, sizeof b));
-		return KD_EINVAL;
-	}
-	if (f->duration_s > 4 && span < 0.5 * f->duration_s) {
-		clock_str(r->vlast_s, at, sizeof at);
-		clock_str(f->duration_s, len, sizeof len);
-		set_err(r, "the video stops at %s although the file says it lasts %s: it may "
-		        "not have finished copying; copy it again from the camera", at, len);
 		return KD_EINVAL;
 	}
 	if (r->vbad > 0) {

@@ -111,7 +111,12 @@ enum MHD_Result api_clips_list(struct request *req)
 		.grade = req_arg(req, "grade"),
 		.subject = req_arg(req, "subject"),
 		.q = req_arg(req, "q"),
+		.sha256 = req_arg(req, "sha256"),
 	};
+	if (q.sha256 && *q.sha256 &&
+	    (strlen(q.sha256) != 64 || strspn(q.sha256, "0123456789abcdef") != 64))
+		return respond_error(req, MHD_HTTP_BAD_REQUEST,
+		                     "sha256 must be 64 lowercase hexadecimal digits");
 	if (int_arg(req, "page", 1, 1, CAT_PAGE_MAX, &q.page) < 0 ||
 	    int_arg(req, "per_page", 24, 1, CAT_PER_PAGE_MAX, &q.per_page) < 0)
 		return respond_error(req, MHD_HTTP_BAD_REQUEST,

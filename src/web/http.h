@@ -42,8 +42,9 @@ struct request {
 	const void *route;       /* the matched route, once known */
 	char scratch[256];       /* the slugs point in here */
 	/* A body streamed somewhere else than memory (tus uploads): set by the
-	 * route's begin handler; write takes each piece, close (if set) runs
-	 * when the request ends, however it ends. */
+	 * route's begin handler; write takes each piece (and, failing, keeps
+	 * the reason for the route's final handler to answer with), close (if
+	 * set) runs when the request ends, however it ends. */
 	void *stream;
 	int (*stream_write)(struct request *req, const char *data, size_t len);
 	void (*stream_close)(struct request *req);

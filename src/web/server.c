@@ -68,8 +68,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (req->answered) {
 			/* refused already: drop what still arrives */
 		} else if (req->stream_write) {
-			if (req->stream_write(req, upload_data, *upload_data_size) < 0 && !req->answered)
-				return MHD_NO;
+			/* A sink that fails remembers why and drops the rest: MHD only
+			 * lets an answer be queued once the body is in. */
+			(void)req->stream_write(req, upload_data, *upload_data_size);
 		} else if (!req->body_too_big &&
 		    kd_buf_append(&req->body, upload_data, *upload_data_size) < 0) {
 			req->body_too_big = true;
@@ -171,6 +172,9 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Abandoned uploads go before anyone can ask for them. */
+	tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
+
 	/* One connection per request thread, plus one spare. */
 	if ((rc = db_pool_open(cfg->db_path, cfg->http_threads + 1, &srv.pool, err, errlen)) < 0)
 		return rc;
@@ -220,7 +224,6 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	 * away abandoned uploads. */
 	int sig;
 	struct timespec minute = {60, 0};
-	tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
 	while ((sig = sigtimedwait(&stop, NULL, &minute)) < 0)
 		if (errno == EAGAIN)
 			tus_expire(cfg, cfg->upload_expiry_hours * 3600u);

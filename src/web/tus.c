@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -455,8 +456,22 @@ enum MHD_Result tus_head(struct request *req)
 struct sink {
 	struct upload u;
 	int fd;
-	bool failed;
+	unsigned fail_status;   /* 0, or the answer to give once the body is in */
+	char fail_msg[KD_ERRMSG_MAX];
 };
+
+static int sink_fail(struct sink *s, unsigned status, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int sink_fail(struct sink *s, unsigned status, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->fail_msg, sizeof s->fail_msg, fmt, ap);
+	va_end(ap);
+	s->fail_status = status;
+	return err;
+}
 
 static void sink_close(struct request *req)
 {
@@ -476,22 +491,18 @@ static void sink_close(struct request *req)
 static int sink_write(struct request *req, const char *data, size_t len)
 {
 	struct sink *s = req->stream;
-	if (s->failed)
+	if (s->fail_status)
 		return 0;
-	if (len > s->u.length - s->u.offset) {
-		s->failed = true;
-		tus_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
-		          "more bytes than the Upload-Length of %" PRIu64 " given at creation",
-		          s->u.length);
-		return KD_ETOOBIG;
-	}
+	if (len > s->u.length - s->u.offset)
+		return sink_fail(s, MHD_HTTP_CONTENT_TOO_LARGE, KD_ETOOBIG,
+		                 "more bytes than the Upload-Length of %" PRIu64 " given at creation",
+		                 s->u.length);
 	while (len > 0) {
 		ssize_t n = write(s->fd, data, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			int e = errno;
-			s->failed = true;
 			log_error("tus", "upload %s: writing failed: %s", s->u.id, strerror(e));
 			/* A full disk must not leave a half file taking the room others
 			 * need: this upload is given up and removed. */
@@ -499,14 +510,12 @@ static int sink_write(struct request *req, const char *data, size_t len)
 			s->fd = -1;
 			kd_remove_tree(s->u.dir);
 			if (e == ENOSPC || e == EDQUOT)
-				tus_error(req, MHD_HTTP_INSUFFICIENT_STORAGE,
-				          "the server's disk is full; the partial upload was removed. Ask "
-				          "your admin to free space, then upload again");
-			else
-				tus_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				          "the server could not write the upload (%s); tell your admin",
-				          strerror(e));
-			return KD_EIO;
+				return sink_fail(s, MHD_HTTP_INSUFFICIENT_STORAGE, KD_EIO,
+				                 "the server's disk is full; the partial upload was removed. "
+				                 "Ask your admin to free space, then upload again");
+			return sink_fail(s, MHD_HTTP_INTERNAL_SERVER_ERROR, KD_EIO,
+			                 "the server could not write the upload (%s); tell your admin",
+			                 strerror(e));
 		}
 		data += n;
 		len -= (size_t)n;
@@ -533,7 +542,14 @@ enum MHD_Result tus_patch_begin(struct request *req)
 		free(s);
 		return unknown_upload(req);
 	}
-	if (s->u.clip || offset != s->u.offset) {
+	if (s->u.clip) {
+		int64_t clip = s->u.clip;
+		upload_free(&s->u);
+		free(s);
+		return tus_error(req, MHD_HTTP_CONFLICT,
+		                 "this upload is already complete: it is clip %lld", (long long)clip);
+	}
+	if (offset != s->u.offset) {
 		uint64_t have = s->u.offset;
 		upload_free(&s->u);
 		free(s);
@@ -547,6 +563,21 @@ enum MHD_Result tus_patch_begin(struct request *req)
 		upload_free(&s->u);
 		free(s);
 		return unknown_upload(req);
+	}
+	/* One transfer per upload at a time.  The request of a client that was
+	 * killed may still be draining its socket into the file; a new PATCH
+	 * waits for that to end rather than interleave with it. */
+	struct stat st;
+	if (flock(s->fd, LOCK_EX | LOCK_NB) < 0 || fstat(s->fd, &st) < 0 ||
+	    (uint64_t)st.st_size != offset) {
+		uint64_t have = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : s->u.offset;
+		close(s->fd);
+		upload_free(&s->u);
+		free(s);
+		return tus_error(req, MHD_HTTP_CONFLICT,
+		                 "another transfer of this upload is still running (the server has %"
+		                 PRIu64 " bytes); ask with HEAD in a moment and resume from there",
+		                 have);
 	}
 	req->stream = s;
 	req->stream_write = sink_write;
@@ -596,8 +627,10 @@ static enum MHD_Result complete(struct request *req, struct sink *s)
 enum MHD_Result tus_patch_end(struct request *req)
 {
 	struct sink *s = req->stream;
-	if (!s || s->failed)
-		return MHD_YES; /* answered when it failed */
+	if (!s)
+		return MHD_YES;
+	if (s->fail_status)
+		return tus_error(req, s->fail_status, "%s", s->fail_msg);
 	if (fsync(s->fd) < 0) {
 		log_error("tus", "upload %s: fsync: %s", s->u.id, strerror(errno));
 		return tus_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,

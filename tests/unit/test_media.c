@@ -135,6 +135,10 @@ static int make_clips(void **state)
 	for (int r = 90; r <= 270; r += 90)
 		rc |= run(FF " -i %s/orient.mp4 -c copy -metadata:s:v:0 rotate=%d %s/rot%d.mp4", d, r,
 		          d, r);
+	/* Mirrored clips.  The names say what the files hold once muxed, as
+	 * ffprobe reads them back: a left-right mirror, a plain transpose
+	 * (ffmpeg: transpose=cclock_flip) and the other diagonal
+	 * (transpose=clock_flip). */
 	a = clip("orient.mp4");
 	b = clip("hflip.mp4");
 	av_display_rotation_set(m, 0);
@@ -162,6 +166,8 @@ static int make_clips(void **state)
 	          "%s/vp9.webm", d);
 	rc |= run(FF " -f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i sine=d=2 -c:v mpeg4 "
 	          "-q:v 5 -c:a libmp3lame %s/mpeg4.avi", d);
+	rc |= run(FF " -f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i sine=d=2 " X264
+	          " -g 12 -c:a aac -f mpegts %s/camcorder.mts", d);
 	rc |= run(FF " -f lavfi -i color=black:s=320x240:r=25:d=2 -f lavfi -i "
 	          "testsrc2=s=320x240:r=25:d=2 -filter_complex \"[0:v][1:v]concat=n=2:v=1:a=0[v]\" "
 	          "-map \"[v]\" " X264 " %s/blackstart.mp4", d);
@@ -299,7 +305,8 @@ static void agrees_with_ffprobe(const char *name)
 	json_t *fmt = json_object_get(root, "format");
 
 	assert_string_equal(f.container, json_string_value(json_object_get(fmt, "format_name")));
-	assert_int_equal(f.size_bytes, strtoll(json_string_value(json_object_get(fmt, "size")), 0, 10));
+	const char *size = json_string_value(json_object_get(fmt, "size"));
+	assert_int_equal(f.size_bytes, strtoll(size, NULL, 10));
 	const char *dur = json_string_value(json_object_get(fmt, "duration"));
 	if (dur)
 		assert_true(fabs(f.duration_s - strtod(dur, NULL)) < 0.05);
@@ -363,7 +370,7 @@ static void probe_agrees_with_ffprobe(void **state)
 	static const char *names[] = {
 		"h264_aac.mp4", "faststart.mp4", "rot90.mp4", "rot180.mp4", "rot270.mp4",
 		"hflip.mp4", "transpose.mp4", "antitranspose.mp4", "anamorphic.mp4", "hevc.mov", "vp9.webm",
-		"mpeg4.avi", "blackstart.mp4", "vfr.mp4", "ramp_keys.mp4",
+		"mpeg4.avi", "camcorder.mts", "blackstart.mp4", "vfr.mp4", "ramp_keys.mp4",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		agrees_with_ffprobe(names[i]);
@@ -507,7 +514,8 @@ static void thumbnails_face_the_way_ffmpeg_shows_them(void **state)
 {
 	(void)state;
 	static const char *names[] = {
-		"orient.mp4", "rot90.mp4", "rot180.mp4", "rot270.mp4", "hflip.mp4", "transpose.mp4", "antitranspose.mp4",
+		"orient.mp4", "rot90.mp4",     "rot180.mp4",        "rot270.mp4",
+		"hflip.mp4",  "transpose.mp4", "antitranspose.mp4",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		struct media_facts f;
@@ -560,7 +568,8 @@ static void thumbnails_keep_the_aspect_and_posters_the_limit(void **state)
 	free(thumb);
 	free(poster);
 
-	static const char *others[] = {"hevc.mov", "vp9.webm", "mpeg4.avi", "vfr.mp4"};
+	static const char *others[] = {"hevc.mov", "vp9.webm", "mpeg4.avi", "camcorder.mts",
+	                               "vfr.mp4"};
 	for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
 		make_images(others[i], &f, &thumb, &poster);
 		px = grey(thumb, &w, &h);
@@ -690,7 +699,8 @@ static void check_cues(const char *name, const struct media_facts *f, const stru
 static void storyboards_cover_the_whole_clip(void **state)
 {
 	(void)state;
-	static const char *names[] = {"h264_aac.mp4", "vfr.mp4", "rot90.mp4", "vp9.webm"};
+	static const char *names[] = {"h264_aac.mp4", "vfr.mp4", "rot90.mp4", "vp9.webm",
+	                              "camcorder.mts"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		struct media_facts f;
 		uint8_t *sprite;

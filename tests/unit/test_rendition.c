@@ -8,12 +8,10 @@
  * packets, are made by a small libavformat remux below.
  */
 #define _GNU_SOURCE /* strcasestr */
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>

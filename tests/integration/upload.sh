@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# tests/integration/upload.sh - uploads over tus with the real server and
+# real clients: `kindling upload` (killed part-way, and with the server
+# killed part-way), tus-js-client under node, and curl for the protocol's
+# edges.
+#
+#   KINDLING_BIN=/abs/path/to/kindling bash tests/integration/upload.sh
+#
+# Last line: "upload: N passed, N failed".  Loopback only; waits poll.
+
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=${KINDLING_BIN:-$HERE/../../build/kindling}
+export KINDLING_NODE_MODULES=${KINDLING_NODE_MODULES:-$HERE/../node_modules}
+unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG KINDLING_SERVER KINDLING_TOKEN
+PASS=0 FAIL=0 SERVER_PID="" WORK=$(mktemp -d)
+export XDG_CACHE_HOME=$WORK/cache XDG_CONFIG_HOME=$WORK/config
+trap '[ -n "$SERVER_PID" ] && kill -KILL $SERVER_PID 2>/dev/null; jobs -p | xargs -r kill -KILL 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "FAIL - $1 (${2//$'\n'/ })"; }
+check_eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '${3:0:400}'"; fi; }
+check_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "'${3:0:400}' does not match /$2/"; fi; }
+check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n" "false: $*"; fi; }
+
+D=$WORK/data
+M=$WORK/media
+mkdir -p "$M/bulk"
+ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+
+STARTS=0
+start_server() { # [PORT]
+	STARTS=$((STARTS + 1))
+	local log=$WORK/serve.$STARTS.log
+	"$BIN" serve --data "$D" --listen "127.0.0.1:${1:-0}" >"$log" 2>&1 &
+	SERVER_PID=$!
+	PORT=""
+	for _ in $(seq 300); do
+		PORT=$(sed -n 's#^kindling: serving http://127.0.0.1:\([0-9]*\)/$#\1#p' "$log")
+		[ -n "$PORT" ] && break
+		sleep 0.1
+	done
+	URL=http://127.0.0.1:$PORT
+}
+# bytes the server holds for the one unfinished upload
+upload_bytes() { find "$D/uploads" -name data -printf '%s\n' 2>/dev/null | head -1; }
+wait_bytes() { # MIN: wait until the server holds at least MIN bytes of an upload
+	for _ in $(seq 600); do
+		[ "$(upload_bytes)" -ge "$1" ] 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+"$BIN" school add north-high "North High" --data "$D" >/dev/null
+COACH=$("$BIN" user add --name coach --role coach --school north-high --data "$D" 2>/dev/null | tail -n 1)
+TEACHER=$("$BIN" user add --name teacher --role teacher --school north-high --data "$D" 2>/dev/null | tail -n 1)
+start_server
+echo "# server on $URL"
+up() { "$BIN" upload --server "$URL" --token "$COACH" --school north-high --practice differentiation "$@"; }
+# the same in the background, as the process itself (so that $! is the CLI)
+up_bg() { exec "$BIN" upload --server "$URL" --token "$COACH" --school north-high --practice differentiation "$@"; }
+
+echo "# making test files"
+ff -f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 -pix_fmt yuv420p "$M/small.mp4"
+# 200 MB of real video, quickly: uncompressed frames in a MOV
+ff -f lavfi -i testsrc2=size=320x240:rate=25:duration=70 -c:v rawvideo -pix_fmt yuv420p "$M/big.mov"
+ff -f lavfi -i testsrc=size=320x240:rate=25:duration=70 -c:v rawvideo -pix_fmt yuv420p "$M/big2.mov"
+BIG=$(stat -c %s "$M/big.mov")
+check "the big file is over 200 MB" test "$BIG" -gt 200000000
+
+# ---------------------------------------------------- the protocol, with curl
+H=(-H "Authorization: Bearer $COACH" -H "Tus-Resumable: 1.0.0")
+b64() { printf '%s' "$1" | base64 -w0; }
+opts=$(curl -s -i -X OPTIONS "$URL/api/v1/uploads")
+check_match "OPTIONS says tus 1.0.0" $'Tus-Version: 1.0.0' "$opts"
+check_match "OPTIONS lists creation and termination" 'Tus-Extension: creation,termination' "$opts"
+check_match "OPTIONS gives the largest size" 'Tus-Max-Size: [0-9]+' "$opts"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $COACH" -H "Upload-Length: 10" "$URL/api/v1/uploads")
+check_eq "creation without Tus-Resumable is 412" 412 "$code"
+body=$(curl -s -w ' %{http_code}' -X POST "${H[@]}" -H "Upload-Length: 10" -H "Upload-Metadata: filename $(b64 a.mp4),school $(b64 north-high),practices $(b64 juggling)" "$URL/api/v1/uploads" | tr -d '\n')
+check_match "an unknown practice is refused at creation, listing the known ones" 'juggling.*blended-learning.* 400$' "$body"
+body=$(curl -s -w ' %{http_code}' -X POST "${H[@]}" -H "Upload-Length: 10" -H "Upload-Metadata: filename $(b64 a.mp4),practices $(b64 differentiation)" "$URL/api/v1/uploads" | tr -d '\n')
+check_match "a missing school is refused, listing the schools" 'north-high.* 400$' "$body"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${H[@]}" -H "Upload-Length: 99999999999999" -H "Upload-Metadata: school $(b64 north-high),practices $(b64 differentiation)" "$URL/api/v1/uploads")
+check_eq "a size over the limit is 413" 413 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TEACHER" -H "Tus-Resumable: 1.0.0" -H "Upload-Length: 10" -H "Upload-Metadata: school $(b64 north-high),practices $(b64 differentiation)" "$URL/api/v1/uploads")
+check_eq "a teacher may not upload: 403" 403 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Tus-Resumable: 1.0.0" -H "Upload-Length: 10" "$URL/api/v1/uploads")
+check_eq "no token: 401" 401 "$code"
+loc=$(curl -s -i -X POST "${H[@]}" -H "Upload-Length: 100" -H "Upload-Metadata: filename $(b64 t.bin),school $(b64 north-high),practices $(b64 differentiation)" "$URL/api/v1/uploads" | tr -d '\r' | sed -n 's/^Location: //Ip')
+check_match "creation answers 201 with a Location" '^/api/v1/uploads/[0-9a-f]{32}$' "$loc"
+code=$(head -c 40 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X PATCH "${H[@]}" -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" --data-binary @- "$URL$loc")
+check_eq "a PATCH of 40 bytes: 204" 204 "$code"
+check_match "HEAD then says offset 40 of 100" 'Upload-Offset: 40.*Upload-Length: 100|Upload-Length: 100.*Upload-Offset: 40' \
+	"$(curl -s -I "${H[@]}" "$URL$loc" | tr -d '\r' | tr '\n' ' ')"
+code=$(head -c 10 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X PATCH "${H[@]}" -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" --data-binary @- "$URL$loc")
+check_eq "a PATCH at the wrong offset: 409" 409 "$code"
+code=$(head -c 10 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X PATCH "${H[@]}" -H "Upload-Offset: 40" -H "Content-Type: text/plain" --data-binary @- "$URL$loc")
+check_eq "a PATCH with the wrong content type: 415" 415 "$code"
+code=$(head -c 100 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X PATCH "${H[@]}" -H "Upload-Offset: 40" -H "Content-Type: application/offset+octet-stream" --data-binary @- "$URL$loc")
+check_eq "more bytes than Upload-Length: 413" 413 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -I -H "Authorization: Bearer $TEACHER" -H "Tus-Resumable: 1.0.0" "$URL$loc")
+check_eq "another user's upload is not found" 404 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "${H[@]}" "$URL$loc")
+check_eq "termination: 204" 204 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -I "${H[@]}" "$URL$loc")
+check_eq "after termination the upload is gone: 404" 404 "$code"
+check_eq "and its files are removed" 0 "$(find "$D/uploads" -mindepth 1 | wc -l)"
+
+# ---------------------------------------------------- tus-js-client
+out=$(node "$HERE/tus_client.mjs" "$URL/api/v1/uploads" "$COACH" "$M/small.mp4" north-high differentiation 16384 2>&1)
+check_match "tus-js-client uploads in many PATCHes and gets the clip id" '"clip":[0-9]+' "$out"
+JS_CLIP=$(jq -r .clip <<<"$out" 2>/dev/null)
+check_match "it took several PATCHes" '"patches":([3-9]|[1-9][0-9]+)' "$out"
+check_eq "the stored original is the file sent" "$(sha256sum < "$M/small.mp4" | cut -d' ' -f1)" \
+	"$(sha256sum < "$D/media/$JS_CLIP/original" | cut -d' ' -f1)"
+
+# ---------------------------------------------------- the CLI
+out=$(up --json "$M/small.mp4")
+check_eq "the same file again through the CLI is skipped as a duplicate" "true 0 $JS_CLIP" \
+	"$(jq -r '"\(.duplicate) \(.sent_bytes) \(.id)"' <<<"$out")"
+out=$("$BIN" upload --server "$URL" --token "$COACH" --school north-high --practice juggling --json "$M/big2.mov" 2>/dev/null); rc=$?
+check "bad metadata: the CLI exits non-zero" test "$rc" -ne 0
+check_match "and says which practices exist" 'juggling.*blended-learning' "$(jq -r .error <<<"$out")"
+check_eq "and sent nothing" 0 "$(jq -r .sent_bytes <<<"$out")"
+
+# killed part-way with SIGKILL, then run again
+(up_bg --json --limit-rate 25000000 "$M/big.mov" >"$WORK/first.json" 2>/dev/null) &
+CLI=$!
+check "the first run got part of the file across" wait_bytes 40000000
+kill -KILL $CLI; wait $CLI 2>/dev/null
+have=$(upload_bytes)
+check "the server kept what arrived ($have bytes)" test "${have:-0}" -gt 0
+out=$(up --json "$M/big.mov" 2>"$WORK/resume.err"); rc=$?; [ $rc -eq 0 ] || cat "$WORK/resume.err"
+check_eq "the second run finishes" "0 queued" "$rc $(jq -r .status <<<"$out")"
+sent=$(jq -r .sent_bytes <<<"$out")
+check "it sent fewer bytes than the file holds ($sent < $BIG)" test "$sent" -lt "$BIG"
+BIG_CLIP=$(jq -r .id <<<"$out")
+check_eq "the stored file has the file's SHA-256" "$(sha256sum < "$M/big.mov" | cut -d' ' -f1)" \
+	"$(sha256sum < "$D/media/$BIG_CLIP/original" | cut -d' ' -f1)"
+
+# the server killed part-way and started again on the same port
+(up_bg --json --limit-rate 25000000 "$M/big2.mov" >"$WORK/second.json" 2>"$WORK/second.err") &
+CLI=$!
+check "the upload is under way" wait_bytes 40000000
+kill -KILL $SERVER_PID; wait $SERVER_PID 2>/dev/null
+start_server "$PORT"
+wait $CLI; rc=$?
+out=$(cat "$WORK/second.json")
+check_eq "the CLI rode out the server restart and finished" "0 queued" "$rc $(jq -r .status <<<"$out")"
+check_match "it said it was retrying" 'retrying in' "$(cat "$WORK/second.err")"
+check "it resent less than the whole file" test "$(jq -r .sent_bytes <<<"$out")" -lt $((2 * $(stat -c %s "$M/big2.mov")))
+check_eq "the stored file matches after the restart" "$(sha256sum < "$M/big2.mov" | cut -d' ' -f1)" \
+	"$(sha256sum < "$D/media/$(jq -r .id <<<"$out")/original" | cut -d' ' -f1)"
+
+# a folder with one broken file
+cp "$M/small.mp4" "$M/bulk/good.mp4"; printf 'more' >> "$M/bulk/good.mp4"
+ff -f lavfi -i testsrc=size=320x240:rate=25:duration=2 -c:v libx264 -pix_fmt yuv420p "$M/bulk/good2.mp4"
+echo "not a video" > "$M/bulk/broken.mp4"
+out=$(up --wait --json "$M/bulk" 2>/dev/null); rc=$?
+check "a folder with a broken file: exit non-zero" test "$rc" -ne 0
+check_eq "the broken one is reported failed, the good ones are ready" "failed ready ready" \
+	"$(jq -r .status <<<"$out" | xargs)"
+check_match "with a reason for the broken one" 'not a video' "$(jq -r 'select(.status=="failed") | .error' <<<"$out")"
+
+# settings from the user's config file; an abandoned upload expires
+mkdir -p "$XDG_CONFIG_HOME/kindling"
+printf 'server = %s\ntoken = %s\n' "$URL" "$COACH" > "$XDG_CONFIG_HOME/kindling/config"
+out=$("$BIN" upload --school north-high --practice differentiation --json "$M/small.mp4" 2>/dev/null)
+check_eq "server and token come from ~/.config/kindling/config" true "$(jq -r .duplicate <<<"$out")"
+loc=$(curl -s -i -X POST "${H[@]}" -H "Upload-Length: 100" -H "Upload-Metadata: school $(b64 north-high),practices $(b64 differentiation)" "$URL/api/v1/uploads" | tr -d '\r' | sed -n 's/^Location: //Ip')
+dir=$D/uploads/${loc##*/}
+touch -d '3 days ago' "$dir/data" "$dir/info.json"
+kill -TERM $SERVER_PID; wait $SERVER_PID
+start_server "$PORT"
+check "an upload untouched for longer than upload_expiry_hours is removed at start" test ! -e "$dir"
+
+echo "upload: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
