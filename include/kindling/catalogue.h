@@ -201,6 +201,9 @@ struct cat_clip_new {
 };
 int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen);
+/* The checks cat_clip_create makes, without creating anything (to refuse
+ * an upload before its bytes are sent). */
+int cat_clip_new_check(sqlite3 *db, const struct cat_clip_new *c, char *err, size_t errlen);
 
 /* Record what processing found and where it stands (the worker's calls). */
 int cat_clip_set_status(sqlite3 *db, int64_t id, const char *status, const char *error);

@@ -621,8 +621,7 @@ int cat_clip_delete(sqlite3 *db, int64_t id)
 	return rc;
 }
 
-int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
-                    size_t errlen)
+int cat_clip_new_check(sqlite3 *db, const struct cat_clip_new *c, char *err, size_t errlen)
 {
 	struct cat_clip_edit check = {
 		.title = c->title, .description = c->description, .teacher = c->teacher,
@@ -631,11 +630,24 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 		.practices = c->practices, .n_practices = c->n_practices, .set_practices = true,
 		.tags = c->tags, .n_tags = c->n_tags, .set_tags = true,
 	};
-	if (!c->school || !c->title) {
-		snprintf(err, errlen, "a clip needs a title and a school");
+	if (!c->school) {
+		char *known = cat_school_slugs(db);
+		snprintf(err, errlen, "say which school the clip is from (known schools: %s)",
+		         *known ? known : "none yet: add one with 'kindling school add'");
+		free(known);
 		return KD_EINVAL;
 	}
-	int rc = cat_clip_edit_check(db, &check, err, errlen);
+	if (!c->title) {
+		snprintf(err, errlen, "a clip needs a title");
+		return KD_EINVAL;
+	}
+	return cat_clip_edit_check(db, &check, err, errlen);
+}
+
+int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
+                    size_t errlen)
+{
+	int rc = cat_clip_new_check(db, c, err, errlen);
 	if (rc < 0)
 		return rc;
 	if ((rc = db_begin(db)) < 0) {

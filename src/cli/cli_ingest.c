@@ -121,14 +121,9 @@ int cli_ingest(int argc, char **argv)
 		meta.consent = cfg.default_consent;
 	/* Check the shared metadata once, before touching any file. */
 	char err[KD_ERRMSG_MAX] = "";
-	struct cat_clip_edit check = {.school = meta.school, .practices = meta.practices,
-	                              .n_practices = meta.n_practices, .set_practices = true,
-	                              .tags = tags, .n_tags = n_tags, .set_tags = true,
-	                              .teacher = meta.teacher, .grade = meta.grade,
-	                              .subject = meta.subject, .recorded_on = meta.recorded_on,
-	                              .consent = meta.consent, .visibility = meta.visibility,
-	                              .title = title};
-	if (cat_clip_edit_check(db, &check, err, sizeof err) < 0) {
+	struct cat_clip_new check = meta;
+	check.title = title ? title : "a title from the file name";
+	if (cat_clip_new_check(db, &check, err, sizeof err) < 0) {
 		cli_fail("%s", err);
 		exit_code = 1;
 		goto out;

@@ -164,6 +164,26 @@ static enum MHD_Result not_found(struct request *req)
 	                     (long long)req->ids[0]);
 }
 
+/* The clip of the path, if the user may see it and change it; otherwise
+ * answers 404 or 403 (into *answered) and returns false. */
+static bool load_editable(struct request *req, const char *verb, struct cat_clip *c,
+                          enum MHD_Result *answered)
+{
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], c);
+	if (rc < 0) {
+		*answered = rc == KD_ENOTFOUND ? not_found(req) : respond_kd_error(req, rc, NULL);
+		return false;
+	}
+	if (!cat_clip_may_edit(&req->user, c)) {
+		cat_clip_free(c);
+		*answered = respond_error(req, MHD_HTTP_FORBIDDEN,
+		                          "only an admin, the uploader, or a coach of the clip's school "
+		                          "may %s this clip", verb);
+		return false;
+	}
+	return true;
+}
+
 enum MHD_Result api_clip_get(struct request *req)
 {
 	struct cat_clip c;
@@ -261,18 +281,12 @@ void clip_edit_json_release(struct clip_edit_json *ej)
 enum MHD_Result api_clip_patch(struct request *req)
 {
 	struct cat_clip c;
-	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
-	if (rc == KD_ENOTFOUND)
-		return not_found(req);
-	if (rc < 0)
-		return respond_kd_error(req, rc, NULL);
-	bool may = cat_clip_may_edit(&req->user, &c);
+	enum MHD_Result answered;
+	if (!load_editable(req, "change", &c, &answered))
+		return answered;
 	int64_t uploader = c.uploader_id;
 	cat_clip_free(&c);
-	if (!may)
-		return respond_error(req, MHD_HTTP_FORBIDDEN,
-		                     "only an admin, the uploader, or a coach of the clip's school may "
-		                     "change this clip");
+	int rc;
 
 	enum MHD_Result result;
 	json_t *body = req_json_body(req, &result);
@@ -309,17 +323,11 @@ enum MHD_Result api_clip_patch(struct request *req)
 enum MHD_Result api_clip_delete(struct request *req)
 {
 	struct cat_clip c;
-	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
-	if (rc == KD_ENOTFOUND)
-		return not_found(req);
-	if (rc < 0)
-		return respond_kd_error(req, rc, NULL);
-	bool may = cat_clip_may_edit(&req->user, &c);
+	enum MHD_Result answered;
+	if (!load_editable(req, "delete", &c, &answered))
+		return answered;
 	cat_clip_free(&c);
-	if (!may)
-		return respond_error(req, MHD_HTTP_FORBIDDEN,
-		                     "only an admin, the uploader, or a coach of the clip's school may "
-		                     "delete this clip");
+	int rc;
 	if ((rc = cat_clip_delete(req->db, req->ids[0])) < 0)
 		return rc == KD_ENOTFOUND ? not_found(req) : respond_kd_error(req, rc, NULL);
 	/* The row is gone first, so nothing can serve the files while they are

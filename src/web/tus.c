@@ -273,13 +273,6 @@ static int clip_meta(sqlite3 *db, const struct kd_config *cfg, json_t *meta, int
 	c->n_practices = m->practices.n;
 	c->tags = m->tags.items;
 	c->n_tags = m->tags.n;
-	if (!c->school) {
-		char *known = cat_school_slugs(db);
-		snprintf(err, errlen, "say which school the clip is from: add 'school' to "
-		         "Upload-Metadata (known schools: %s)", *known ? known : "none yet");
-		free(known);
-		return KD_EINVAL;
-	}
 	if (!c->n_practices) {
 		char *known = cat_practice_slugs(db);
 		snprintf(err, errlen, "say which practices the clip shows: add 'practices' to "
@@ -287,14 +280,7 @@ static int clip_meta(sqlite3 *db, const struct kd_config *cfg, json_t *meta, int
 		free(known);
 		return KD_EINVAL;
 	}
-	struct cat_clip_edit check = {
-		.title = c->title, .description = c->description, .teacher = c->teacher,
-		.grade = c->grade, .subject = c->subject, .recorded_on = c->recorded_on,
-		.consent = c->consent, .visibility = c->visibility, .school = c->school,
-		.practices = c->practices, .n_practices = c->n_practices, .set_practices = true,
-		.tags = c->tags, .n_tags = c->n_tags, .set_tags = true,
-	};
-	return cat_clip_edit_check(db, &check, err, errlen);
+	return cat_clip_new_check(db, c, err, errlen);
 }
 
 static void clip_meta_free(struct clip_meta *m)

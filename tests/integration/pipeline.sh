@@ -12,21 +12,14 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=${KINDLING_BIN:-$HERE/../../build/kindling}
 unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG
-PASS=0 FAIL=0 SERVER_PID="" WORK=$(mktemp -d)
+SERVER_PID="" WORK=$(mktemp -d)
+. "$HERE/lib.sh"
 trap '[ -n "$SERVER_PID" ] && kill -TERM $SERVER_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "FAIL - $1 (${2//$'\n'/ })"; }
-check_eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '${3:0:400}'"; fi; }
-check_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "'${3:0:400}' does not match /$2/"; fi; }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n" "false: $*"; fi; }
-# near NAME A B TOLERANCE
-near() { if awk -v a="$2" -v b="$3" -v t="$4" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; then ok "$1"; else not_ok "$1" "$2 vs $3 (tolerance $4)"; fi; }
 
 D=$WORK/data
 M=$WORK/media
 mkdir -p "$M/bulk"
-ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 
 echo "# making test clips with ffmpeg"
 ff -f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -f lavfi -i sine=frequency=440:duration=3 \
@@ -94,15 +87,7 @@ check "an unknown school is refused before any work" test "$rc" -ne 0
 check_match "and the message lists the schools" 'north-high' "$out"
 
 # ------------------------------------------------------------ the server
-"$BIN" serve --data "$D" --listen 127.0.0.1:0 >"$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 200); do
-	PORT=$(sed -n 's#^kindling: serving http://127.0.0.1:\([0-9]*\)/$#\1#p' "$WORK/serve.log")
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
-URL=http://127.0.0.1:$PORT
+start_server "$D"
 AUTH="Authorization: Bearer $TOKEN"
 api() { curl -s -H "$AUTH" "$URL$1"; }
 
@@ -181,5 +166,4 @@ check_eq "a clip past the time limit ends failed" failed "$(jq -r .status <<<"$o
 check_match "saying it took too long, after retries" 'longer than.*tried 3 times' "$(jq -r .error <<<"$out")"
 rm -f "$D/kindling.conf"
 
-echo "pipeline: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish pipeline

@@ -13,35 +13,16 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=${KINDLING_BIN:-$HERE/../../build/kindling}
 export KINDLING_NODE_MODULES=${KINDLING_NODE_MODULES:-$HERE/../node_modules}
 unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG KINDLING_SERVER KINDLING_TOKEN
-PASS=0 FAIL=0 SERVER_PID="" WORK=$(mktemp -d)
+SERVER_PID="" WORK=$(mktemp -d)
+. "$HERE/lib.sh"
 export XDG_CACHE_HOME=$WORK/cache XDG_CONFIG_HOME=$WORK/config
 trap '[ -n "$SERVER_PID" ] && kill -KILL $SERVER_PID 2>/dev/null; jobs -p | xargs -r kill -KILL 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "FAIL - $1 (${2//$'\n'/ })"; }
-check_eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '${3:0:400}'"; fi; }
-check_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "'${3:0:400}' does not match /$2/"; fi; }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n" "false: $*"; fi; }
 
 D=$WORK/data
 M=$WORK/media
 mkdir -p "$M/bulk"
-ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 
-STARTS=0
-start_server() { # [PORT]
-	STARTS=$((STARTS + 1))
-	local log=$WORK/serve.$STARTS.log
-	"$BIN" serve --data "$D" --listen "127.0.0.1:${1:-0}" >"$log" 2>&1 &
-	SERVER_PID=$!
-	PORT=""
-	for _ in $(seq 300); do
-		PORT=$(sed -n 's#^kindling: serving http://127.0.0.1:\([0-9]*\)/$#\1#p' "$log")
-		[ -n "$PORT" ] && break
-		sleep 0.1
-	done
-	URL=http://127.0.0.1:$PORT
-}
 # bytes the server holds for the one unfinished upload
 upload_bytes() { find "$D/uploads" -name data -printf '%s\n' 2>/dev/null | head -1; }
 wait_bytes() { # MIN: wait until the server holds at least MIN bytes of an upload
@@ -55,7 +36,7 @@ wait_bytes() { # MIN: wait until the server holds at least MIN bytes of an uploa
 "$BIN" school add north-high "North High" --data "$D" >/dev/null
 COACH=$("$BIN" user add --name coach --role coach --school north-high --data "$D" 2>/dev/null | tail -n 1)
 TEACHER=$("$BIN" user add --name teacher --role teacher --school north-high --data "$D" 2>/dev/null | tail -n 1)
-start_server
+start_server "$D"
 echo "# server on $URL"
 up() { "$BIN" upload --server "$URL" --token "$COACH" --school north-high --practice differentiation "$@"; }
 # the same in the background, as the process itself (so that $! is the CLI)
@@ -145,7 +126,7 @@ check_eq "the stored file has the file's SHA-256" "$(sha256sum < "$M/big.mov" | 
 CLI=$!
 check "the upload is under way" wait_bytes 40000000
 kill -KILL $SERVER_PID; wait $SERVER_PID 2>/dev/null
-start_server "$PORT"
+start_server "$D" "$PORT"
 wait $CLI; rc=$?
 out=$(cat "$WORK/second.json")
 check_eq "the CLI rode out the server restart and finished" "0 queued" "$rc $(jq -r .status <<<"$out")"
@@ -173,8 +154,7 @@ loc=$(curl -s -i -X POST "${H[@]}" -H "Upload-Length: 100" -H "Upload-Metadata: 
 dir=$D/uploads/${loc##*/}
 touch -d '3 days ago' "$dir/data" "$dir/info.json"
 kill -TERM $SERVER_PID; wait $SERVER_PID
-start_server "$PORT"
+start_server "$D" "$PORT"
 check "an upload untouched for longer than upload_expiry_hours is removed at start" test ! -e "$dir"
 
-echo "upload: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish upload
