@@ -19,7 +19,8 @@ DEB_BUILD := gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev \
              libswscale-dev libswresample-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
              libsodium-dev libcurl4-openssl-dev
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg
-DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq
+DEB_DEMO  := $(DEB_BUILD) ffmpeg
+DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq ffmpeg
 
 CFLAGS_BASE := -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow \
                -Wstrict-prototypes -Wmissing-prototypes -Iinclude -g
@@ -43,7 +44,7 @@ MIGRATIONS := $(sort $(wildcard schema/*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all deps deps-test deps-bench test unit integration sanitize fuzz demo bench clean
+.PHONY: all deps deps-test deps-bench deps-demo test unit integration sanitize fuzz demo bench clean
 all: $(O)/kindling
 
 $(O)/obj/%.o: %.c $(wildcard include/kindling/*.h) $(wildcard src/*/*.h)
@@ -100,6 +101,8 @@ deps-test:
 	fi
 deps-bench:
 	$(call apt_install,$(DEB_BENCH))
+deps-demo:
+	$(call apt_install,$(DEB_DEMO))
 
 unit: $(UNIT_BIN)
 	@sh tests/run_unit.sh $(UNIT_BIN)
@@ -121,7 +124,7 @@ test: deps-test
 	@MAKE="$(MAKE)" bash tests/run_all.sh
 
 DEMO_DATA ?= kindling-data
-demo: deps
+demo: deps-demo
 	$(MAKE) --no-print-directory all
 	sh tests/demo.sh $(O)/kindling $(DEMO_DATA)
 
