@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
@@ -31,12 +33,16 @@ int jobs_process_clip(const struct kd_config *cfg, sqlite3 *db, int64_t id, char
 	char *sprite_url = kd_asprintf("/media/clips/%lld/%s", (long long)id,
 	                               paths_file_name(KD_FILE_STORYBOARD_JPG));
 	struct media_facts f;
-	int rc = 0;
-	struct stat st;
-	if (stat(files[KD_FILE_ORIGINAL], &st) < 0) {
+	int rc = 0, lock = -1;
+	/* A worker orphaned by a server killed mid-job may still be writing
+	 * this clip's files: wait for it rather than write beside it. */
+	lock = open(files[KD_FILE_ORIGINAL], O_RDONLY | O_CLOEXEC);
+	if (lock < 0) {
 		rc = fail_clip(db, id, "the uploaded file is missing from the server; upload it again");
 		goto out;
 	}
+	while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
+		;
 	if ((rc = media_probe(files[KD_FILE_ORIGINAL], &f, why, sizeof why)) < 0)
 		goto media_error;
 	struct cat_media m = {
@@ -75,6 +81,8 @@ media_error:
 		snprintf(err, errlen, "%s", why[0] ? why : kd_strerror(rc));
 	}
 out:
+	if (lock >= 0)
+		close(lock);
 	for (int i = 0; i < KD_FILE_COUNT; i++)
 		free(files[i]);
 	free(sprite_url);

@@ -157,6 +157,28 @@ for _ in $(seq 300); do
 done
 check_eq "the running server processes it to ready" ready "$status"
 
+# A server killed while a clip is processing: the job is found again at the
+# next start and the clip still ends ready.
+ff -f lavfi -i testsrc2=size=640x360:rate=25:duration=30 -c:v mpeg4 -q:v 5 "$M/mid.avi"
+MID=$(ingest --json "$M/mid.avi" | jq -r .id)
+status=""
+for _ in $(seq 300); do
+	status=$(api /api/v1/clips/$MID | jq -r .status)
+	[ "$status" = processing ] && break
+	sleep 0.05
+done
+check_eq "the clip is processing when the server is killed" processing "$status"
+kill -KILL $SERVER_PID; wait $SERVER_PID 2>/dev/null
+start_server "$D"
+for _ in $(seq 1200); do
+	status=$(api /api/v1/clips/$MID | jq -r .status)
+	[ "$status" = ready ] || [ "$status" = failed ] && break
+	sleep 0.1
+done
+check_eq "after the restart the interrupted job is retried to ready" ready "$status"
+check_eq "its rendition plays to the end" "" \
+	"$(ffmpeg -v error -headers "$AUTH"$'\r\n' -i "$URL$(api /api/v1/clips/$MID | jq -r .video_url)" -f null - 2>&1)"
+
 # A clip that takes longer than job_timeout is stopped, retried, then failed.
 kill -TERM $SERVER_PID; wait $SERVER_PID; SERVER_PID=""
 printf 'job_timeout = 1\n' > "$D/kindling.conf"

@@ -145,6 +145,20 @@ check_eq "the broken one is reported failed, the good ones are ready" "failed re
 	"$(jq -r .status <<<"$out" | xargs)"
 check_match "with a reason for the broken one" 'not a video' "$(jq -r 'select(.status=="failed") | .error' <<<"$out")"
 
+# a manifest gives each file its own metadata; --dry-run sends nothing
+cp "$M/small.mp4" "$M/bulk2.mp4"; printf 'x' >> "$M/bulk2.mp4"
+printf 'file,title,teacher,practices,tags\n' > "$WORK/manifest.csv"
+printf 'bulk2.mp4,"Warm-up, then stations",Ana Ruiz,"station-rotation,peer-feedback","timer,groups"\n' >> "$WORK/manifest.csv"
+out=$(up --dry-run --manifest "$WORK/manifest.csv" "$M/bulk2.mp4" 2>&1); rc=$?
+check_match "--dry-run says what it would send, with the manifest's title" \
+	'would send [0-9]+ bytes.*title="Warm-up, then stations"' "$out"
+check_eq "--dry-run created no upload" 0 "$(find "$D/uploads" -name data | wc -l)"
+out=$(up --wait --json --manifest "$WORK/manifest.csv" "$M/bulk2.mp4" 2>/dev/null)
+clip=$(curl -s -H "Authorization: Bearer $COACH" "$URL/api/v1/clips/$(jq -r .id <<<"$out")")
+check_eq "the manifest row's metadata reached the clip" \
+	"Warm-up, then stations|Ana Ruiz|peer-feedback,station-rotation|groups,timer" \
+	"$(jq -r '"\(.title)|\(.teacher)|\(.practices | join(","))|\(.tags | join(","))"' <<<"$clip")"
+
 # settings from the user's config file; an abandoned upload expires
 mkdir -p "$XDG_CONFIG_HOME/kindling"
 printf 'server = %s\ntoken = %s\n' "$URL" "$COACH" > "$XDG_CONFIG_HOME/kindling/config"
