@@ -74,8 +74,9 @@ int media_make_storyboard(const char *path, const struct media_facts *f,
                           const char *sprite_url, char *err, size_t errlen);
 
 /* A browser-playable MP4 with its index first (faststart): a remux when
- * f->browser_ready, otherwise H.264 (libx264, 8-bit 4:2:0, at most 1080
- * lines, upright) + AAC.  Location and device metadata are not copied. */
+ * f->browser_ready, otherwise H.264 (libx264, 8-bit 4:2:0, upright, at most
+ * 1080p: short side 1080, long side 1920) + AAC.  Location and device
+ * metadata are not copied. */
 int media_make_rendition(const char *path, const struct media_facts *f, const char *out_path,
                          char *err, size_t errlen);
 

@@ -609,9 +609,12 @@ static void output_size(struct rend *r, int *out_w, int *out_h)
 		dw = dh;
 		dh = t;
 	}
-	double s = fmin(1.0, fmin(MAX_W / dw, MAX_H / dh));
-	*out_w = even_at_least_2(dw * s, MAX_W);
-	*out_h = even_at_least_2(dh * s, MAX_H);
+	/* "1080p" bounds the short side: a portrait phone clip may be
+	 * 1080x1920, as a landscape one may be 1920x1080. */
+	double box_w = dw >= dh ? MAX_W : MAX_H, box_h = dw >= dh ? MAX_H : MAX_W;
+	double s = fmin(1.0, fmin(box_w / dw, box_h / dh));
+	*out_w = even_at_least_2(dw * s, (int)box_w);
+	*out_h = even_at_least_2(dh * s, (int)box_h);
 }
 
 static bool is_hdr_transfer(enum AVColorTransferCharacteristic t)
