@@ -131,13 +131,17 @@ void html_text_marked(struct html *h, const char *text, const char *query)
 			ql[nq++] = (size_t)(p - s);
 		}
 	}
-	/* like cat_fts_query: the last word is a prefix when the query ends in
-	 * a word character */
-	if (nq && query) {
-		size_t qn = strlen(query);
-		while (qn && isspace((unsigned char)query[qn - 1]))
-			qn--;
-		last_prefix = qn && word_byte((unsigned char)query[qn - 1]);
+	/* as cat_fts_query decides: the last space-separated piece that holds
+	 * a word is a prefix when it ends with a word character */
+	for (const char *p = query ? query : ""; *p;) {
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		bool has_word = false;
+		const char *s = p;
+		while (*p && !isspace((unsigned char)*p))
+			has_word |= word_byte((unsigned char)*p++);
+		if (has_word && p > s)
+			last_prefix = word_byte((unsigned char)p[-1]);
 	}
 	const char *p = text;
 	while (*p) {
