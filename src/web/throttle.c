@@ -83,7 +83,7 @@ long throttle_fail(const char *kind, const char *key, int free_tries, time_t now
 	long lock_s = 0;
 	if (s->failures > free_tries) {
 		int over = s->failures - free_tries - 1;
-		lock_s = over >= 10 ? THROTTLE_MAX_LOCK : 1L << over;
+		lock_s = over >= 8 ? THROTTLE_MAX_LOCK : THROTTLE_FIRST_LOCK << over;
 		if (lock_s > THROTTLE_MAX_LOCK)
 			lock_s = THROTTLE_MAX_LOCK;
 		s->until = now + lock_s;

@@ -3,7 +3,7 @@
  *
  * Failed sign-ins are counted in memory per key (a lowercased user name,
  * or a client address).  After `free` failures each further one locks the
- * key for twice as long as the last, from 1 s up to 15 min; a success
+ * key for twice as long as the last, from 5 s up to 15 min; a success
  * clears the name's count.  Nothing here sleeps: a locked key is answered
  * at once with 429 and Retry-After.  The table has a fixed size; when it
  * is full the entry that changed longest ago makes room.  Thread-safe.
@@ -13,6 +13,7 @@
 
 #include <time.h>
 
+#define THROTTLE_FIRST_LOCK 5L
 #define THROTTLE_MAX_LOCK 900
 
 /* Seconds until key may try again (0: now).  free_tries: failures allowed

@@ -128,7 +128,8 @@ CSRF_T=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/body" | head -1 | sed 's/.*v
 check_eq "signing out ends the session" 303 "$(status -b "$WORK/jar" --data-urlencode "csrf=$CSRF_T" "$URL/logout")"
 check_eq "  the old cookie no longer works" 401 "$(status -b "$WORK/jar" "$URL/api/v1/me")"
 
-# Guessing: after a few failures the name must wait, answered at once with 429.
+# Guessing: after 5 failures the name must wait (5 s, then longer), answered
+# at once with 429.
 codes=""
 for _ in 1 2 3 4 5 6 7; do codes="$codes $(login "Tess Teacher" "wrong password")"; done
 check_eq "failed sign-ins are answered 401, then 429" " 401 401 401 401 401 401 429" "$codes"

@@ -116,11 +116,12 @@ static void guessing_is_slowed_not_slept(void **state)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(throttle_fail("name", "Ana", 5, t), 0);
 	assert_int_equal(throttle_wait("name", "ana", t), 0);
-	assert_int_equal(throttle_fail("name", "ANA", 5, t), 1);
-	assert_int_equal(throttle_wait("name", "Ana", t), 1);
-	assert_int_equal(throttle_wait("name", "Ana", t + 1), 0);
-	assert_int_equal(throttle_fail("name", "Ana", 5, t + 1), 2);
-	assert_int_equal(throttle_fail("name", "Ana", 5, t + 3), 4);
+	assert_int_equal(throttle_fail("name", "ANA", 5, t), 5);
+	assert_int_equal(throttle_wait("name", "Ana", t), 5);
+	assert_int_equal(throttle_wait("name", "Ana", t + 4), 1);
+	assert_int_equal(throttle_wait("name", "Ana", t + 5), 0);
+	assert_int_equal(throttle_fail("name", "Ana", 5, t + 5), 10);
+	assert_int_equal(throttle_fail("name", "Ana", 5, t + 15), 20);
 	for (int i = 0; i < 20; i++)
 		throttle_fail("name", "Ana", 5, t + 10);
 	assert_int_equal(throttle_wait("name", "Ana", t + 10), THROTTLE_MAX_LOCK);
