@@ -251,7 +251,7 @@ static void select_option(struct html *h, const char *value, const char *label, 
 
 static void text_filter(struct html *h, const char *id, const char *label, const char *value)
 {
-	html_raw(h, "<label for=\"");
+	html_raw(h, "<div class=\"field\"><label for=\"");
 	html_attr(h, id);
 	html_raw(h, "\">");
 	html_text(h, label);
@@ -261,7 +261,7 @@ static void text_filter(struct html *h, const char *id, const char *label, const
 	html_attr(h, id);
 	html_raw(h, "\" value=\"");
 	html_attr(h, value ? value : "");
-	html_raw(h, "\" maxlength=\"60\">");
+	html_raw(h, "\" maxlength=\"60\"></div>");
 }
 
 /* A grid of clips of one practice or one school, with filters. */
@@ -313,13 +313,13 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 		struct cat_school *schools;
 		size_t n;
 		if (cat_schools_list(req->db, &req->user, &schools, &n) == 0) {
-			html_raw(&h, "<label for=\"school\">School</label><select id=\"school\" "
-			             "name=\"school\">");
+			html_raw(&h, "<div class=\"field\"><label for=\"school\">School</label>"
+			             "<select id=\"school\" name=\"school\">");
 			select_option(&h, "", "All schools", !q.school);
 			for (size_t i = 0; i < n; i++)
 				select_option(&h, schools[i].slug, schools[i].name,
 				              q.school && !strcmp(q.school, schools[i].slug));
-			html_raw(&h, "</select>");
+			html_raw(&h, "</select></div>");
 			cat_schools_free(schools, n);
 		}
 	}
@@ -327,22 +327,23 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 		struct cat_practice *ps;
 		size_t n;
 		if (cat_practices_list(req->db, &req->user, &ps, &n) == 0) {
-			html_raw(&h, "<label for=\"practice\">Practice</label><select id=\"practice\" "
-			             "name=\"practice\">");
+			html_raw(&h, "<div class=\"field\"><label for=\"practice\">Practice</label>"
+			             "<select id=\"practice\" name=\"practice\">");
 			select_option(&h, "", "All practices", !q.practice);
 			for (size_t i = 0; i < n; i++)
 				select_option(&h, ps[i].slug, ps[i].name,
 				              q.practice && !strcmp(q.practice, ps[i].slug));
-			html_raw(&h, "</select>");
+			html_raw(&h, "</select></div>");
 			cat_practices_free(ps, n);
 		}
 	}
 	text_filter(&h, "grade", "Grade", q.grade);
 	text_filter(&h, "subject", "Subject", q.subject);
-	html_raw(&h, "<label for=\"sort\">Sort</label><select id=\"sort\" name=\"sort\">");
+	html_raw(&h, "<div class=\"field\"><label for=\"sort\">Sort</label>"
+	             "<select id=\"sort\" name=\"sort\">");
 	for (size_t i = 0; i < sizeof SORTS / sizeof *SORTS; i++)
 		select_option(&h, SORTS[i].value, SORTS[i].label, q.sort == SORTS[i].sort);
-	html_raw(&h, "</select><button type=\"submit\">Show</button></form>");
+	html_raw(&h, "</select></div><button type=\"submit\">Show</button></form>");
 	html_raw(&h, "<p class=\"count\">");
 	html_textf(&h, "%lld clip%s", (long long)p.total, p.total == 1 ? "" : "s");
 	html_raw(&h, "</p>");
@@ -703,10 +704,10 @@ enum MHD_Result page_search(struct request *req)
 	html_init(&h, PAGE_MAX);
 	page_begin(&h, req, q && *q ? "Search results" : "Search");
 	html_raw(&h, "<h1>Search</h1><form class=\"filters\" role=\"search\" method=\"get\" "
-	             "action=\"/search\"><label for=\"q\">Words to find (title, teacher, school, "
+	             "action=\"/search\"><div class=\"field\"><label for=\"q\">Words to find (title, teacher, school, "
 	             "practice, tags)</label><input id=\"q\" type=\"search\" name=\"q\" value=\"");
 	html_attr(&h, q ? q : "");
-	html_raw(&h, "\"><button type=\"submit\">Search</button></form>");
+	html_raw(&h, "\"></div><button type=\"submit\">Search</button></form>");
 	if (q && *q) {
 		struct cat_query cq = {.q = q, .sort = CAT_SORT_RELEVANCE, .page = page_arg(req),
 		                       .per_page = PER_PAGE};
