@@ -18,7 +18,8 @@ PKGS    := libavformat libavcodec libavutil libswscale libswresample sqlite3 lib
 DEB_BUILD := gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev \
              libswscale-dev libswresample-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
              libsodium-dev libcurl4-openssl-dev
-DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg
+DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg sqlite3 \
+             chromium fonts-dejavu-core
 DEB_DEMO  := $(DEB_BUILD) ffmpeg
 DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq ffmpeg
 
@@ -39,8 +40,9 @@ LDFLAGS += $(LDFLAGS_SAN)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/media/*.c src/jobs/*.c \
                               src/web/*.c src/cli/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o $(O)/obj/gen/assets.o
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
+ASSETS   := $(sort $(wildcard assets/*.css assets/*.js assets/*.svg))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
@@ -58,6 +60,16 @@ $(O)/gen/schema.c: $(MIGRATIONS) tests/embed.sh
 	@sh tests/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(O)/obj/gen/schema.o: $(O)/gen/schema.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+# The web assets too: one byte array per assets/ file, and a content hash
+# that goes into their URLs.
+$(O)/gen/assets.c: $(ASSETS) tests/embed_assets.sh
+	@mkdir -p $(dir $@)
+	@sh tests/embed_assets.sh $(ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(O)/obj/gen/assets.o: $(O)/gen/assets.c include/kindling/assets.h
 	@mkdir -p $(dir $@)
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -92,7 +104,7 @@ apt_install_now = sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 
 deps:
 	$(call apt_install,$(DEB_BUILD))
-# Test clients from npm (tus-js-client), at the versions of the lock file.
+# Test clients from npm (tus-js-client, playwright-core), at the versions of the lock file.
 deps-test:
 	$(call apt_install,$(DEB_TEST))
 	@command -v npm >/dev/null || { $(call apt_install_now,nodejs npm); }

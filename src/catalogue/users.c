@@ -2,6 +2,7 @@
 #include "kindling/users.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,19 @@ int users_session_delete(sqlite3 *db, const char *sid)
 	return rc == SQLITE_DONE ? 0 : KD_EDB;
 }
 
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy_hash(void)
+{
+	unsigned char raw[16];
+	randombytes_buf(raw, sizeof raw);
+	if (crypto_pwhash_str(dummy_hash, (const char *)raw, sizeof raw,
+	                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		dummy_hash[0] = '\0';
+}
+
 int users_auth_password(sqlite3 *db, const char *name, const char *password,
                         struct kd_user *user)
 {
@@ -284,12 +298,21 @@ int users_auth_password(sqlite3 *db, const char *name, const char *password,
 		return KD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int result = KD_EAUTH;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *hash = (const char *)sqlite3_column_text(st, 0);
-		if (hash && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0) {
+	const char *hash = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		hash = (const char *)sqlite3_column_text(st, 0);
+	if (hash) {
+		if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0) {
 			fill_user(st, 1, user);
 			result = 0;
 		}
+	} else {
+		/* No such name (or no password): spend the same time, so the
+		 * login page does not tell which names exist. */
+		pthread_once(&dummy_once, make_dummy_hash);
+		if (dummy_hash[0] &&
+		    crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+			log_warn("users", "a random password was guessed");
 	}
 	sqlite3_finalize(st);
 	return result;

@@ -5,8 +5,6 @@
 #include "http.h"
 #include "kindling/err.h"
 
-#define SESSION_COOKIE "kd_session"
-
 int auth_request(struct request *req)
 {
 	const char *h = req_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -21,8 +19,10 @@ int auth_request(struct request *req)
 	} else {
 		const char *sid = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
 		                                              SESSION_COOKIE);
-		if (sid)
-			rc = users_auth_session(req->db, sid, &req->user, NULL);
+		if (sid) {
+			rc = users_auth_session(req->db, sid, &req->user, req->csrf);
+			req->by_session = rc == 0;
+		}
 	}
 	req->signed_in = rc == 0;
 	return rc;

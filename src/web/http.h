@@ -36,6 +36,8 @@ struct request {
 	bool answered;           /* a response has been queued */
 	bool signed_in;
 	struct kd_user user;     /* valid when signed_in */
+	bool by_session;         /* signed in with the session cookie */
+	char csrf[USERS_CSRF_MAX]; /* the session's form token, when by_session */
 	sqlite3 *db;             /* borrowed for the request */
 	int64_t ids[ROUTE_MAX_PARAMS];
 	const char *slugs[ROUTE_MAX_PARAMS];
@@ -83,6 +85,13 @@ enum MHD_Result respond_error_h(struct request *req, unsigned status, const char
 	__attribute__((format(printf, 5, 6)));
 /* Answer with a prepared response (takes ownership of it). */
 enum MHD_Result respond(struct request *req, unsigned status, struct MHD_Response *resp);
+/* Answer with an HTML page (html.h); the writer's content is taken. */
+struct html;
+enum MHD_Result respond_html(struct request *req, unsigned status, struct html *page);
+/* 303 See Other to location (a path of this site), with an optional
+ * Set-Cookie value. */
+enum MHD_Result respond_redirect(struct request *req, const char *location,
+                                 const char *set_cookie);
 /* Map a KD_E* code to the fitting status and answer with message. */
 enum MHD_Result respond_kd_error(struct request *req, int err, const char *message);
 
@@ -92,6 +101,11 @@ enum MHD_Result router_dispatch(struct request *req);
  * router_begin() signs in and lets the route prepare (or refuse). */
 bool router_streams(struct request *req);
 enum MHD_Result router_begin(struct request *req);
+
+/* The session cookie's name. */
+#define SESSION_COOKIE "kd_session"
+/* How long a browser session lasts. */
+#define SESSION_TTL_S (12 * 3600)
 
 /* Set req->user from the Authorization header or session cookie.
  * Returns 0, KD_EAUTH or KD_EDB. */
@@ -124,6 +138,22 @@ enum MHD_Result api_practices_list(struct request *req);
 enum MHD_Result api_me(struct request *req);
 enum MHD_Result api_healthz(struct request *req);
 enum MHD_Result media_get(struct request *req);
+enum MHD_Result page_login_get(struct request *req);
+enum MHD_Result page_login_post(struct request *req);
+enum MHD_Result page_logout(struct request *req);
+enum MHD_Result page_home(struct request *req);
+enum MHD_Result page_practices(struct request *req);
+enum MHD_Result page_practice(struct request *req);
+enum MHD_Result page_school(struct request *req);
+enum MHD_Result page_clip(struct request *req);
+enum MHD_Result page_clip_edit(struct request *req);
+enum MHD_Result page_comment_add(struct request *req);
+enum MHD_Result page_search(struct request *req);
+enum MHD_Result asset_get(struct request *req);
+/* Send a page visitor who is not signed in to the login page. */
+enum MHD_Result page_sign_in_first(struct request *req);
+/* The URL path of an embedded asset, with its version. */
+const char *asset_url(const char *name, char *out, size_t outlen);
 enum MHD_Result tus_options(struct request *req);
 enum MHD_Result tus_create(struct request *req);
 enum MHD_Result tus_head(struct request *req);

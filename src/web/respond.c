@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html.h"
 #include "http.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
@@ -158,4 +159,47 @@ json_t *req_json_body(struct request *req, enum MHD_Result *result)
 		return NULL;
 	}
 	return v;
+}
+
+enum MHD_Result respond_html(struct request *req, unsigned status, struct html *page)
+{
+	if (html_failed(page)) {
+		html_release(page);
+		log_error("http", "%s %s: the page grew past its size limit", req->method, req->path);
+		return respond_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                     "the page is too large to show");
+	}
+	size_t len;
+	char *text = kd_buf_take(&page->b, &len);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text,
+	                                                            MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	/* Pages show who is signed in and what they may see: never cached. */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* Only this site's own scripts, styles and media, even if some text
+	 * ever escaped escaping. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	                        "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+	                        "object-src 'none'; base-uri 'none'; form-action 'self'; "
+	                        "frame-ancestors 'none'");
+	req->bytes_out = len;
+	return respond(req, status, resp);
+}
+
+enum MHD_Result respond_redirect(struct request *req, const char *location,
+                                 const char *set_cookie)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (set_cookie)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+	return respond(req, MHD_HTTP_SEE_OTHER, resp);
 }

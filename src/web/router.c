@@ -7,7 +7,10 @@
 #include "kindling/err.h"
 #include "kindling/log.h"
 
-enum { ROUTE_PUBLIC = 1 };
+enum {
+	ROUTE_PUBLIC = 1,
+	ROUTE_PAGE = 2, /* a page for people: not signed in -> the login page */
+};
 
 struct route {
 	const char *method;
@@ -36,6 +39,20 @@ static const struct route routes[] = {
 	 .begin = tus_patch_begin},
 	ROUTE("DELETE", "/api/v1/uploads/{slug}", tus_delete, 0),
 	ROUTE("GET", "/media/clips/{id}/{slug}", media_get, 0),
+	/* pages (pages.c) */
+	ROUTE("GET", "/login", page_login_get, ROUTE_PUBLIC),
+	ROUTE("POST", "/login", page_login_post, ROUTE_PUBLIC),
+	ROUTE("POST", "/logout", page_logout, ROUTE_PUBLIC),
+	ROUTE("GET", "/", page_home, ROUTE_PAGE),
+	ROUTE("GET", "/practices", page_practices, ROUTE_PAGE),
+	ROUTE("GET", "/practices/{slug}", page_practice, ROUTE_PAGE),
+	ROUTE("GET", "/schools/{slug}", page_school, ROUTE_PAGE),
+	ROUTE("GET", "/clips/{id}", page_clip, ROUTE_PAGE),
+	ROUTE("POST", "/clips/{id}/edit", page_clip_edit, ROUTE_PAGE),
+	ROUTE("POST", "/clips/{id}/comments", page_comment_add, ROUTE_PAGE),
+	ROUTE("GET", "/search", page_search, ROUTE_PAGE),
+	ROUTE("GET", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC),
+	ROUTE("HEAD", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC),
 	ROUTE("HEAD", "/media/clips/{id}/{slug}", media_get, 0),
 };
 
@@ -116,6 +133,8 @@ static enum MHD_Result sign_in(struct request *req, const struct route *r, bool 
 	if (rc == 0)
 		return MHD_YES;
 	*ok = false;
+	if (rc == KD_EAUTH && (r->flags & ROUTE_PAGE))
+		return page_sign_in_first(req);
 	if (rc == KD_EAUTH)
 		return respond_error_h(req, MHD_HTTP_UNAUTHORIZED, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                       "Bearer realm=\"kindling\"",

@@ -12,7 +12,7 @@ FUZZ_CFLAGS  := -std=c17 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer -Iincl
 FUZZ_LIBS    := $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm
 FUZZ_SRC     := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/media/*.c src/jobs/*.c \
                   src/web/*.c))
-FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_O)/obj/%.o) $(FUZZ_O)/obj/schema.o
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_O)/obj/%.o) $(FUZZ_O)/obj/schema.o $(FUZZ_O)/obj/assets.o
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: run
@@ -38,6 +38,14 @@ $(FUZZ_O)/obj/%.o: %.c $(wildcard include/kindling/*.h) $(wildcard src/*/*.h)
 $(FUZZ_O)/obj/schema.o: build/gen/schema.c
 	@mkdir -p $(dir $@)
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_O)/obj/assets.o: build/gen/assets.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/gen/assets.c: $(sort $(wildcard assets/*.css assets/*.js assets/*.svg)) tests/embed_assets.sh
+	@mkdir -p $(dir $@)
+	@sh tests/embed_assets.sh $(sort $(wildcard assets/*.css assets/*.js assets/*.svg)) > $@.tmp && mv $@.tmp $@
 
 build/gen/schema.c: $(sort $(wildcard schema/*.sql)) tests/embed.sh
 	@mkdir -p $(dir $@)

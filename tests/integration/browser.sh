@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# tests/integration/browser.sh - the catalogue's pages: sign-in, CSRF,
+# throttling and assets with curl, then a real browser (Debian's Chromium
+# driven by playwright-core, tests/browser/run.mjs) signing in, browsing,
+# playing, scrubbing, leaving a note, searching and signing out.
+#
+#   KINDLING_BIN=/abs/path/to/kindling bash tests/integration/browser.sh
+#
+# Clips are made here with the ffmpeg tool and go in with `kindling ingest
+# --wait`.  Screenshots of each main page at phone and desktop width land
+# in build/screenshots/.  Last line: "browser: N passed, N failed".
+
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${KINDLING_BIN:-$ROOT/build/kindling}
+export KINDLING_NODE_MODULES=${KINDLING_NODE_MODULES:-$ROOT/tests/node_modules}
+unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG
+PASS=0 FAIL=0 SERVER_PID="" WORK=$(mktemp -d)
+trap '[ -n "$SERVER_PID" ] && kill -TERM $SERVER_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "FAIL - $1 (${2//$'\n'/ })"; }
+check_eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '${3:0:400}'"; fi; }
+check_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "'${3:0:400}' does not match /$2/"; fi; }
+summary() { echo "browser: $PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit; }
+fatal() { not_ok "$1" "$2"; summary; }
+
+for tool in ffmpeg curl jq sqlite3 node /usr/bin/chromium; do
+	command -v "$tool" >/dev/null 2>&1 || fatal "$tool is installed" "install it (make deps-test)"
+done
+[ -d "$KINDLING_NODE_MODULES/playwright-core" ] || fatal "playwright-core is installed" "run make deps-test"
+
+D=$WORK/data
+M=$WORK/media
+mkdir -p "$M"
+ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+# make NAME PATTERN FREQUENCY: a 6 s H.264/AAC clip, different for each name
+make_clip() {
+	ff -f lavfi -i "testsrc2=size=320x240:rate=25:duration=6" -f lavfi -i "sine=frequency=$3:duration=6" \
+		-vf "hue=h=$2" -c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -c:a aac -shortest "$M/$1.mp4"
+}
+make_clip a 0 440 && make_clip b 90 550 && make_clip c 180 660 || fatal "ffmpeg makes test clips" "see above"
+
+"$BIN" school add north-high "North High" --data "$D" >/dev/null
+"$BIN" school add south-middle "South Middle" --data "$D" >/dev/null
+PASSWORD='correct horse battery'
+printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Cora Coach" --role coach --school north-high \
+	--password-stdin --data "$D" >/dev/null 2>&1 || fatal "a coach with a password" "user add failed"
+printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Tess Teacher" --role teacher --school south-middle \
+	--password-stdin --data "$D" >/dev/null 2>&1
+HOSTILE_TITLE='<img src=x onerror=alert(1)>'
+ingest() { "$BIN" ingest --data "$D" --wait --json "$@" 2>>"$WORK/ingest.err" | jq -r 'select(.status == "ready") | .id'; }
+A=$(ingest --school north-high --practice station-rotation --title "Station rotation in maths" \
+	--teacher "Ana Ruiz" --grade 3-5 --subject math --tag timer "$M/a.mp4")
+H=$(ingest --school south-middle --practice station-rotation --title "$HOSTILE_TITLE" \
+	--teacher "Ben Okafor" "$M/b.mp4")
+C=$(ingest --school south-middle --practice differentiation --title "Choice boards in science" \
+	--teacher "Marisol Vantongeren" --subject science "$M/c.mp4")
+[ -n "$A" ] && [ -n "$H" ] && [ -n "$C" ] || fatal "three clips ingested and ready" "$(tail -5 "$WORK/ingest.err")"
+ok "three clips ingested and ready"
+
+"$BIN" serve --data "$D" --listen 127.0.0.1:0 >"$WORK/serve.log" 2>&1 &
+SERVER_PID=$!
+PORT=""
+for _ in $(seq 200); do
+	PORT=$(sed -n 's#^kindling: serving http://127.0.0.1:\([0-9]*\)/$#\1#p' "$WORK/serve.log")
+	[ -n "$PORT" ] && break
+	sleep 0.1
+done
+[ -n "$PORT" ] || fatal "the server starts" "$(tail -5 "$WORK/serve.log")"
+URL=http://127.0.0.1:$PORT
+
+# ------------------------------------------------------------ curl checks
+status() { curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' "$@"; }
+header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$WORK/headers" | head -1; }
+check_eq "a page without a session redirects to the sign-in page" 303 "$(status "$URL/practices?school=north-high")"
+check_eq "  with where to go next" "/login?next=/practices%3Fschool%3Dnorth-high" "$(header Location)"
+check_eq "the API without a session stays 401" 401 "$(status "$URL/api/v1/clips")"
+check_eq "media without a session is 401" 401 "$(status "$URL/media/clips/$A/poster.jpg")"
+check_eq "the sign-in page needs no session" 200 "$(status "$URL/login")"
+check_match "  and is HTML with a language" '<html lang="en">' "$(cat "$WORK/body")"
+css=$(grep -o '/assets/v[0-9a-f]*/style.css' "$WORK/body" | head -1)
+check_eq "assets are served by versioned URL" 200 "$(status "$URL$css")"
+check_eq "  for a year, immutable" "public, max-age=31536000, immutable" "$(header Cache-Control)"
+check_eq "  with their type" "text/css; charset=utf-8" "$(header Content-Type)"
+check_eq "an unknown asset name is 404" 404 "$(status "$URL/assets/v1/..%2Fcatalogue.db")"
+check_eq "a sign-in from another site is refused" 403 "$(status -H 'Origin: http://evil.example' \
+	--data-urlencode "name=Cora Coach" --data-urlencode "password=$PASSWORD" "$URL/login")"
+
+login() { # login NAME PASSWORD -> status; cookie in $WORK/jar
+	curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' -c "$WORK/jar" \
+		--data-urlencode "name=$1" --data-urlencode "password=$2" --data-urlencode "next=/" "$URL/login"
+}
+check_eq "signing in with the right password redirects" 303 "$(login "Cora Coach" "$PASSWORD")"
+check_match "  and sets an HttpOnly, SameSite=Lax session cookie for 12 h" \
+	'^kd_session=kd_[0-9]+_[A-Za-z0-9_-]+; Path=/; Max-Age=43200; HttpOnly; SameSite=Lax$' "$(header Set-Cookie)"
+check_eq "with the cookie, a page is served" 200 "$(status -b "$WORK/jar" "$URL/clips/$A")"
+check_eq "  not cached" "no-store" "$(header Cache-Control)"
+CSRF=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/body" | head -1 | sed 's/.*value="//; s/"$//')
+check_match "  and its forms carry a CSRF token" '^[A-Za-z0-9_-]{20,}$' "$CSRF"
+check_eq "media accepts the session cookie" 200 "$(status -b "$WORK/jar" "$URL/media/clips/$A/poster.jpg")"
+check_match "  and stays private" '^private' "$(header Cache-Control)"
+check_eq "a note without the CSRF token is refused" 403 "$(status -b "$WORK/jar" --data-urlencode "body=hi" "$URL/clips/$A/comments")"
+check_eq "  with a wrong one too" 403 "$(status -b "$WORK/jar" --data-urlencode "body=hi" --data-urlencode "csrf=x$CSRF" "$URL/clips/$A/comments")"
+check_eq "with the token the note is added" 303 "$(status -b "$WORK/jar" --data-urlencode "body=From curl" --data-urlencode "csrf=$CSRF" "$URL/clips/$A/comments")"
+check_eq "an edit without the token is refused" 403 "$(status -b "$WORK/jar" --data-urlencode "title=Hijacked" --data-urlencode "practices=differentiation" "$URL/clips/$A/edit")"
+check_eq "a coach edits a clip of their school" 303 "$(status -b "$WORK/jar" --data-urlencode "csrf=$CSRF" \
+	--data-urlencode "title=Station rotation in maths" --data-urlencode "practices=station-rotation" \
+	--data-urlencode "practices=flexible-grouping" --data-urlencode "tags=timer, groups" "$URL/clips/$A/edit")"
+status -b "$WORK/jar" "$URL/api/v1/clips/$A" >/dev/null
+check_eq "  practices and tags are saved" "flexible-grouping,station-rotation groups,timer" \
+	"$(jq -r '"\(.practices | join(",")) \(.tags | join(","))"' "$WORK/body")"
+check_eq "  but not a clip of another school" 403 "$(status -b "$WORK/jar" --data-urlencode "csrf=$CSRF" \
+	--data-urlencode "title=Mine now" --data-urlencode "practices=differentiation" "$URL/clips/$C/edit")"
+
+# A teacher at south-middle: no edit form, and a private clip of north-high stays hidden.
+login "Tess Teacher" "$PASSWORD" >/dev/null
+status -b "$WORK/jar" "$URL/clips/$A" >/dev/null
+check_eq "a teacher sees no edit form" 0 "$(grep -c 'Edit this clip' "$WORK/body")"
+# (a fixture change straight in the catalogue, as run.sh does)
+sqlite3 "$D/catalogue.db" "UPDATE clips SET visibility = 'school' WHERE id = $A"
+check_eq "a school-only clip of another school is not found for them" 404 "$(status -b "$WORK/jar" "$URL/clips/$A")"
+check_eq "  nor its video" 404 "$(status -b "$WORK/jar" "$URL/media/clips/$A/video.mp4")"
+sqlite3 "$D/catalogue.db" "UPDATE clips SET visibility = 'district' WHERE id = $A" 2>/dev/null
+status -b "$WORK/jar" "$URL/" >/dev/null
+CSRF_T=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/body" | head -1 | sed 's/.*value="//; s/"$//')
+check_eq "signing out ends the session" 303 "$(status -b "$WORK/jar" --data-urlencode "csrf=$CSRF_T" "$URL/logout")"
+check_eq "  the old cookie no longer works" 401 "$(status -b "$WORK/jar" "$URL/api/v1/me")"
+
+# Guessing: after 5 failures the name must wait (5 s, then longer), answered
+# at once with 429.
+codes=""
+for _ in 1 2 3 4 5 6 7; do codes="$codes $(login "Tess Teacher" "wrong password")"; done
+check_eq "failed sign-ins are answered 401, then 429" " 401 401 401 401 401 401 429" "$codes"
+check_match "  with Retry-After" '^[0-9]+$' "$(header Retry-After)"
+check_eq "  even with the right password while locked" 429 "$(login "Tess Teacher" "$PASSWORD")"
+
+# ------------------------------------------------------------ the browser
+SHOTS=$ROOT/build/screenshots
+KD_URL=$URL KD_USER="Cora Coach" KD_PASSWORD=$PASSWORD KD_CLIP_A=$A KD_CLIP_HOSTILE=$H \
+	KD_HOSTILE_TITLE=$HOSTILE_TITLE KD_TEACHER_WORD=Vantongeren KD_SHOTS=$SHOTS \
+	timeout 120 node "$ROOT/tests/browser/run.mjs" >"$WORK/browser.out" 2>&1
+rc=$?
+cat "$WORK/browser.out"
+PASS=$((PASS + $(grep -c '^ok - ' "$WORK/browser.out")))
+FAIL=$((FAIL + $(grep -c '^FAIL - ' "$WORK/browser.out")))
+if [ "$rc" -ne 0 ] && ! grep -q '^FAIL - ' "$WORK/browser.out"; then
+	not_ok "the browser run finished" "exit status $rc"
+fi
+[ "$FAIL" -gt 0 ] && grep -v ' access: ' "$WORK/serve.log" | tail -n 10 | sed 's/^/#   /'
+summary
