@@ -159,3 +159,21 @@ json_t *req_json_body(struct request *req, enum MHD_Result *result)
 	}
 	return v;
 }
+
+enum MHD_Result respond_text(struct request *req, unsigned status, const char *type,
+                             const char *disposition, char *text)
+{
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (disposition)
+		MHD_add_response_header(resp, "Content-Disposition", disposition);
+	req->bytes_out = len;
+	return respond(req, status, resp);
+}

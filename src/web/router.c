@@ -28,6 +28,13 @@ static const struct route routes[] = {
 	ROUTE("DELETE", "/api/v1/clips/{id}", api_clip_delete, 0),
 	ROUTE("GET", "/api/v1/schools", api_schools_list, 0),
 	ROUTE("GET", "/api/v1/practices", api_practices_list, 0),
+	ROUTE("POST", "/api/v1/clips/{id}/views", api_clip_view, 0),
+	ROUTE("GET", "/api/v1/visits", api_visits_list, 0),
+	ROUTE("POST", "/api/v1/visits", api_visit_create, 0),
+	ROUTE("PATCH", "/api/v1/visits/{id}", api_visit_patch, 0),
+	ROUTE("GET", "/api/v1/visits/{id}/ics", api_visit_ics, 0),
+	ROUTE("GET", "/api/v1/schools/{slug}/summary", api_school_summary, 0),
+	ROUTE("GET", "/api/v1/summary", api_district_summary, 0),
 	/* tus 1.0.0: core, creation, termination (tus.c) */
 	ROUTE("OPTIONS", "/api/v1/uploads", tus_options, ROUTE_PUBLIC),
 	ROUTE("POST", "/api/v1/uploads", tus_create, 0),
