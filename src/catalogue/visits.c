@@ -521,6 +521,8 @@ char *visit_ics(const struct visit *v, const char *dtstamp)
 		kd_buf_printf(&d, "Note: %s\n", v->note);
 	if (v->answer_note && *v->answer_note)
 		kd_buf_printf(&d, "Answer: %s\n", v->answer_note);
+	if (d.len && d.data[d.len - 1] == '\n')
+		d.data[--d.len] = '\0';
 	ics_prop(&b, "DESCRIPTION", kd_buf_str(&d), NULL, NULL);
 	kd_buf_release(&d);
 	ics_prop(&b, "LOCATION", v->host_school_name, NULL, NULL);

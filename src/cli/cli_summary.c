@@ -16,10 +16,19 @@
 static const char usage[] = "summary [--server URL] [--token T] --school SLUG [--from DATE] "
                             "[--to DATE] [--format table|csv|json]";
 
+/* A string of the answer, fit for a terminal: control characters (an
+ * escape sequence in a teacher's name) are shown as '?'. */
 static const char *str(json_t *o, const char *key)
 {
+	static char out[8][256]; /* up to 8 in one printf */
+	static int next;
 	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
+	char *d = out[next++ % 8];
+	size_t i = 0;
+	for (; s && *s && i < sizeof out[0] - 1; s++)
+		d[i++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	d[i] = '\0';
+	return d;
 }
 
 static long long num(json_t *o, const char *key)
