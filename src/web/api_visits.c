@@ -158,6 +158,24 @@ enum MHD_Result api_visits_list(struct request *req)
 	return respond_json(req, MHD_HTTP_OK, json_pack("{so}", "visits", a));
 }
 
+enum MHD_Result api_visit_get(struct request *req)
+{
+	struct visit v;
+	int rc = visit_get(req->db, req->ids[0], &v);
+	if (rc == 0 && !visit_may_see(req->db, &req->user, &v)) {
+		visit_free(&v);
+		rc = KD_ENOTFOUND;
+	}
+	if (rc == KD_ENOTFOUND)
+		return respond_error(req, MHD_HTTP_NOT_FOUND, "no visit with id %lld that you can see",
+		                     (long long)req->ids[0]);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	json_t *body = visit_json(&v);
+	visit_free(&v);
+	return respond_json(req, MHD_HTTP_OK, body);
+}
+
 enum MHD_Result api_visit_ics(struct request *req)
 {
 	struct visit v;

@@ -129,6 +129,7 @@ enum MHD_Result api_me(struct request *req);
 enum MHD_Result api_healthz(struct request *req);
 enum MHD_Result api_visit_create(struct request *req);
 enum MHD_Result api_visit_patch(struct request *req);
+enum MHD_Result api_visit_get(struct request *req);
 enum MHD_Result api_visits_list(struct request *req);
 enum MHD_Result api_visit_ics(struct request *req);
 enum MHD_Result api_clip_view(struct request *req);

@@ -31,6 +31,7 @@ static const struct route routes[] = {
 	ROUTE("POST", "/api/v1/clips/{id}/views", api_clip_view, 0),
 	ROUTE("GET", "/api/v1/visits", api_visits_list, 0),
 	ROUTE("POST", "/api/v1/visits", api_visit_create, 0),
+	ROUTE("GET", "/api/v1/visits/{id}", api_visit_get, 0),
 	ROUTE("PATCH", "/api/v1/visits/{id}", api_visit_patch, 0),
 	ROUTE("GET", "/api/v1/visits/{id}/ics", api_visit_ics, 0),
 	ROUTE("GET", "/api/v1/schools/{slug}/summary", api_school_summary, 0),

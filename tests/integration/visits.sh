@@ -163,6 +163,12 @@ check_eq "a declined visit cannot be accepted after: 409" 409 "$STATUS"
 req POST /api/v1/visits "$ROSA" '{"clip_id": 201, "dates": ["2030-05-05"], "note": "Returning the favour"}'
 check_eq "a river teacher asks to visit north: 201" 201 "$STATUS"
 
+req GET "/api/v1/visits/$V2" "$PRINC_N"
+check_eq "GET one visit: the visitor school's principal sees the declined one and its note" "200 declined Testing week, sorry." "$STATUS $(jb .status) $(jb .answer_note)"
+req GET "/api/v1/visits/$V2" "$COACH_R"
+check_eq "GET one visit: someone else 404" 404 "$STATUS"
+req GET "/api/v1/visits/$V2/ics" "$TEACH_N"
+check_eq "no .ics of a declined visit: 409" 409 "$STATUS"
 req GET "/api/v1/visits?mine=1" "$TEACH_N"
 check_eq "?mine=1 lists my two visits, newest first" "$V2 $V1" "$(jb '[.visits[].id] | map(tostring) | join(" ")')"
 req GET "/api/v1/visits?school=north-high" "$PRINC_N"
