@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # bench.sh - throughput and latency of kindling's clip list API, beside nginx
-# serving the very same bytes as a static file.
+# serving the very same bytes as a static file; then bench/ingest.sh (clip
+# processing, beside ffmpeg run from a script) and bench/upload.sh (a 1 GiB
+# tus upload, beside dd).
 #
 #   bash bench/bench.sh /path/to/kindling        (or: make bench)
+#
+# BENCH_SECTIONS ("list ingest upload") picks the sections to run, e.g.
+# BENCH_SECTIONS="ingest upload" skips the list API.  See ingest.sh and
+# upload.sh for their own settings.
 #
 # Everything runs on 127.0.0.1 in a temporary folder that is removed on
 # exit, together with every server this script started.  Needs wrk, curl,
@@ -23,6 +29,29 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 	exit 2
 fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SECTIONS=${BENCH_SECTIONS:-list ingest upload}
+want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
+for s in $SECTIONS; do
+	case "$s" in list | ingest | upload) ;; *)
+		echo "bench: unknown section '$s' in BENCH_SECTIONS (list, ingest, upload)" >&2
+		exit 2 ;;
+	esac
+done
+# The sections after the list API, each a script of its own that cleans up
+# after itself.
+run_more() {
+	local s
+	for s in ingest upload; do
+		want "$s" || continue
+		echo
+		bash "$HERE/$s.sh" "$BIN" || return 1
+	done
+}
+if ! want list; then
+	run_more
+	exit $?
+fi
 CLIPS=${BENCH_CLIPS:-100000}
 DURATION=${BENCH_DURATION:-10s}
 WARMUP=${BENCH_WARMUP:-2s}
@@ -302,3 +331,11 @@ if [ "$HWM_KB" != "?" ]; then
 	echo "kindling server peak RSS (VmHWM): $(awk -v k="$HWM_KB" 'BEGIN { printf "%.1f MiB", k / 1024 }') ($KD_THREADS threads)"
 fi
 echo "access logs on for both: kindling $KD_LOG_LINES lines (stderr to a file), nginx $(wc -l <"$N/logs/access.log") lines"
+
+# --- 7. the other sections --------------------------------------------------------
+# The list API's servers are stopped first: they would only take memory.
+stop_pid "$KD_PID"
+KD_PID=""
+stop_pid "$NGX_PID"
+NGX_PID=""
+run_more || die "a section failed"

@@ -24,6 +24,8 @@ static const struct {
 	                       "[--title T] [--teacher NAME] [--grade G] [--subject S] "
 	                       "[--recorded YYYY-MM-DD] [--tag T]... [--consent on-file|pending] "
 	                       "[--visibility district|school|private] [--wait] [--json] FILE|DIR..."},
+	{"summary", cli_summary, "summary [--server URL] [--token T] --school SLUG [--from DATE] "
+	                         "[--to DATE] [--format table|csv|json]"},
 	{"seed", cli_seed, "seed [--data DIR] [--clips N]   (sample schools and synthetic clips)"},
 };
 

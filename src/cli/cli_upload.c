@@ -771,39 +771,6 @@ static json_t *manifest_row(const struct manifest *m, const char *path)
 
 /* ---------------------------------------------------------------- main */
 
-static char *config_value(const char *key)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char *path = xdg && *xdg ? kd_asprintf("%s/kindling/config", xdg)
-	                         : kd_asprintf("%s/.config/kindling/config", home ? home : ".");
-	char *text = NULL, *value = NULL;
-	if (kd_read_file(path, 64 * 1024, &text, NULL) == 0) {
-		char *save = NULL;
-		for (char *l = strtok_r(text, "\n", &save); l && !value; l = strtok_r(NULL, "\n", &save)) {
-			while (*l == ' ' || *l == '\t')
-				l++;
-			size_t k = strlen(key);
-			if (strncmp(l, key, k) != 0)
-				continue;
-			char *v = l + k;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v != '=')
-				continue;
-			v++;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			size_t n = strlen(v);
-			while (n && (v[n - 1] == ' ' || v[n - 1] == '\r'))
-				v[--n] = '\0';
-			value = kd_strdup(v);
-		}
-	}
-	free(text);
-	free(path);
-	return value;
-}
-
 static const char usage[] =
 	"upload [--server URL] [--token T] --school SLUG --practice SLUG[,SLUG...] [--title T] "
 	"[--teacher NAME] [--grade G] [--subject S] [--recorded YYYY-MM-DD] [--tag T]... "
@@ -867,19 +834,7 @@ int cli_upload(int argc, char **argv)
 		free(o.tags);
 		return 2;
 	}
-	char *cfg_server = server || getenv("KINDLING_SERVER") ? NULL : config_value("server");
-	char *cfg_token = token || getenv("KINDLING_TOKEN") ? NULL : config_value("token");
-	const char *srv = server ? server : getenv("KINDLING_SERVER") ? getenv("KINDLING_SERVER")
-	                                  : cfg_server ? cfg_server : "http://127.0.0.1:8080";
-	const char *tok = token ? token : getenv("KINDLING_TOKEN") ? getenv("KINDLING_TOKEN")
-	                                                           : cfg_token;
-	o.server = kd_strdup(srv);
-	size_t sl = strlen(o.server);
-	while (sl && o.server[sl - 1] == '/')
-		o.server[--sl] = '\0';
-	o.token = tok ? kd_strdup(tok) : NULL;
-	free(cfg_server);
-	free(cfg_token);
+	cli_remote_resolve(server, token, &o.server, &o.token);
 	int exit_code = 0;
 	struct manifest man = {0};
 	struct cli_files files = {0};

@@ -92,6 +92,10 @@ enum MHD_Result respond_html(struct request *req, unsigned status, struct html *
  * Set-Cookie value. */
 enum MHD_Result respond_redirect(struct request *req, const char *location,
                                  const char *set_cookie);
+/* Answer with text of a type (takes ownership of text, a malloc'd C
+ * string); disposition (Content-Disposition) may be NULL. */
+enum MHD_Result respond_text(struct request *req, unsigned status, const char *type,
+                             const char *disposition, char *text);
 /* Map a KD_E* code to the fitting status and answer with message. */
 enum MHD_Result respond_kd_error(struct request *req, int err, const char *message);
 
@@ -137,6 +141,14 @@ enum MHD_Result api_schools_list(struct request *req);
 enum MHD_Result api_practices_list(struct request *req);
 enum MHD_Result api_me(struct request *req);
 enum MHD_Result api_healthz(struct request *req);
+enum MHD_Result api_visit_create(struct request *req);
+enum MHD_Result api_visit_patch(struct request *req);
+enum MHD_Result api_visit_get(struct request *req);
+enum MHD_Result api_visits_list(struct request *req);
+enum MHD_Result api_visit_ics(struct request *req);
+enum MHD_Result api_clip_view(struct request *req);
+enum MHD_Result api_school_summary(struct request *req);
+enum MHD_Result api_district_summary(struct request *req);
 enum MHD_Result media_get(struct request *req);
 enum MHD_Result page_login_get(struct request *req);
 enum MHD_Result page_login_post(struct request *req);

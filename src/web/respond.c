@@ -203,3 +203,21 @@ enum MHD_Result respond_redirect(struct request *req, const char *location,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
 	return respond(req, MHD_HTTP_SEE_OTHER, resp);
 }
+
+enum MHD_Result respond_text(struct request *req, unsigned status, const char *type,
+                             const char *disposition, char *text)
+{
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (disposition)
+		MHD_add_response_header(resp, "Content-Disposition", disposition);
+	req->bytes_out = len;
+	return respond(req, status, resp);
+}
