@@ -157,6 +157,31 @@
   var form = at && at.form;
   if (form) form.addEventListener('submit', stamp);
 
+  // A view: once about 3 seconds have actually played, tell the server
+  // (with the session's CSRF token, which the API asks of cookie sessions).
+  var clipId = video.dataset.clip, played = 0, lastT = null, viewSent = false;
+  function csrfToken() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute('content') : '';
+  }
+  video.addEventListener('timeupdate', function () {
+    if (viewSent || !clipId) return;
+    var t = video.currentTime;
+    if (lastT !== null && !video.paused && !video.seeking) {
+      var d = t - lastT;
+      if (d > 0 && d < 1.5) played += d;  // a seek is not playing
+    }
+    lastT = t;
+    if (played >= 3) {
+      viewSent = true;
+      fetch('/api/v1/clips/' + encodeURIComponent(clipId) + '/views', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': csrfToken() }
+      }).catch(function () { viewSent = false; });
+    }
+  });
+  video.addEventListener('seeking', function () { lastT = null; });
+
   // A note's time plays the video from there.
   document.querySelectorAll('a.note-time').forEach(function (a) {
     a.addEventListener('click', function (ev) {

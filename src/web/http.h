@@ -106,6 +106,14 @@ enum MHD_Result router_dispatch(struct request *req);
 bool router_streams(struct request *req);
 enum MHD_Result router_begin(struct request *req);
 
+/* Is method+path a state-changing API request (POST, PATCH, DELETE...
+ * under /api/v1/), which a cookie session may only make with its CSRF
+ * token in the X-CSRF-Token header? */
+bool api_csrf_needed(const char *method, const char *path);
+/* Constant-time comparison of a token sent with the session's; false when
+ * either is missing or empty. */
+bool csrf_token_equal(const char *got, const char *want);
+
 /* The session cookie's name. */
 #define SESSION_COOKIE "kd_session"
 /* How long a browser session lasts. */

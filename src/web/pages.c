@@ -36,7 +36,14 @@ static void page_begin(struct html *h, struct request *req, const char *title)
 	char css[96], js[96], icon[96];
 	html_raw(h, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	            "<title>");
+	            );
+	if (req->by_session) {
+		/* for the scripts' API requests (X-CSRF-Token) */
+		html_raw(h, "<meta name=\"csrf-token\" content=\"");
+		html_attr(h, req->csrf);
+		html_raw(h, "\">");
+	}
+	html_raw(h, "<title>");
 	html_text(h, title);
 	html_raw(h, " · kindling</title><link rel=\"stylesheet\" href=\"");
 	html_attr(h, asset_url("style.css", css, sizeof css));

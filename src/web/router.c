@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "http.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
@@ -151,6 +153,38 @@ static enum MHD_Result sign_in(struct request *req, const struct route *r, bool 
 	return respond_kd_error(req, rc, NULL);
 }
 
+bool api_csrf_needed(const char *method, const char *path)
+{
+	if (strncmp(path, "/api/v1/", 8) != 0)
+		return false;
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	       strcmp(method, "OPTIONS") != 0;
+}
+
+bool csrf_token_equal(const char *got, const char *want)
+{
+	if (!got || !want || !*want)
+		return false;
+	size_t n = strlen(want);
+	return strlen(got) == n && sodium_memcmp(got, want, n) == 0;
+}
+
+/* A state-changing API request signed in by the session cookie must carry
+ * the session's CSRF token in X-CSRF-Token (the pages' scripts send it);
+ * a bearer token is no ambient credential and needs none. */
+static enum MHD_Result csrf_check(struct request *req, bool *ok)
+{
+	*ok = true;
+	if (!req->by_session || !api_csrf_needed(req->method, req->path))
+		return MHD_YES;
+	if (csrf_token_equal(req_header(req, "X-CSRF-Token"), req->csrf))
+		return MHD_YES;
+	*ok = false;
+	return respond_error(req, MHD_HTTP_FORBIDDEN,
+	                     "a browser session must send its CSRF token in X-CSRF-Token "
+	                     "(from the page's <meta name=\"csrf-token\">)");
+}
+
 bool router_streams(struct request *req)
 {
 	char allow[64];
@@ -164,6 +198,9 @@ enum MHD_Result router_begin(struct request *req)
 	const struct route *r = req->route;
 	bool ok;
 	enum MHD_Result res = sign_in(req, r, &ok);
+	if (!ok)
+		return res;
+	res = csrf_check(req, &ok);
 	if (!ok)
 		return res;
 	return r->begin(req);
@@ -184,5 +221,10 @@ enum MHD_Result router_dispatch(struct request *req)
 	enum MHD_Result res = sign_in(req, found, &ok);
 	if (!ok)
 		return res;
+	if (!req->answered) {
+		res = csrf_check(req, &ok);
+		if (!ok)
+			return res;
+	}
 	return found->fn(req);
 }

@@ -130,6 +130,17 @@ try {
     return v.currentTime >= target + 0.3 && !v.error;
   }));
   await page.evaluate(() => document.getElementById('player').pause());
+  await check('about 3 s of playback records a view (POST .../views with the CSRF header, 204)', async () => {
+    await page.goto(URL_ + clipA);
+    const resp = page.waitForResponse((r) => r.url().endsWith(`/api/v1/clips/${env.KD_CLIP_A}/views`), { timeout: 12000 });
+    await page.evaluate(async () => { const v = document.getElementById('player'); v.muted = true; await v.play(); });
+    const r = await resp;
+    const sent = r.request().headers()['x-csrf-token'];
+    const meta = await page.getAttribute('meta[name="csrf-token"]', 'content');
+    const t = await page.evaluate(() => document.getElementById('player').currentTime);
+    await page.evaluate(() => document.getElementById('player').pause());
+    return (r.status() === 204 && sent === meta && t >= 2.5) || `status ${r.status()}, at ${t}`;
+  });
 
   await check('hovering the seek bar shows a storyboard tile', async () => {
     const bar = page.locator('.seek');

@@ -45,8 +45,8 @@ make_clip a 0 440 && make_clip b 90 550 && make_clip c 180 660 || fatal "ffmpeg 
 "$BIN" school add north-high "North High" --data "$D" >/dev/null
 "$BIN" school add south-middle "South Middle" --data "$D" >/dev/null
 PASSWORD='correct horse battery'
-printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Cora Coach" --role coach --school north-high \
-	--password-stdin --data "$D" >/dev/null 2>&1 || fatal "a coach with a password" "user add failed"
+CORA_TOKEN=$(printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Cora Coach" --role coach --school north-high \
+	--password-stdin --data "$D" 2>/dev/null | tail -n 1) || fatal "a coach with a password" "user add failed"
 printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Tess Teacher" --role teacher --school south-middle \
 	--password-stdin --data "$D" >/dev/null 2>&1
 HOSTILE_TITLE='<img src=x onerror=alert(1)>'
@@ -111,6 +111,20 @@ check_eq "a coach edits a clip of their school" 303 "$(status -b "$WORK/jar" --d
 status -b "$WORK/jar" "$URL/api/v1/clips/$A" >/dev/null
 check_eq "  practices and tags are saved" "flexible-grouping,station-rotation groups,timer" \
 	"$(jq -r '"\(.practices | join(",")) \(.tags | join(","))"' "$WORK/body")"
+META=$(status -b "$WORK/jar" "$URL/" >/dev/null; grep -o '<meta name="csrf-token" content="[^"]*"' "$WORK/body" | sed 's/.*content="//; s/"$//')
+check_eq "pages give scripts the CSRF token in <meta name=csrf-token>" "$CSRF" "$META"
+check_eq "a cookie API POST without X-CSRF-Token is refused" 403 "$(status -b "$WORK/jar" -X POST "$URL/api/v1/clips/$C/views")"
+check_eq "  with a wrong token too" 403 "$(status -b "$WORK/jar" -X POST -H "X-CSRF-Token: x$CSRF" "$URL/api/v1/clips/$C/views")"
+check_eq "  with the token it is accepted" 204 "$(status -b "$WORK/jar" -X POST -H "X-CSRF-Token: $CSRF" "$URL/api/v1/clips/$C/views")"
+check_eq "a cookie API PATCH without the token is refused" 403 "$(status -b "$WORK/jar" -X PATCH \
+	-H 'Content-Type: application/json' --data '{"title":"Hijacked"}' "$URL/api/v1/clips/$A")"
+check_eq "a cookie API DELETE without the token is refused" 403 "$(status -b "$WORK/jar" -X DELETE "$URL/api/v1/clips/$A")"
+check_eq "a cookie visit request without the token is refused" 403 "$(status -b "$WORK/jar" \
+	-H 'Content-Type: application/json' --data "{\"clip_id\":$C,\"dates\":[\"2031-03-04\"]}" "$URL/api/v1/visits")"
+check_eq "a cookie tus upload without the token is refused" 403 "$(status -b "$WORK/jar" -X POST \
+	-H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 10' "$URL/api/v1/uploads")"
+check_eq "a cookie API GET needs no token" 200 "$(status -b "$WORK/jar" "$URL/api/v1/clips/$A")"
+check_eq "  nor does a bearer-token POST" 204 "$(status -H "Authorization: Bearer $CORA_TOKEN" -X POST "$URL/api/v1/clips/$C/views")"
 check_eq "  but not a clip of another school" 403 "$(status -b "$WORK/jar" --data-urlencode "csrf=$CSRF" \
 	--data-urlencode "title=Mine now" --data-urlencode "practices=differentiation" "$URL/clips/$C/edit")"
 
@@ -143,6 +157,8 @@ KD_URL=$URL KD_USER="Cora Coach" KD_PASSWORD=$PASSWORD KD_CLIP_A=$A KD_CLIP_HOST
 	timeout 120 node "$ROOT/tests/browser/run.mjs" >"$WORK/browser.out" 2>&1
 rc=$?
 cat "$WORK/browser.out"
+check_eq "playing a clip for a few seconds recorded a view (catalogue)" 1 \
+	"$(sqlite3 "$D/catalogue.db" "SELECT count(*) FROM views v JOIN users u ON u.id = v.user_id WHERE v.clip_id = $A AND u.name = 'Cora Coach'")"
 PASS=$((PASS + $(grep -c '^ok - ' "$WORK/browser.out")))
 FAIL=$((FAIL + $(grep -c '^FAIL - ' "$WORK/browser.out")))
 if [ "$rc" -ne 0 ] && ! grep -q '^FAIL - ' "$WORK/browser.out"; then
