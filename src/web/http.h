@@ -169,6 +169,11 @@ enum MHD_Result page_clip(struct request *req);
 enum MHD_Result page_clip_edit(struct request *req);
 enum MHD_Result page_comment_add(struct request *req);
 enum MHD_Result page_search(struct request *req);
+enum MHD_Result page_visit_add(struct request *req);
+enum MHD_Result page_visits(struct request *req);
+enum MHD_Result page_visit_update(struct request *req);
+enum MHD_Result page_school_summary(struct request *req);
+enum MHD_Result page_district(struct request *req);
 enum MHD_Result asset_get(struct request *req);
 /* Send a page visitor who is not signed in to the login page. */
 enum MHD_Result page_sign_in_first(struct request *req);

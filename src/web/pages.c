@@ -15,6 +15,7 @@
 
 #include "html.h"
 #include "http.h"
+#include "pages.h"
 #include "throttle.h"
 #include "kindling/catalogue.h"
 #include "kindling/comments.h"
@@ -22,8 +23,8 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 #include "kindling/paths.h"
+#include "kindling/visits.h"
 
-#define PAGE_MAX (4u << 20)
 #define PER_PAGE 24
 /* Failures allowed before a name, or an address, must wait. */
 #define NAME_FREE_TRIES 5
@@ -31,7 +32,7 @@
 
 /* ------------------------------------------------------------ layout */
 
-static void page_begin(struct html *h, struct request *req, const char *title)
+void page_begin(struct html *h, struct request *req, const char *title)
 {
 	char css[96], js[96], icon[96];
 	html_raw(h, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -58,7 +59,15 @@ static void page_begin(struct html *h, struct request *req, const char *title)
 	html_raw(h, "\" alt=\"\" width=\"28\" height=\"28\"> kindling</a>");
 	if (req->signed_in) {
 		html_raw(h, "<nav aria-label=\"Main\"><a href=\"/\">Home</a>"
-		            "<a href=\"/practices\">Practices</a></nav>"
+		            "<a href=\"/practices\">Practices</a><a href=\"/visits\">Visits</a>");
+		if (req->user.role == KD_ROLE_PRINCIPAL && req->user.school[0]) {
+			html_raw(h, "<a href=\"");
+			html_attrf(h, "/schools/%s/summary", req->user.school);
+			html_raw(h, "\">Summary</a>");
+		} else if (req->user.role == KD_ROLE_ADMIN) {
+			html_raw(h, "<a href=\"/district\">District</a>");
+		}
+		html_raw(h, "</nav>"
 		            "<form class=\"search\" role=\"search\" method=\"get\" action=\"/search\">"
 		            "<label for=\"top-q\" class=\"vh\">Search clips</label>"
 		            "<input id=\"top-q\" type=\"search\" name=\"q\" placeholder=\"Search clips\">"
@@ -73,14 +82,14 @@ static void page_begin(struct html *h, struct request *req, const char *title)
 	html_raw(h, "</header><main id=\"main\" tabindex=\"-1\">");
 }
 
-static void page_end(struct html *h)
+void page_end(struct html *h)
 {
 	html_raw(h, "</main><footer class=\"foot\"><p>kindling: classroom practice, shared "
 	            "between schools. Videos show children: do not copy or share them "
 	            "outside the district.</p></footer></body></html>\n");
 }
 
-static enum MHD_Result page_message(struct request *req, unsigned status, const char *title,
+enum MHD_Result page_message(struct request *req, unsigned status, const char *title,
                                     const char *message)
 {
 	struct html h;
@@ -95,7 +104,7 @@ static enum MHD_Result page_message(struct request *req, unsigned status, const 
 	return respond_html(req, status, &h);
 }
 
-static enum MHD_Result not_found(struct request *req, const char *message)
+enum MHD_Result not_found(struct request *req, const char *message)
 {
 	return page_message(req, MHD_HTTP_NOT_FOUND, "Not found", message);
 }
@@ -242,7 +251,7 @@ static const struct {
 	{"recorded", "Recently recorded", CAT_SORT_RECORDED},
 };
 
-static const char *nonempty(const char *s)
+const char *nonempty(const char *s)
 {
 	return s && *s ? s : NULL;
 }
@@ -474,13 +483,13 @@ static bool same_origin(struct request *req)
 	return o && !strcmp(o + 3, host);
 }
 
-static bool form_body(struct request *req)
+bool form_body(struct request *req)
 {
 	const char *type = req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 	return type && !strncmp(type, "application/x-www-form-urlencoded", 33);
 }
 
-static char *field(struct request *req, const char *name)
+char *field(struct request *req, const char *name)
 {
 	return form_value(req->body.data, req->body.len, name, 0);
 }
@@ -547,7 +556,7 @@ enum MHD_Result page_login_post(struct request *req)
 
 /* Does the form carry the session's CSRF token?  Requests signed in with a
  * bearer token carry no ambient credential, so need none. */
-static bool csrf_ok(struct request *req)
+bool csrf_ok(struct request *req)
 {
 	if (!req->by_session)
 		return req->signed_in;
@@ -558,7 +567,7 @@ static bool csrf_ok(struct request *req)
 	return ok;
 }
 
-static enum MHD_Result csrf_refused(struct request *req)
+enum MHD_Result csrf_refused(struct request *req)
 {
 	return page_message(req, MHD_HTTP_FORBIDDEN, "Form expired",
 	                    "This form is out of date. Go back, reload the page and send it "
@@ -750,15 +759,67 @@ static void meta_row(struct html *h, const char *label, const char *value)
 	html_raw(h, "</dd>");
 }
 
-static void csrf_field(struct html *h, struct request *req)
+void csrf_field(struct html *h, struct request *req)
 {
 	html_raw(h, "<input type=\"hidden\" name=\"csrf\" value=\"");
 	html_attr(h, req->csrf);
 	html_raw(h, "\">");
 }
 
+/* The visit form of the clip page: 1 to 3 proposed dates and a note; a
+ * failed request comes back with its error and what was typed. */
+static void visit_form(struct html *h, struct request *req, const struct cat_clip *c,
+                       const char *visit_error)
+{
+	html_raw(h, "<p><a class=\"button\" href=\"#visit\">Request a visit</a></p>"
+	            "<section id=\"visit\" class=\"visit\" aria-labelledby=\"visit-h\">"
+	            "<h2 id=\"visit-h\">Visit this classroom</h2><p>Seeing the practice live is "
+	            "the best next step. Propose one to three days to visit ");
+	html_text(h, c->teacher && *c->teacher ? c->teacher : "the teacher");
+	html_raw(h, " at ");
+	html_text(h, c->school_name);
+	html_raw(h, "; the school answers on your <a href=\"/visits\">Visits</a> page.</p>");
+	if (visit_error) {
+		html_raw(h, "<p class=\"error\" role=\"alert\" id=\"visit-error\">");
+		html_text(h, visit_error);
+		html_raw(h, "</p>");
+	}
+	html_raw(h, "<form class=\"visit-form\" method=\"post\" action=\"");
+	html_attrf(h, "/clips/%lld/visit", (long long)c->id);
+	html_raw(h, "\">");
+	csrf_field(h, req);
+	html_raw(h, "<fieldset><legend>Days you could come</legend>");
+	for (int i = 0; i < 3; i++) {
+		char *d = visit_error ? form_value(req->body.data, req->body.len, "dates", i) : NULL;
+		html_raw(h, "<label class=\"date\">");
+		html_textf(h, i == 0 ? "Day %d" : "Day %d (optional)", i + 1);
+		html_raw(h, " <input type=\"date\" name=\"dates\" id=\"visit-date-");
+		html_attrf(h, "%d", i + 1);
+		html_raw(h, i == 0 ? "\" required value=\"" : "\" value=\"");
+		html_attr(h, d ? d : "");
+		html_raw(h, "\"></label>");
+		free(d);
+	}
+	char *note = visit_error ? field(req, "note") : NULL;
+	html_raw(h, "</fieldset><label for=\"visit-note\">A note for the school (what you would "
+	            "like to see)</label><textarea id=\"visit-note\" name=\"note\" rows=\"3\" "
+	            "maxlength=\"2000\">");
+	html_text(h, note);
+	free(note);
+	html_raw(h, "</textarea><button type=\"submit\">Ask to visit</button></form></section>");
+}
+
+static enum MHD_Result clip_page_v(struct request *req, unsigned status, const char *error,
+                                   const char *note_draft, const char *visit_error);
+
 static enum MHD_Result clip_page(struct request *req, unsigned status, const char *error,
                                  const char *note_draft)
+{
+	return clip_page_v(req, status, error, note_draft, NULL);
+}
+
+static enum MHD_Result clip_page_v(struct request *req, unsigned status, const char *error,
+                                   const char *note_draft, const char *visit_error)
 {
 	struct cat_clip c;
 	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
@@ -880,17 +941,9 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	}
 	html_raw(&h, "</dl>");
 
-	/* Visits have their own issue; until then the button leads to what to
-	 * do, never to nothing. */
-	html_raw(&h, "<p><a class=\"button\" href=\"#visit\">Request a visit</a></p>"
-	             "<section id=\"visit\" class=\"visit\" aria-labelledby=\"visit-h\">"
-	             "<h2 id=\"visit-h\">Visit this classroom</h2><p>Seeing the practice live is "
-	             "the best next step. Online visit requests are coming soon; until then, ask "
-	             "your coach or principal to arrange a visit with ");
-	html_text(&h, c.teacher && *c.teacher ? c.teacher : "the teacher");
-	html_raw(&h, " at ");
-	html_text(&h, c.school_name);
-	html_raw(&h, ".</p></section>");
+	/* Asking to visit: for a classroom at another school than one's own. */
+	if (ready && strcmp(c.school, req->user.school) != 0)
+		visit_form(&h, req, &c, visit_error);
 
 	if (cat_clip_may_edit(&req->user, &c)) {
 		html_raw(&h, "<details class=\"edit\"");
@@ -1014,6 +1067,46 @@ enum MHD_Result page_comment_add(struct request *req)
 	}
 	free(body);
 	free(at);
+	return r;
+}
+
+enum MHD_Result page_visit_add(struct request *req)
+{
+	if (!form_body(req) || !csrf_ok(req))
+		return csrf_refused(req);
+	char *dates[3];
+	const char *given[3];
+	size_t n = 0;
+	for (int i = 0; i < 3; i++) {
+		dates[i] = form_value(req->body.data, req->body.len, "dates", i);
+		if (dates[i] && *dates[i])
+			given[n++] = dates[i];
+	}
+	char *note = field(req, "note");
+	char err[KD_ERRMSG_MAX] = "";
+	int64_t id = 0;
+	int rc = n ? visit_create(req->db, &req->user, req->ids[0], given, n,
+	                          note && *note ? note : NULL, &id, err, sizeof err)
+	           : KD_EINVAL;
+	if (!n)
+		snprintf(err, sizeof err, "choose at least one day you could come");
+	enum MHD_Result r;
+	if (rc == 0) {
+		char loc[64];
+		snprintf(loc, sizeof loc, "/visits#visit-%lld", (long long)id);
+		r = respond_redirect(req, loc, NULL);
+	} else if (rc == KD_ENOTFOUND) {
+		r = not_found(req, "There is no clip at this address, or you may not have access "
+		                   "to it.");
+	} else {
+		unsigned st = rc == KD_EINVAL  ? MHD_HTTP_BAD_REQUEST
+		              : rc == KD_EPERM ? MHD_HTTP_FORBIDDEN
+		                               : MHD_HTTP_SERVICE_UNAVAILABLE;
+		r = clip_page_v(req, st, NULL, NULL, err);
+	}
+	for (int i = 0; i < 3; i++)
+		free(dates[i]);
+	free(note);
 	return r;
 }
 

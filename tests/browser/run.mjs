@@ -207,6 +207,114 @@ try {
   await check('after signing out the clip page is no longer reachable', () => pathOf() === '/login');
   const status = await page.evaluate(async (u) => (await fetch(u)).status, `/media/clips/${env.KD_CLIP_A}/video.mp4`);
   await check('nor is its video', () => status === 401 || `status ${status}`);
+
+  // ---------------------------------------------------------- visits
+  async function signIn(name) {
+    await page.goto(URL_ + '/login');
+    await page.fill('#name', name);
+    await page.fill('#password', env.KD_PASSWORD);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')),
+                       page.click('form[action="/login"] button')]);
+  }
+  async function signOut() {
+    await Promise.all([page.waitForURL('**/login'), page.click('.signout button')]);
+  }
+  const D1 = env.KD_VISIT_DAY1, D2 = env.KD_VISIT_DAY2;
+  await signIn(env.KD_VISITOR);
+  await check('the top navigation has Visits', async () =>
+    (await page.locator('nav a[href="/visits"]').count()) === 1);
+  await page.goto(URL_ + clipA);
+  await check('a clip of another school has a visit form with date fields', async () =>
+    (await page.locator('#visit form.visit-form input[type="date"]').count()) === 3);
+  await page.fill('#visit-date-1', D1);
+  await page.fill('#visit-date-2', D2);
+  await page.fill('#visit-note', 'I would love to see the <timer> in action');
+  await Promise.all([page.waitForURL(/\/visits#visit-\d+$/), page.click('.visit-form button')]);
+  const visitId = new URL(page.url()).hash.replace('#visit-', '');
+  const myVisit = page.locator(`#visit-${visitId}`);
+  await check('the request shows on My visits as requested, with both days', async () => {
+    const t = await myVisit.textContent();
+    return /requested/.test(t) && t.includes(D1) && t.includes(D2) && t.includes('<timer>') || t;
+  });
+  await page.goto(URL_ + clipA);
+  await page.fill('#visit-date-1', '2020-02-30');
+  await page.click('.visit-form button');
+  await check('a bad date is shown inline on the clip page', async () =>
+    (await page.locator('#visit-error').count()) === 1 && pathOf() === `${clipA}/visit`);
+  await shot('visit-form');
+  await signOut();
+
+  await signIn(env.KD_HOST_PRINCIPAL);
+  await page.goto(URL_ + '/visits');
+  const hosted = page.locator(`.visit-list.hosted #visit-${visitId}`);
+  await check('the host principal sees the request, from whom', async () =>
+    (await hosted.count()) === 1 && (await hosted.textContent()).includes(env.KD_VISITOR));
+  await shot('visits-host');
+  await hosted.locator(`.answer-form input[type="radio"][value="${D2}"]`).check();
+  await hosted.locator('.answer-form input[name="note"]').fill('Come at 9, room 12');
+  await Promise.all([page.waitForURL(/\/visits/), hosted.locator('.answer-form button').click()]);
+  await check('accepting one of the days', async () =>
+    /accepted/.test(await page.locator(`#visit-${visitId}`).first().textContent()));
+  await signOut();
+
+  await signIn(env.KD_VISITOR);
+  await page.goto(URL_ + '/visits');
+  await check('the teacher sees the visit accepted, on the chosen day', async () =>
+    /accepted/.test(await myVisit.textContent()) &&
+    (await myVisit.locator('.visit-day').textContent()).includes(D2));
+  await check('the .ics downloads with the session: text/calendar, DTSTART of that day', async () => {
+    const href = await myVisit.locator('a.ics').getAttribute('href');
+    const r = await page.evaluate(async (u) => {
+      const res = await fetch(u, { credentials: 'same-origin' });
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+    }, href);
+    return (r.status === 200 && /^text\/calendar/.test(r.type) &&
+            r.body.includes('DTSTART;VALUE=DATE:' + D2.replace(/-/g, ''))) || JSON.stringify(r);
+  });
+  await shot('visits');
+  await myVisit.locator('textarea[name="reflection"]').fill('Timers on the board for each station');
+  await Promise.all([page.waitForURL(/\/visits/), myVisit.locator('.done-form button').click()]);
+  await check('marking it done keeps the reflection', async () => {
+    const t = await myVisit.textContent();
+    return /done/.test(t) && t.includes('Timers on the board for each station') || t;
+  });
+  await check('the visits pages raised no script errors', () => pageErrors.length === 0 || pageErrors.join('; '));
+
+  // ---------------------------------------------------------- dashboard
+  const dash = `/schools/${env.KD_HOST_SCHOOL}/summary`;
+  const r403 = await page.goto(URL_ + dash);
+  await check('a teacher gets 403 on a school dashboard', () => r403.status() === 403 || `status ${r403.status()}`);
+  await signOut();
+  await signIn(env.KD_HOST_PRINCIPAL);
+  await check('a principal has Summary in the navigation', async () =>
+    (await page.locator(`nav a[href="${dash}"]`).count()) === 1);
+  const rd = await page.goto(URL_ + dash + '?from=2000-01-01');
+  await check('the dashboard renders for the school\'s principal', () => rd.status() === 200 || `status ${rd.status()}`);
+  await check('with SVG charts that have bars and a title', async () =>
+    (await page.locator('main svg rect').count()) >= 1 && (await page.locator('main svg > title').count()) >= 2);
+  await check('the figures are in tables too', async () =>
+    (await page.locator('main table').count()) >= 2);
+  await check('with CSV and JSON download links', async () =>
+    (await page.locator('a[href*="/api/v1/schools/"][href*="format=csv"]').count()) === 1 &&
+    (await page.locator('a[href^="/api/v1/schools/"][href*="summary"]:not([href*="format=csv"])').count()) === 1);
+  await check('the visit shows in the summary (hosted: done 1)', async () => {
+    const r = await page.evaluate(async (u) => (await fetch(u)).json(), `/api/v1/schools/${env.KD_HOST_SCHOOL}/summary?from=2000-01-01`);
+    return r.visits.hosted.done === 1 || JSON.stringify(r.visits);
+  });
+  if (SHOTS) {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-desktop.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ media: 'print' });
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-print.png'), fullPage: true });
+    await check('printed, the dashboard hides navigation and forms', async () =>
+      !(await page.locator('header.top').isVisible()) && !(await page.locator('form.range').isVisible()));
+    await page.emulateMedia({ media: 'screen' });
+  }
+  await check('the dashboard raised no script errors', () => pageErrors.length === 0 || pageErrors.join('; '));
 } catch (e) {
   notOk('the browser session ran to the end', e && e.stack || e);
 } finally {

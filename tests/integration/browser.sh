@@ -49,6 +49,10 @@ CORA_TOKEN=$(printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Cora Coach" --r
 	--password-stdin --data "$D" 2>/dev/null | tail -n 1) || fatal "a coach with a password" "user add failed"
 printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Tess Teacher" --role teacher --school south-middle \
 	--password-stdin --data "$D" >/dev/null 2>&1
+printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Vic Visitor" --role teacher --school south-middle \
+	--password-stdin --data "$D" >/dev/null 2>&1
+printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Nora Principal" --role principal --school north-high \
+	--password-stdin --data "$D" >/dev/null 2>&1
 HOSTILE_TITLE='<img src=x onerror=alert(1)>'
 ingest() { "$BIN" ingest --data "$D" --wait --json "$@" 2>>"$WORK/ingest.err" | jq -r 'select(.status == "ready") | .id'; }
 A=$(ingest --school north-high --practice station-rotation --title "Station rotation in maths" \
@@ -154,7 +158,9 @@ check_eq "  even with the right password while locked" 429 "$(login "Tess Teache
 SHOTS=$ROOT/build/screenshots
 KD_URL=$URL KD_USER="Cora Coach" KD_PASSWORD=$PASSWORD KD_CLIP_A=$A KD_CLIP_HOSTILE=$H \
 	KD_HOSTILE_TITLE=$HOSTILE_TITLE KD_TEACHER_WORD=Vantongeren KD_SHOTS=$SHOTS \
-	timeout 120 node "$ROOT/tests/browser/run.mjs" >"$WORK/browser.out" 2>&1
+	KD_VISITOR="Vic Visitor" KD_HOST_PRINCIPAL="Nora Principal" KD_HOST_SCHOOL=north-high \
+	KD_VISIT_DAY1=2030-05-14 KD_VISIT_DAY2=2030-05-21 \
+	timeout 180 node "$ROOT/tests/browser/run.mjs" >"$WORK/browser.out" 2>&1
 rc=$?
 cat "$WORK/browser.out"
 check_eq "playing a clip for a few seconds recorded a view (catalogue)" 1 \

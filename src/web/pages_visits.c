@@ -1,0 +1,332 @@
+/* pages_visits.c - classroom visits in the browser: /visits lists the
+ * visits I asked for (with the .ics of accepted ones and a form to mark
+ * them done) and, for principals and admins, the requests to visit a
+ * school, with accept and decline forms.  All changes go through
+ * visit_update(), which applies the same rules as the API. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "http.h"
+#include "pages.h"
+#include "kindling/catalogue.h"
+#include "kindling/err.h"
+#include "kindling/mem.h"
+#include "kindling/visits.h"
+
+static unsigned status_of(int rc)
+{
+	switch (rc) {
+	case KD_EINVAL: return MHD_HTTP_BAD_REQUEST;
+	case KD_ENOTFOUND: return MHD_HTTP_NOT_FOUND;
+	case KD_EEXIST: return MHD_HTTP_CONFLICT;
+	case KD_EPERM: return MHD_HTTP_FORBIDDEN;
+	case KD_EBUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+/* Is s a slug (lower-case letters, digits, dashes)? */
+static bool is_slug(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+/* The school whose hosted visits the page shows: ?school= for admins, the
+ * principal's own school; NULL for everyone else. */
+static const char *host_school(struct request *req, const char *arg)
+{
+	if (req->user.role == KD_ROLE_ADMIN)
+		return is_slug(arg) ? arg : NULL;
+	if (req->user.role == KD_ROLE_PRINCIPAL && req->user.school[0])
+		return req->user.school;
+	return NULL;
+}
+
+static void visit_facts(struct html *h, const struct visit *v, bool show_visitor)
+{
+	html_raw(h, "<h3>");
+	if (v->clip_id && v->clip_title) {
+		html_raw(h, "<a href=\"");
+		html_attrf(h, "/clips/%lld", (long long)v->clip_id);
+		html_raw(h, "\">");
+		html_text(h, v->clip_title);
+		html_raw(h, "</a>");
+	} else {
+		html_raw(h, "A deleted clip");
+	}
+	html_raw(h, " <span class=\"badge status-");
+	html_attr(h, v->status);
+	html_raw(h, "\">");
+	html_text(h, v->status);
+	html_raw(h, "</span></h3><dl class=\"facts\"><dt>Host school</dt><dd><a href=\"");
+	html_attrf(h, "/schools/%s", v->host_school);
+	html_raw(h, "\">");
+	html_text(h, v->host_school_name ? v->host_school_name : v->host_school);
+	html_raw(h, "</a></dd>");
+	if (v->clip_teacher && *v->clip_teacher) {
+		html_raw(h, "<dt>Teacher</dt><dd>");
+		html_text(h, v->clip_teacher);
+		html_raw(h, "</dd>");
+	}
+	if (show_visitor) {
+		html_raw(h, "<dt>Asked by</dt><dd>");
+		html_text(h, v->requester ? v->requester : "a former user");
+		if (v->visitor_school) {
+			html_raw(h, " (");
+			html_text(h, v->visitor_school);
+			html_raw(h, ")");
+		}
+		html_raw(h, "</dd>");
+	}
+	html_raw(h, "<dt>Proposed days</dt><dd>");
+	for (size_t i = 0; i < v->n_dates; i++) {
+		if (i)
+			html_raw(h, ", ");
+		html_raw(h, "<time datetime=\"");
+		html_attr(h, v->dates[i]);
+		html_raw(h, "\">");
+		html_text(h, v->dates[i]);
+		html_raw(h, "</time>");
+	}
+	html_raw(h, "</dd>");
+	if (v->date) {
+		html_raw(h, "<dt>Visit day</dt><dd class=\"visit-day\"><time datetime=\"");
+		html_attr(h, v->date);
+		html_raw(h, "\">");
+		html_text(h, v->date);
+		html_raw(h, "</time></dd>");
+	}
+	const char *rows[][2] = {{"Note", v->note},
+	                         {"Answer", v->answer_note},
+	                         {"What I will try", v->reflection}};
+	for (size_t i = 0; i < 3; i++) {
+		if (!rows[i][1] || !*rows[i][1])
+			continue;
+		html_raw(h, "<dt>");
+		html_text(h, rows[i][0]);
+		html_raw(h, "</dt><dd>");
+		html_text(h, rows[i][1]);
+		html_raw(h, "</dd>");
+	}
+	html_raw(h, "</dl>");
+}
+
+static void form_open(struct html *h, struct request *req, const struct visit *v,
+                      const char *cls, const char *school)
+{
+	html_raw(h, "<form method=\"post\" class=\"");
+	html_attr(h, cls);
+	html_raw(h, "\" action=\"");
+	html_attrf(h, "/visits/%lld", (long long)v->id);
+	html_raw(h, "\">");
+	csrf_field(h, req);
+	if (school) {
+		html_raw(h, "<input type=\"hidden\" name=\"school\" value=\"");
+		html_attr(h, school);
+		html_raw(h, "\">");
+	}
+}
+
+static void my_visit(struct html *h, struct request *req, const struct visit *v)
+{
+	html_raw(h, "<li class=\"visit-item\" id=\"");
+	html_attrf(h, "visit-%lld", (long long)v->id);
+	html_raw(h, "\">");
+	visit_facts(h, v, false);
+	if (!strcmp(v->status, "accepted")) {
+		html_raw(h, "<p><a class=\"button ics\" href=\"");
+		html_attrf(h, "/api/v1/visits/%lld/ics", (long long)v->id);
+		html_raw(h, "\" download>Add to my calendar (.ics)</a></p>");
+		form_open(h, req, v, "done-form", NULL);
+		html_raw(h, "<input type=\"hidden\" name=\"action\" value=\"done\"><label for=\"");
+		html_attrf(h, "refl-%lld", (long long)v->id);
+		html_raw(h, "\">After the visit: what I will try</label><textarea name=\"reflection\" "
+		            "rows=\"3\" maxlength=\"2000\" id=\"");
+		html_attrf(h, "refl-%lld", (long long)v->id);
+		html_raw(h, "\"></textarea><button type=\"submit\">Mark as done</button></form>");
+	}
+	html_raw(h, "</li>");
+}
+
+static void hosted_visit(struct html *h, struct request *req, const struct visit *v,
+                         const char *school)
+{
+	html_raw(h, "<li class=\"visit-item\" id=\"");
+	html_attrf(h, "visit-%lld", (long long)v->id);
+	html_raw(h, "\">");
+	visit_facts(h, v, true);
+	if (!strcmp(v->status, "requested") && visit_may_answer(req->db, &req->user, v)) {
+		form_open(h, req, v, "answer-form", school);
+		html_raw(h, "<input type=\"hidden\" name=\"action\" value=\"accept\">"
+		            "<fieldset><legend>Accept on</legend>");
+		for (size_t i = 0; i < v->n_dates; i++) {
+			html_raw(h, "<label class=\"check\"><input type=\"radio\" name=\"date\" value=\"");
+			html_attr(h, v->dates[i]);
+			html_raw(h, i == 0 ? "\" checked required> " : "\"> ");
+			html_text(h, v->dates[i]);
+			html_raw(h, "</label>");
+		}
+		html_raw(h, "</fieldset><label>A note for the visitor <input name=\"note\" "
+		            "maxlength=\"2000\"></label><button type=\"submit\">Accept</button></form>");
+		form_open(h, req, v, "decline-form", school);
+		html_raw(h, "<input type=\"hidden\" name=\"action\" value=\"decline\">"
+		            "<label>Why not (optional) <input name=\"note\" maxlength=\"2000\"></label>"
+		            "<button type=\"submit\">Decline</button></form>");
+	} else if (!strcmp(v->status, "accepted")) {
+		html_raw(h, "<p><a href=\"");
+		html_attrf(h, "/api/v1/visits/%lld/ics", (long long)v->id);
+		html_raw(h, "\" download>Calendar event (.ics)</a></p>");
+	}
+	html_raw(h, "</li>");
+}
+
+static enum MHD_Result visits_page(struct request *req, unsigned status, const char *error,
+                                   const char *school_arg)
+{
+	const char *school = host_school(req, school_arg);
+	char err[KD_ERRMSG_MAX] = "";
+	struct visit *mine = NULL, *hosted = NULL;
+	size_t nm = 0, nh = 0;
+	int rc = visit_list(req->db, &req->user, NULL, true, &mine, &nm, err, sizeof err);
+	if (rc < 0)
+		return page_message(req, status_of(rc), "Something went wrong", err);
+	int hrc = school ? visit_list(req->db, &req->user, school, false, &hosted, &nh, err,
+	                              sizeof err)
+	                 : 0;
+
+	struct html h;
+	html_init(&h, PAGE_MAX);
+	page_begin(&h, req, "Visits");
+	html_raw(&h, "<h1>Visits</h1>");
+	if (error) {
+		html_raw(&h, "<p class=\"error\" role=\"alert\">");
+		html_text(&h, error);
+		html_raw(&h, "</p>");
+	}
+	html_raw(&h, "<section aria-labelledby=\"mine-h\"><h2 id=\"mine-h\">Visits I asked "
+	             "for</h2>");
+	if (!nm)
+		html_raw(&h, "<p class=\"empty\">None yet: on a clip from another school, use "
+		             "\"Request a visit\".</p>");
+	else
+		html_raw(&h, "<ol class=\"visit-list mine\">");
+	for (size_t i = 0; i < nm; i++)
+		my_visit(&h, req, &mine[i]);
+	if (nm)
+		html_raw(&h, "</ol>");
+	html_raw(&h, "</section>");
+
+	if (req->user.role == KD_ROLE_ADMIN) {
+		struct cat_school *ss = NULL;
+		size_t ns = 0;
+		cat_schools_list(req->db, &req->user, &ss, &ns);
+		html_raw(&h, "<form class=\"filters\" method=\"get\" action=\"/visits\">"
+		             "<label for=\"v-school\">Visits of a school</label>"
+		             "<select id=\"v-school\" name=\"school\"><option value=\"\">Choose a "
+		             "school</option>");
+		for (size_t i = 0; i < ns; i++) {
+			html_raw(&h, "<option value=\"");
+			html_attr(&h, ss[i].slug);
+			html_raw(&h, school && !strcmp(school, ss[i].slug) ? "\" selected>" : "\">");
+			html_text(&h, ss[i].name);
+			html_raw(&h, "</option>");
+		}
+		html_raw(&h, "</select><button type=\"submit\">Show</button></form>");
+		cat_schools_free(ss, ns);
+	}
+	if (school) {
+		html_raw(&h, "<section aria-labelledby=\"hosted-h\"><h2 id=\"hosted-h\">Visits of ");
+		html_text(&h, school);
+		html_raw(&h, "</h2>");
+		if (hrc < 0) {
+			html_raw(&h, "<p class=\"error\">");
+			html_text(&h, err);
+			html_raw(&h, "</p>");
+		} else if (!nh) {
+			html_raw(&h, "<p class=\"empty\">No visits asked for or made yet.</p>");
+		} else {
+			html_raw(&h, "<ol class=\"visit-list hosted\">");
+			for (size_t i = 0; i < nh; i++)
+				if (!strcmp(hosted[i].host_school, school))
+					hosted_visit(&h, req, &hosted[i], req->user.role == KD_ROLE_ADMIN
+					                                           ? school
+					                                           : NULL);
+			html_raw(&h, "</ol><h3>Made from this school</h3><ul class=\"visit-list "
+			             "made\">");
+			for (size_t i = 0; i < nh; i++) {
+				if (strcmp(hosted[i].host_school, school) == 0)
+					continue;
+				html_raw(&h, "<li>");
+				html_text(&h, hosted[i].requester ? hosted[i].requester : "someone");
+				html_raw(&h, " to ");
+				html_text(&h, hosted[i].host_school_name ? hosted[i].host_school_name
+				                                         : hosted[i].host_school);
+				html_raw(&h, ": ");
+				html_text(&h, hosted[i].status);
+				if (hosted[i].date) {
+					html_raw(&h, " on ");
+					html_text(&h, hosted[i].date);
+				}
+				html_raw(&h, "</li>");
+			}
+			html_raw(&h, "</ul>");
+		}
+		html_raw(&h, "</section>");
+	}
+	page_end(&h);
+	visits_free(mine, nm);
+	visits_free(hosted, nh);
+	return respond_html(req, status, &h);
+}
+
+enum MHD_Result page_visits(struct request *req)
+{
+	return visits_page(req, MHD_HTTP_OK, NULL, req_arg(req, "school"));
+}
+
+enum MHD_Result page_visit_update(struct request *req)
+{
+	if (!form_body(req) || !csrf_ok(req))
+		return csrf_refused(req);
+	char *action = field(req, "action"), *date = field(req, "date"), *note = field(req, "note"),
+	     *reflection = field(req, "reflection"), *school = field(req, "school");
+	const char *status = NULL;
+	if (action && !strcmp(action, "accept"))
+		status = "accepted";
+	else if (action && !strcmp(action, "decline"))
+		status = "declined";
+	else if (action && !strcmp(action, "done"))
+		status = "done";
+	char err[KD_ERRMSG_MAX] = "";
+	int rc = KD_EINVAL;
+	if (!status)
+		snprintf(err, sizeof err, "choose accept, decline or done");
+	else
+		rc = visit_update(req->db, &req->user, req->ids[0], status, nonempty(date),
+		                  nonempty(note), nonempty(reflection), err, sizeof err);
+	enum MHD_Result r;
+	if (rc == 0) {
+		char loc[160];
+		if (is_slug(school))
+			snprintf(loc, sizeof loc, "/visits?school=%s#visit-%lld", school,
+			         (long long)req->ids[0]);
+		else
+			snprintf(loc, sizeof loc, "/visits#visit-%lld", (long long)req->ids[0]);
+		r = respond_redirect(req, loc, NULL);
+	} else {
+		r = visits_page(req, status_of(rc), err, school);
+	}
+	free(action);
+	free(date);
+	free(note);
+	free(reflection);
+	free(school);
+	return r;
+}
