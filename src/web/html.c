@@ -26,6 +26,13 @@ void html_raw(struct html *h, const char *markup)
 	put(h, markup, strlen(markup));
 }
 
+void html_chart(struct html *h, char *svg)
+{
+	if (svg)
+		put(h, svg, strlen(svg));
+	free(svg);
+}
+
 /* Escape n bytes of s. */
 static void escape(struct html *h, const char *s, size_t n)
 {

@@ -28,6 +28,9 @@ void html_init(struct html *h, size_t cap);
 /* Markup written by the program: never a value from a request or the
  * catalogue. */
 void html_raw(struct html *h, const char *markup);
+/* An <svg> made by charts.c (which escapes every piece of text in it);
+ * takes ownership of svg.  Never anything else. */
+void html_chart(struct html *h, char *svg);
 /* Text for element content: & < > " ' escaped. */
 void html_text(struct html *h, const char *text);
 void html_textf(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -237,10 +237,12 @@ try {
     return /requested/.test(t) && t.includes(D1) && t.includes(D2) && t.includes('<timer>') || t;
   });
   await page.goto(URL_ + clipA);
-  await page.fill('#visit-date-1', '2020-02-30');
-  await page.click('.visit-form button');
-  await check('a bad date is shown inline on the clip page', async () =>
-    (await page.locator('#visit-error').count()) === 1 && pathOf() === `${clipA}/visit`);
+  await page.fill('#visit-date-1', D1);
+  await page.fill('#visit-date-2', D1);
+  await Promise.all([page.waitForURL('**' + clipA + '/visit'), page.click('.visit-form button')]);
+  await check('a refused request (the same day twice) is shown inline, the days kept', async () =>
+    /proposed twice/.test(await page.textContent('#visit-error')) &&
+    (await page.inputValue('#visit-date-2')) === D1);
   await shot('visit-form');
   await signOut();
 
