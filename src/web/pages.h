@@ -31,4 +31,7 @@ void csrf_field(struct html *h, struct request *req);
 /* s, or NULL when it is NULL or empty. */
 const char *nonempty(const char *s);
 
+/* Is s a slug (1-64 lower-case letters, digits, dashes)? */
+bool is_slug(const char *s);
+
 #endif

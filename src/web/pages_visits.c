@@ -27,8 +27,7 @@ static unsigned status_of(int rc)
 	}
 }
 
-/* Is s a slug (lower-case letters, digits, dashes)? */
-static bool is_slug(const char *s)
+bool is_slug(const char *s)
 {
 	if (!s || !*s || strlen(s) > 64)
 		return false;

@@ -77,11 +77,34 @@ static void patch_bodies(void **state)
 	}
 }
 
+static void csrf_rule(void **state)
+{
+	(void)state;
+	assert_true(api_csrf_needed("POST", "/api/v1/clips/3/views"));
+	assert_true(api_csrf_needed("PATCH", "/api/v1/visits/1"));
+	assert_true(api_csrf_needed("DELETE", "/api/v1/clips/1"));
+	assert_true(api_csrf_needed("POST", "/api/v1/uploads"));
+	assert_false(api_csrf_needed("GET", "/api/v1/visits/1/ics"));
+	assert_false(api_csrf_needed("HEAD", "/api/v1/uploads/x"));
+	assert_false(api_csrf_needed("OPTIONS", "/api/v1/uploads"));
+	/* pages check their form field themselves */
+	assert_false(api_csrf_needed("POST", "/clips/1/visit"));
+	assert_false(api_csrf_needed("POST", "/api/v1"));
+	assert_true(csrf_token_equal("abcDEF_-12", "abcDEF_-12"));
+	assert_false(csrf_token_equal("abcDEF_-1", "abcDEF_-12"));
+	assert_false(csrf_token_equal("abcDEF_-123", "abcDEF_-12"));
+	assert_false(csrf_token_equal("xbcDEF_-12", "abcDEF_-12"));
+	assert_false(csrf_token_equal(NULL, "abc"));
+	assert_false(csrf_token_equal("", ""));
+	assert_false(csrf_token_equal("abc", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ranges),
 		cmocka_unit_test(patch_bodies),
+		cmocka_unit_test(csrf_rule),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "kindling/comments.h"
 #include "kindling/users.h"
 #include "web/html.h"
+#include "web/pages.h"
 #include "web/throttle.h"
 
 static void text_and_attributes_are_escaped(void **state)
@@ -106,6 +107,45 @@ static void forms_and_urls(void **state)
 	url_encode(&b, "/clips/1?q=a b&c=\"<x>\"");
 	assert_string_equal(kd_buf_str(&b), "/clips/1%3Fq%3Da%20b%26c%3D%22%3Cx%3E%22");
 	kd_buf_release(&b);
+}
+
+static void slugs_and_charts_in_pages(void **state)
+{
+	(void)state;
+	assert_true(is_slug("north-high"));
+	assert_true(is_slug("a1"));
+	assert_false(is_slug(""));
+	assert_false(is_slug(NULL));
+	assert_false(is_slug("North"));
+	assert_false(is_slug("a/b"));
+	assert_false(is_slug("a&b=c"));
+	assert_false(is_slug("x#y"));
+	char long_slug[70];
+	memset(long_slug, 'a', 65);
+	long_slug[65] = '\0';
+	assert_false(is_slug(long_slug));
+	/* the form's repeated fields: the n-th value, empty ones kept */
+	const char *body = "dates=2030-05-14&dates=&dates=2030-05-21&note=a+%3Cb%3E";
+	char *d0 = form_value(body, strlen(body), "dates", 0);
+	char *d1 = form_value(body, strlen(body), "dates", 1);
+	char *d2 = form_value(body, strlen(body), "dates", 2);
+	char *d3 = form_value(body, strlen(body), "dates", 3);
+	char *note = form_value(body, strlen(body), "note", 0);
+	assert_string_equal(d0, "2030-05-14");
+	assert_string_equal(d1, "");
+	assert_string_equal(d2, "2030-05-21");
+	assert_null(d3);
+	assert_string_equal(note, "a <b>");
+	free(d0), free(d1), free(d2), free(note);
+	/* a chart goes in as made (its text escaped by charts.c); NULL adds nothing */
+	struct html h;
+	html_init(&h, 1 << 16);
+	html_chart(&h, NULL);
+	char *svg = malloc(16);
+	strcpy(svg, "<svg></svg>");
+	html_chart(&h, svg);
+	assert_string_equal(kd_buf_str(&h.b), "<svg></svg>");
+	html_release(&h);
 }
 
 static void guessing_is_slowed_not_slept(void **state)
@@ -239,6 +279,7 @@ int main(void)
 		cmocka_unit_test(search_words_are_marked_after_escaping),
 		cmocka_unit_test(forms_and_urls),
 		cmocka_unit_test(guessing_is_slowed_not_slept),
+		cmocka_unit_test(slugs_and_charts_in_pages),
 		cmocka_unit_test(comments_follow_the_clip_privacy),
 	};
 	return cmocka_run_group_tests_name("pages", tests, NULL, NULL);
