@@ -320,6 +320,8 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 		html_text(&h, intro);
 		html_raw(&h, "</p>");
 	}
+	if (school)
+		school_visits_block(&h, req, school);
 	/* Filters: a plain GET form, so they work without JavaScript and the
 	 * address can be shared. */
 	html_raw(&h, "<form class=\"filters\" method=\"get\" action=\"");

@@ -31,6 +31,9 @@ void csrf_field(struct html *h, struct request *req);
 /* s, or NULL when it is NULL or empty. */
 const char *nonempty(const char *s);
 
+/* On a school's page, for its principals and admins: a link to its
+ * summary and its upcoming visits, hosted and made.  Nothing for others. */
+void school_visits_block(struct html *h, struct request *req, const char *school);
 /* Is s a slug (1-64 lower-case letters, digits, dashes)? */
 bool is_slug(const char *s);
 

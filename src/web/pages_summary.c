@@ -74,7 +74,9 @@ static void chart_of(struct html *h, bool bars, const char *title, json_t *arr,
 	}
 	html_raw(h, "<figure class=\"chart\">");
 	html_chart(h, bars ? chart_bars_svg(title, items, n) : chart_columns_svg(title, items, n));
-	html_raw(h, "</figure>");
+	html_raw(h, "<figcaption>");
+	html_text(h, title);
+	html_raw(h, "</figcaption></figure>");
 	free(items);
 }
 

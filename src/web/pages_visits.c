@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "html.h"
 #include "http.h"
@@ -328,4 +329,65 @@ enum MHD_Result page_visit_update(struct request *req)
 	free(reflection);
 	free(school);
 	return r;
+}
+
+void school_visits_block(struct html *h, struct request *req, const char *school)
+{
+	if (req->user.role != KD_ROLE_ADMIN &&
+	    !(req->user.role == KD_ROLE_PRINCIPAL && !strcmp(req->user.school, school)))
+		return;
+	struct visit *vs = NULL;
+	size_t n = 0;
+	char err[KD_ERRMSG_MAX] = "", today[11];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	html_raw(h, "<section class=\"school-visits\" aria-labelledby=\"sv-h\"><p><a "
+	            "class=\"button\" href=\"");
+	html_attrf(h, "/schools/%s/summary", school);
+	html_raw(h, "\">Summary of this school</a> <a href=\"");
+	html_attrf(h, "/visits?school=%s", school);
+	html_raw(h, "\">All its visits</a></p><h2 id=\"sv-h\">Upcoming visits</h2>");
+	if (visit_list(req->db, &req->user, school, false, &vs, &n, err, sizeof err) < 0) {
+		html_raw(h, "<p class=\"error\">");
+		html_text(h, err);
+		html_raw(h, "</p></section>");
+		return;
+	}
+	size_t shown = 0;
+	for (int hosted = 1; hosted >= 0; hosted--) {
+		html_raw(h, hosted ? "<h3>Hosted here</h3><ul class=\"upcoming hosted\">"
+		                   : "<h3>Made from here</h3><ul class=\"upcoming made\">");
+		for (size_t i = 0; i < n; i++) {
+			const struct visit *v = &vs[i];
+			bool here = !strcmp(v->host_school, school);
+			bool upcoming = !strcmp(v->status, "requested") ||
+			                (!strcmp(v->status, "accepted") && v->date &&
+			                 strcmp(v->date, today) >= 0);
+			if (here != (hosted == 1) || !upcoming)
+				continue;
+			shown++;
+			html_raw(h, "<li>");
+			html_text(h, v->date ? v->date : "(to be agreed)");
+			html_raw(h, ": ");
+			html_text(h, v->requester ? v->requester : "someone");
+			if (!here) {
+				html_raw(h, " to ");
+				html_text(h, v->host_school_name ? v->host_school_name : v->host_school);
+			}
+			html_raw(h, ", ");
+			html_text(h, v->clip_title ? v->clip_title : "a deleted clip");
+			html_raw(h, " <span class=\"badge status-");
+			html_attr(h, v->status);
+			html_raw(h, "\">");
+			html_text(h, v->status);
+			html_raw(h, "</span></li>");
+		}
+		html_raw(h, "</ul>");
+	}
+	if (!shown)
+		html_raw(h, "<p class=\"empty\">None planned.</p>");
+	html_raw(h, "</section>");
+	visits_free(vs, n);
 }

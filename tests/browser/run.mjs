@@ -257,6 +257,11 @@ try {
   await Promise.all([page.waitForURL(/\/visits/), hosted.locator('.answer-form button').click()]);
   await check('accepting one of the days', async () =>
     /accepted/.test(await page.locator(`#visit-${visitId}`).first().textContent()));
+  await page.goto(URL_ + `/schools/${env.KD_HOST_SCHOOL}`);
+  await check('the school page lists the upcoming visit it hosts', async () => {
+    const t = await page.locator('.upcoming.hosted').textContent();
+    return t.includes(D2) && t.includes(env.KD_VISITOR) || t;
+  });
   await signOut();
 
   await signIn(env.KD_VISITOR);
@@ -288,6 +293,9 @@ try {
   await check('a teacher gets 403 on a school dashboard', () => r403.status() === 403 || `status ${r403.status()}`);
   await signOut();
   await signIn(env.KD_HOST_PRINCIPAL);
+  await page.goto(URL_ + `/schools/${env.KD_HOST_SCHOOL}`);
+  await check('the school page links its principal to the summary', async () =>
+    (await page.locator(`.school-visits a[href="${dash}"]`).count()) === 1);
   await check('a principal has Summary in the navigation', async () =>
     (await page.locator(`nav a[href="${dash}"]`).count()) === 1);
   const rd = await page.goto(URL_ + dash + '?from=2000-01-01');
