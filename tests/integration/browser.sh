@@ -154,6 +154,14 @@ check_eq "failed sign-ins are answered 401, then 429" " 401 401 401 401 401 401 
 check_match "  with Retry-After" '^[0-9]+$' "$(header Retry-After)"
 check_eq "  even with the right password while locked" 429 "$(login "Tess Teacher" "$PASSWORD")"
 
+# The district page: admins only (a bearer token works for pages too).
+ADMIN_TOKEN=$("$BIN" user add --name "Ada Admin" --role admin --data "$D" 2>/dev/null | tail -n 1)
+check_eq "the district page renders for an admin" 200 "$(status -H "Authorization: Bearer $ADMIN_TOKEN" "$URL/district?from=2000-01-01")"
+check_match "  with SVG charts and the practice x school grid" '<svg.*grid-table' "$(tr -d '\n' <"$WORK/body")"
+check_eq "  and is 403 for a coach" 403 "$(status -H "Authorization: Bearer $CORA_TOKEN" "$URL/district")"
+check_eq "a coach gets 403 on a school's summary page" 403 "$(status -H "Authorization: Bearer $CORA_TOKEN" "$URL/schools/north-high/summary")"
+check_eq "a bad range on the summary page is 400" 400 "$(status -H "Authorization: Bearer $ADMIN_TOKEN" "$URL/schools/north-high/summary?from=2026-13-01")"
+
 # ------------------------------------------------------------ the browser
 SHOTS=$ROOT/build/screenshots
 KD_URL=$URL KD_USER="Cora Coach" KD_PASSWORD=$PASSWORD KD_CLIP_A=$A KD_CLIP_HOSTILE=$H \
