@@ -80,6 +80,11 @@ int visit_update(sqlite3 *db, const struct kd_user *user, int64_t id, const char
 int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool mine,
                struct visit **out, size_t *n, char *err, size_t errlen);
 
+/* For a teacher: the visits to their classroom (hosted by their school,
+ * of clips naming them as the teacher, the same match as
+ * visit_may_answer).  Nothing for other roles.  Newest first. */
+int visit_list_featured(sqlite3 *db, const struct kd_user *user, struct visit **out, size_t *n);
+
 /* The iCalendar (RFC 5545) text of an accepted visit: CRLF lines folded at
  * 75 octets, text escaped.  dtstamp is "YYYYMMDDTHHMMSSZ".  Caller frees.
  * NULL when v has no date. */

@@ -56,6 +56,8 @@ void visits_free(struct visit *list, size_t n)
 	" LEFT JOIN schools vs ON vs.id = v.visitor_school_id"                              \
 	" JOIN users u ON u.id = v.requester_id"
 
+static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n);
+
 static void read_visit(sqlite3_stmt *st, struct visit *v)
 {
 	memset(v, 0, sizeof *v);
@@ -401,6 +403,30 @@ int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool
 	sqlite3_bind_int64(st, 1, school_id);
 	sqlite3_bind_int(st, 2, mine);
 	sqlite3_bind_int64(st, 3, user->id);
+	return read_list(st, out, n);
+}
+
+int visit_list_featured(sqlite3 *db, const struct kd_user *user, struct visit **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (user->role != KD_ROLE_TEACHER || !user->school_id || !user->name[0])
+		return 0;
+	sqlite3_stmt *st;
+	if (prepare(db,
+	            "SELECT " VISIT_COLUMNS VISIT_JOINS
+	            " WHERE v.host_school_id = ?1 AND c.teacher = ?2 COLLATE NOCASE"
+	            " ORDER BY v.id DESC LIMIT 1000",
+	            &st) < 0)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, user->school_id);
+	sqlite3_bind_text(st, 2, user->name, -1, SQLITE_STATIC);
+	return read_list(st, out, n);
+}
+
+/* Step st to its end, reading each row into a growing array; finalizes st. */
+static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n)
+{
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

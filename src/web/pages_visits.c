@@ -241,6 +241,18 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 		html_raw(&h, "</select><button type=\"submit\">Show</button></form>");
 		cat_schools_free(ss, ns);
 	}
+	if (req->user.role == KD_ROLE_TEACHER) {
+		struct visit *fv = NULL;
+		size_t nf = 0;
+		if (visit_list_featured(req->db, &req->user, &fv, &nf) == 0 && nf) {
+			html_raw(&h, "<section aria-labelledby=\"feat-h\"><h2 id=\"feat-h\">Visits to "
+			             "my classroom</h2><ol class=\"visit-list hosted\">");
+			for (size_t i = 0; i < nf; i++)
+				hosted_visit(&h, req, &fv[i], NULL);
+			html_raw(&h, "</ol></section>");
+		}
+		visits_free(fv, nf);
+	}
 	if (school) {
 		html_raw(&h, "<section aria-labelledby=\"hosted-h\"><h2 id=\"hosted-h\">Visits of ");
 		html_text(&h, school);

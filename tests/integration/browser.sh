@@ -171,6 +171,9 @@ KD_URL=$URL KD_USER="Cora Coach" KD_PASSWORD=$PASSWORD KD_CLIP_A=$A KD_CLIP_HOST
 	timeout 180 node "$ROOT/tests/browser/run.mjs" >"$WORK/browser.out" 2>&1
 rc=$?
 cat "$WORK/browser.out"
+ANA_TOKEN=$("$BIN" user add --name "Ana Ruiz" --role teacher --school north-high --data "$D" 2>/dev/null | tail -n 1)
+check_eq "the featured teacher's /visits page" 200 "$(status -H "Authorization: Bearer $ANA_TOKEN" "$URL/visits")"
+check_match "  lists the visits to their classroom" 'Visits to my classroom.*Vic Visitor' "$(tr -d '\n' <"$WORK/body")"
 check_eq "playing a clip for a few seconds recorded a view (catalogue)" 1 \
 	"$(sqlite3 "$D/catalogue.db" "SELECT count(*) FROM views v JOIN users u ON u.id = v.user_id WHERE v.clip_id = $A AND u.name = 'Cora Coach'")"
 PASS=$((PASS + $(grep -c '^ok - ' "$WORK/browser.out")))

@@ -228,6 +228,20 @@ static void listing(void **state)
 	                 KD_ENOTFOUND);
 	assert_int_equal(visit_list(w->db, &w->admin, NULL, false, &list, &n, err, sizeof err),
 	                 KD_EINVAL);
+	/* the featured teacher sees the visits to their classroom, no one else's */
+	assert_int_equal(visit_list_featured(w->db, &w->featured_b, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, v1);
+	assert_true(visit_may_answer(w->db, &w->featured_b, &list[0]));
+	visits_free(list, n);
+	assert_int_equal(visit_list_featured(w->db, &w->teacher_a, &list, &n), 0);
+	assert_int_equal(n, 1); /* v2 asks for Tom Alder's classroom */
+	assert_int_equal(list[0].id, v2);
+	visits_free(list, n);
+	assert_int_equal(visit_list_featured(w->db, &w->teacher_b2, &list, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(visit_list_featured(w->db, &w->princ_b, &list, &n), 0);
+	assert_int_equal(n, 0);
 }
 
 static void ics_is_rfc5545(void **state)
