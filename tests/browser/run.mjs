@@ -322,6 +322,15 @@ try {
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-print.png'), fullPage: true });
     await check('printed, the dashboard hides navigation and forms', async () =>
       !(await page.locator('header.top').isVisible()) && !(await page.locator('form.range').isVisible()));
+    await check('printed on A4 and on Letter, the dashboard is one page', async () => {
+      const counts = [];
+      for (const format of ['A4', 'Letter']) {
+        const pdf = await page.pdf({ format, printBackground: true });
+        if (format === 'A4') fs.writeFileSync(path.join(SHOTS, 'dashboard.pdf'), pdf);
+        counts.push((pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length);
+      }
+      return (counts[0] === 1 && counts[1] === 1) || `pages: ${counts}`;
+    });
     await page.emulateMedia({ media: 'screen' });
   }
   await check('the dashboard raised no script errors', () => pageErrors.length === 0 || pageErrors.join('; '));
