@@ -129,8 +129,12 @@ struct cat_query {
 #define CAT_PER_PAGE_MAX 100
 #define CAT_PAGE_MAX 1000000
 
+/* Relevance ranking reads every match: past this many, newest first. */
+#define CAT_RANK_MAX 2000
+
 struct cat_page {
 	int64_t total;        /* all matches, not just this page */
+	enum cat_sort sort;   /* the order used: relevance falls back to newest */
 	struct cat_clip *clips;
 	size_t n;
 };

@@ -236,6 +236,32 @@ static int unknown_slug(sqlite3 *db, int rc, const char *what, const char *slug,
 	return KD_ENOTFOUND;
 }
 
+/* What a list statement binds: the viewer and the filters present. */
+struct bound {
+	const struct kd_user *user;
+	const char *match;
+	int64_t practice_id, school_id;
+	const struct cat_query *q;
+};
+
+static void bind_query(sqlite3_stmt *st, const struct bound *b)
+{
+	const struct cat_query *q = b->q;
+	cat_bind_viewer(st, b->user);
+	if (b->match)
+		sqlite3_bind_text(st, 1, b->match, -1, SQLITE_STATIC);
+	if (b->practice_id)
+		sqlite3_bind_int64(st, 2, b->practice_id);
+	if (b->school_id)
+		sqlite3_bind_int64(st, 3, b->school_id);
+	if (q->grade && *q->grade)
+		sqlite3_bind_text(st, 4, q->grade, -1, SQLITE_STATIC);
+	if (q->subject && *q->subject)
+		sqlite3_bind_text(st, 5, q->subject, -1, SQLITE_STATIC);
+	if (q->sha256 && *q->sha256)
+		sqlite3_bind_text(st, 8, q->sha256, -1, SQLITE_STATIC);
+}
+
 int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
                    struct cat_page *out, char *err, size_t errlen)
 {
@@ -273,33 +299,10 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	if (q->sha256 && *q->sha256)
 		kd_buf_puts(&where, " AND c.sha256 = ?8");
 
-	/* With a practice filter, walking its index backwards gives the newest
-	 * first without sorting every match. */
-	const char *id_col = practice_id ? "cp.clip_id" : "c.id";
-	char order[96];
-	switch (q->sort) {
-	case CAT_SORT_OLDEST: snprintf(order, sizeof order, "%s ASC", id_col); break;
-	case CAT_SORT_TITLE: snprintf(order, sizeof order, "c.title COLLATE NOCASE, c.id"); break;
-	case CAT_SORT_RECORDED:
-		snprintf(order, sizeof order, "c.recorded_on DESC NULLS LAST, c.id DESC");
-		break;
-	case CAT_SORT_RELEVANCE:
-		if (match) {
-			snprintf(order, sizeof order, "f.rank, c.id DESC");
-			break;
-		}
-		/* without words there is nothing to rank */
-		__attribute__((fallthrough));
-	default: snprintf(order, sizeof order, "%s DESC", id_col); break; /* ids grow with time */
-	}
 	char *count_sql = kd_asprintf("SELECT count(*)%s%s%s", from, join, kd_buf_str(&where));
-	/* Two steps: the ids of the page, then each clip by id, so the
-	 * per-clip subqueries run for 24 rows, not for every match. */
-	char *ids_sql = kd_asprintf("SELECT c.id%s%s%s ORDER BY %s LIMIT ?6 OFFSET ?7", from, join,
-	                            kd_buf_str(&where), order);
 	char *one_sql = kd_asprintf("SELECT %s FROM clips c%s WHERE c.id = ?1", CLIP_COLUMNS,
 	                            CLIP_JOINS);
-	kd_buf_release(&where);
+	char *ids_sql = NULL;
 
 	/* The count is remembered per question and viewer until the catalogue
 	 * changes (cache.c). */
@@ -310,41 +313,17 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	                        (long long)school_id, q->grade ? q->grade : "",
 	                        q->subject ? q->subject : "", q->sha256 ? q->sha256 : "",
 	                        match ? match : "");
-	bool counted = cat_cache_get(gen, key, &out->total);
-
 	sqlite3_stmt *count = NULL, *ids = NULL, *one = NULL;
-	rc = 0;
-	if ((!counted && sqlite3_prepare_v2(db, count_sql, -1, &count, NULL) != SQLITE_OK) ||
-	    sqlite3_prepare_v2(db, ids_sql, -1, &ids, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, one_sql, -1, &one, NULL) != SQLITE_OK) {
-		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
-		rc = KD_EDB;
-		goto out;
-	}
-	sqlite3_stmt *both[2] = {count, ids};
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *st = both[i];
-		if (!st)
-			continue;
-		cat_bind_viewer(st, user);
-		if (match)
-			sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-		if (practice_id)
-			sqlite3_bind_int64(st, 2, practice_id);
-		if (school_id)
-			sqlite3_bind_int64(st, 3, school_id);
-		if (q->grade && *q->grade)
-			sqlite3_bind_text(st, 4, q->grade, -1, SQLITE_STATIC);
-		if (q->subject && *q->subject)
-			sqlite3_bind_text(st, 5, q->subject, -1, SQLITE_STATIC);
-		if (q->sha256 && *q->sha256)
-			sqlite3_bind_text(st, 8, q->sha256, -1, SQLITE_STATIC);
-	}
-	sqlite3_bind_int64(ids, 6, q->per_page);
-	sqlite3_bind_int64(ids, 7, (q->page - 1) * q->per_page);
-
+	struct bound b = {user, match, practice_id, school_id, q};
 	int step;
-	if (!counted) {
+	rc = 0;
+	if (!cat_cache_get(gen, key, &out->total)) {
+		if (sqlite3_prepare_v2(db, count_sql, -1, &count, NULL) != SQLITE_OK) {
+			log_error("catalogue", "count: %s", sqlite3_errmsg(db));
+			rc = KD_EDB;
+			goto out;
+		}
+		bind_query(count, &b);
 		if ((step = sqlite3_step(count)) != SQLITE_ROW) {
 			log_error("catalogue", "count: %s", sqlite3_errmsg(db));
 			rc = db_err_code(step);
@@ -353,6 +332,39 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 		out->total = sqlite3_column_int64(count, 0);
 		cat_cache_put(gen, key, out->total);
 	}
+
+	/* Newest first walks an index backwards instead of sorting every match:
+	 * the full-text index when there are words, else the practice's. */
+	const char *id_col = match ? "f.rowid" : practice_id ? "cp.clip_id" : "c.id";
+	char order[96];
+	out->sort = q->sort;
+	/* Ranking reads every match; past CAT_RANK_MAX matches the words are
+	 * too common for relevance to mean much, and the newest come first. */
+	if (q->sort == CAT_SORT_RELEVANCE && (!match || out->total > CAT_RANK_MAX))
+		out->sort = CAT_SORT_NEWEST;
+	switch (out->sort) {
+	case CAT_SORT_OLDEST: snprintf(order, sizeof order, "%s ASC", id_col); break;
+	case CAT_SORT_TITLE: snprintf(order, sizeof order, "c.title COLLATE NOCASE, c.id"); break;
+	case CAT_SORT_RECORDED:
+		snprintf(order, sizeof order, "c.recorded_on DESC NULLS LAST, c.id DESC");
+		break;
+	case CAT_SORT_RELEVANCE: snprintf(order, sizeof order, "f.rank, c.id DESC"); break;
+	default: snprintf(order, sizeof order, "%s DESC", id_col); break; /* ids grow with time */
+	}
+	/* Two steps: the ids of the page, then each clip by id, so the
+	 * per-clip subqueries run for 24 rows, not for every match. */
+	ids_sql = kd_asprintf("SELECT c.id%s%s%s ORDER BY %s LIMIT ?6 OFFSET ?7", from, join,
+	                      kd_buf_str(&where), order);
+	if (sqlite3_prepare_v2(db, ids_sql, -1, &ids, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, one_sql, -1, &one, NULL) != SQLITE_OK) {
+		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
+		rc = KD_EDB;
+		goto out;
+	}
+	bind_query(ids, &b);
+	sqlite3_bind_int64(ids, 6, q->per_page);
+	sqlite3_bind_int64(ids, 7, (q->page - 1) * q->per_page);
+
 	size_t cap = 0;
 	while ((step = sqlite3_step(ids)) == SQLITE_ROW) {
 		sqlite3_bind_int64(one, 1, sqlite3_column_int64(ids, 0));
@@ -373,6 +385,7 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 		cat_page_free(out);
 	}
 out:
+	kd_buf_release(&where);
 	sqlite3_finalize(count);
 	sqlite3_finalize(ids);
 	sqlite3_finalize(one);

@@ -149,9 +149,13 @@ enum MHD_Result api_clips_list(struct request *req)
 	json_t *clips = json_array();
 	for (size_t i = 0; i < page.n; i++)
 		json_array_append_new(clips, clip_json(&page.clips[i]));
-	json_t *body = json_pack("{sI sI sI so}", "total", (json_int_t)page.total, "page",
-	                         (json_int_t)q.page, "per_page", (json_int_t)q.per_page, "clips",
-	                         clips);
+	const char *sort_used = "newest";
+	for (size_t i = 0; i < sizeof sorts / sizeof *sorts; i++)
+		if (sorts[i].sort == page.sort)
+			sort_used = sorts[i].name;
+	json_t *body = json_pack("{sI sI sI ss so}", "total", (json_int_t)page.total, "page",
+	                         (json_int_t)q.page, "per_page", (json_int_t)q.per_page, "sort",
+	                         sort_used, "clips", clips);
 	cat_page_free(&page);
 	return respond_json(req, MHD_HTTP_OK, body);
 }

@@ -186,6 +186,38 @@ static void pages_and_sorting(void **state)
 	cat_page_free(&page);
 }
 
+static void relevance_gives_way_to_newest_past_the_limit(void **state)
+{
+	struct world *w = *state;
+	struct cat_page page;
+	char err[KD_ERRMSG_MAX] = "";
+	struct cat_query q = {.q = "ola", .sort = CAT_SORT_RELEVANCE, .page = 1, .per_page = 10};
+	assert_int_equal(cat_clips_list(w->db, &w->admin, &q, &page, err, sizeof err), 0);
+	assert_int_equal(page.sort, CAT_SORT_RELEVANCE); /* few matches: ranked */
+	cat_page_free(&page);
+	/* past CAT_RANK_MAX matches the newest come first */
+	const char *practices[] = {"peer-feedback"};
+	for (int i = 0; i <= CAT_RANK_MAX; i++) {
+		char title[64];
+		snprintf(title, sizeof title, "Common words %d", i);
+		struct cat_clip_new n = {.title = title, .school = "school-b", .practices = practices,
+		                         .n_practices = 1, .status = "ready"};
+		int64_t id;
+		assert_int_equal(cat_clip_create(w->db, &n, &id, err, sizeof err), 0);
+	}
+	q = (struct cat_query){.q = "common", .sort = CAT_SORT_RELEVANCE, .page = 1, .per_page = 3};
+	assert_int_equal(cat_clips_list(w->db, &w->admin, &q, &page, err, sizeof err), 0);
+	assert_int_equal(page.total, CAT_RANK_MAX + 1);
+	assert_int_equal(page.sort, CAT_SORT_NEWEST);
+	assert_string_equal(page.clips[0].title, "Common words 2000");
+	assert_string_equal(page.clips[2].title, "Common words 1998");
+	cat_page_free(&page);
+	q.sort = CAT_SORT_OLDEST;
+	assert_int_equal(cat_clips_list(w->db, &w->admin, &q, &page, err, sizeof err), 0);
+	assert_string_equal(page.clips[0].title, "Common words 0");
+	cat_page_free(&page);
+}
+
 static void clip_detail_carries_links(void **state)
 {
 	struct world *w = *state;
@@ -394,6 +426,7 @@ int main(void)
 		T(filters_and_unknown_slugs),
 		T(pages_and_sorting),
 		T(clip_detail_carries_links),
+		T(relevance_gives_way_to_newest_past_the_limit),
 		T(search_is_safe_and_finds_every_field),
 		cmocka_unit_test(fts_query_quotes_every_word),
 		T(edits_are_checked_before_they_are_applied),
