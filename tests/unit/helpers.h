@@ -36,4 +36,29 @@ static inline void test_exec(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
+#include <stdio.h>
+
+#include "kindling/users.h"
+
+/* A new account, as the catalogue would describe it to a request. */
+static inline struct kd_user test_user(sqlite3 *db, const char *name, enum kd_role role, const char *school)
+{
+	char err[KD_ERRMSG_MAX] = "";
+	int64_t id;
+	if (users_add(db, name, role, school, NULL, &id, err, sizeof err) != 0)
+		fail_msg("users_add: %s", err);
+	struct kd_user u = {.id = id, .role = role};
+	snprintf(u.name, sizeof u.name, "%s", name);
+	if (school) {
+		sqlite3_stmt *st;
+		sqlite3_prepare_v2(db, "SELECT id FROM schools WHERE slug = ?1", -1, &st, NULL);
+		sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		u.school_id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		snprintf(u.school, sizeof u.school, "%s", school);
+	}
+	return u;
+}
+
 #endif

@@ -11,26 +11,6 @@ struct world {
 	int64_t open_clip, school_clip, pending_clip, private_clip, queued_clip;
 };
 
-static struct kd_user user(sqlite3 *db, const char *name, enum kd_role role, const char *school)
-{
-	char err[KD_ERRMSG_MAX] = "";
-	int64_t id;
-	if (users_add(db, name, role, school, NULL, &id, err, sizeof err) != 0)
-		fail_msg("users_add: %s", err);
-	struct kd_user u = {.id = id, .role = role};
-	snprintf(u.name, sizeof u.name, "%s", name);
-	if (school) {
-		sqlite3_stmt *st;
-		sqlite3_prepare_v2(db, "SELECT id FROM schools WHERE slug = ?1", -1, &st, NULL);
-		sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		u.school_id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		snprintf(u.school, sizeof u.school, "%s", school);
-	}
-	return u;
-}
-
 static int64_t clip(sqlite3 *db, const char *title, const char *school, const char *practice,
                     const char *teacher, const char *tag, const char *consent,
                     const char *visibility, const char *status, int64_t uploader)
@@ -57,10 +37,10 @@ static int setup(void **state)
 	char err[KD_ERRMSG_MAX];
 	assert_int_equal(cat_school_add(w->db, "school-a", "Alder School", "", err, sizeof err), 0);
 	assert_int_equal(cat_school_add(w->db, "school-b", "Birch School", "", err, sizeof err), 0);
-	w->admin = user(w->db, "admin", KD_ROLE_ADMIN, NULL);
-	w->coach_a = user(w->db, "coach", KD_ROLE_COACH, "school-a");
-	w->teacher_a = user(w->db, "ta", KD_ROLE_TEACHER, "school-a");
-	w->teacher_b = user(w->db, "tb", KD_ROLE_TEACHER, "school-b");
+	w->admin = test_user(w->db, "admin", KD_ROLE_ADMIN, NULL);
+	w->coach_a = test_user(w->db, "coach", KD_ROLE_COACH, "school-a");
+	w->teacher_a = test_user(w->db, "ta", KD_ROLE_TEACHER, "school-a");
+	w->teacher_b = test_user(w->db, "tb", KD_ROLE_TEACHER, "school-b");
 	int64_t up = w->coach_a.id;
 	w->open_clip = clip(w->db, "Station rotation in fractions", "school-a", "station-rotation",
 	                    "Marta Quispe", "fractions", NULL, NULL, "ready", up);

@@ -13,26 +13,6 @@ struct world {
 	struct kd_user admin, princ_a, princ_b, teacher_a, teacher_b, user_c;
 };
 
-static struct kd_user user(sqlite3 *db, const char *name, enum kd_role role, const char *school)
-{
-	char err[KD_ERRMSG_MAX] = "";
-	int64_t id;
-	if (users_add(db, name, role, school, NULL, &id, err, sizeof err) != 0)
-		fail_msg("users_add: %s", err);
-	struct kd_user u = {.id = id, .role = role};
-	snprintf(u.name, sizeof u.name, "%s", name);
-	if (school) {
-		sqlite3_stmt *st;
-		sqlite3_prepare_v2(db, "SELECT id FROM schools WHERE slug = ?1", -1, &st, NULL);
-		sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		u.school_id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		snprintf(u.school, sizeof u.school, "%s", school);
-	}
-	return u;
-}
-
 /* The catalogue (range 2026-01-01..2026-03-31 in the tests):
  *   alder  1 station-rotation             2026-02-10  90 s  Ann
  *          2 station-rotation, choice     2026-02-20 150 s  Ann
@@ -99,12 +79,12 @@ static int setup(void **state)
 	struct world *w = calloc(1, sizeof *w);
 	w->db = test_db();
 	test_exec(w->db, FIXTURE);
-	w->admin = user(w->db, "admin", KD_ROLE_ADMIN, NULL);
-	w->princ_a = user(w->db, "Pia", KD_ROLE_PRINCIPAL, "alder");
-	w->princ_b = user(w->db, "Pat", KD_ROLE_PRINCIPAL, "birch");
-	w->teacher_a = user(w->db, "Tia", KD_ROLE_TEACHER, "alder");
-	w->teacher_b = user(w->db, "Tob", KD_ROLE_TEACHER, "birch");
-	w->user_c = user(w->db, "Cam", KD_ROLE_COACH, "cedar");
+	w->admin = test_user(w->db, "admin", KD_ROLE_ADMIN, NULL);
+	w->princ_a = test_user(w->db, "Pia", KD_ROLE_PRINCIPAL, "alder");
+	w->princ_b = test_user(w->db, "Pat", KD_ROLE_PRINCIPAL, "birch");
+	w->teacher_a = test_user(w->db, "Tia", KD_ROLE_TEACHER, "alder");
+	w->teacher_b = test_user(w->db, "Tob", KD_ROLE_TEACHER, "birch");
+	w->user_c = test_user(w->db, "Cam", KD_ROLE_COACH, "cedar");
 	/* views of alder's clips by others: 3 in range that a principal counts */
 	view(w, &w->teacher_b, 1, "2026-02-11");
 	view(w, &w->teacher_b, 1, "2026-02-12");

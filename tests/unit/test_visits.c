@@ -13,26 +13,6 @@ struct world {
 	int64_t clip_b, clip_a, pending_b;
 };
 
-static struct kd_user user(sqlite3 *db, const char *name, enum kd_role role, const char *school)
-{
-	char err[KD_ERRMSG_MAX] = "";
-	int64_t id;
-	if (users_add(db, name, role, school, NULL, &id, err, sizeof err) != 0)
-		fail_msg("users_add: %s", err);
-	struct kd_user u = {.id = id, .role = role};
-	snprintf(u.name, sizeof u.name, "%s", name);
-	if (school) {
-		sqlite3_stmt *st;
-		sqlite3_prepare_v2(db, "SELECT id FROM schools WHERE slug = ?1", -1, &st, NULL);
-		sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		u.school_id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		snprintf(u.school, sizeof u.school, "%s", school);
-	}
-	return u;
-}
-
 static int64_t clip(sqlite3 *db, const char *title, const char *school, const char *p1,
                     const char *p2, const char *teacher, const char *consent)
 {
@@ -55,13 +35,13 @@ static int setup(void **state)
 	char err[KD_ERRMSG_MAX];
 	assert_int_equal(cat_school_add(w->db, "alder", "Alder School", "", err, sizeof err), 0);
 	assert_int_equal(cat_school_add(w->db, "birch", "Birch School", "", err, sizeof err), 0);
-	w->admin = user(w->db, "admin", KD_ROLE_ADMIN, NULL);
-	w->princ_a = user(w->db, "Pia Alder", KD_ROLE_PRINCIPAL, "alder");
-	w->princ_b = user(w->db, "Pat Birch", KD_ROLE_PRINCIPAL, "birch");
-	w->featured_b = user(w->db, "Rosa Diaz", KD_ROLE_TEACHER, "birch");
-	w->teacher_a = user(w->db, "Tom Alder", KD_ROLE_TEACHER, "alder");
-	w->teacher_b2 = user(w->db, "Other Birch", KD_ROLE_TEACHER, "birch");
-	w->coach_b = user(w->db, "Cai Birch", KD_ROLE_COACH, "birch");
+	w->admin = test_user(w->db, "admin", KD_ROLE_ADMIN, NULL);
+	w->princ_a = test_user(w->db, "Pia Alder", KD_ROLE_PRINCIPAL, "alder");
+	w->princ_b = test_user(w->db, "Pat Birch", KD_ROLE_PRINCIPAL, "birch");
+	w->featured_b = test_user(w->db, "Rosa Diaz", KD_ROLE_TEACHER, "birch");
+	w->teacher_a = test_user(w->db, "Tom Alder", KD_ROLE_TEACHER, "alder");
+	w->teacher_b2 = test_user(w->db, "Other Birch", KD_ROLE_TEACHER, "birch");
+	w->coach_b = test_user(w->db, "Cai Birch", KD_ROLE_COACH, "birch");
 	/* practices sorted by slug: station-rotation comes before student-choice */
 	w->clip_b = clip(w->db, "Timers, and; stations", "birch", "student-choice",
 	                 "station-rotation", "Rosa Diaz", NULL);
