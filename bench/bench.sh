@@ -39,16 +39,37 @@ for s in $SECTIONS; do
 	esac
 done
 # The sections after the list API, each a script of its own that cleans up
-# after itself.
+# after itself.  Run in the background and waited for, so that a TERM here
+# reaches it at once (stop_section).
+SECTION_PID=""
 run_more() {
-	local s
+	local s rc
 	for s in ingest upload; do
 		want "$s" || continue
 		echo
-		bash "$HERE/$s.sh" "$BIN" || return 1
+		bash "$HERE/$s.sh" "$BIN" </dev/null &
+		SECTION_PID=$!
+		rc=0
+		wait "$SECTION_PID" || rc=$?
+		SECTION_PID=""
+		[ "$rc" -eq 0 ] || return 1
 	done
 }
+stop_section() {
+	local i
+	[ -n "$SECTION_PID" ] || return 0
+	kill -TERM "$SECTION_PID" 2>/dev/null || return 0
+	for i in $(seq 1 300); do # its own cleanup: up to 30 s
+		kill -0 "$SECTION_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$SECTION_PID" 2>/dev/null || true
+	SECTION_PID=""
+}
 if ! want list; then
+	trap 'stop_section' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	run_more
 	exit $?
 fi
@@ -88,6 +109,7 @@ stop_pid() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	stop_section
 	stop_pid "$KD_PID"
 	stop_pid "$NGX_PID"
 	rm -rf "$W"
@@ -132,6 +154,16 @@ timeout 60 "$BIN" user add --name bench --role teacher --school north-high --dat
 TOKEN=$(tail -n 1 "$W/user.out" | tr -d '[:space:]')
 [ -n "$TOKEN" ] || die "user add printed no token"
 
+# One real clip, through the real pipeline, for the media cases: 10 s of
+# 720p at about 4 Mb/s, so its rendition is well over 1 MiB.
+ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30 \
+	-f lavfi -i sine=frequency=440 -t 10 -c:v libx264 -b:v 4M -pix_fmt yuv420p -c:a aac \
+	"$W/real.mp4" || die "ffmpeg could not make the sample clip"
+timeout 300 "$BIN" ingest --data "$W/data" --school north-high --practice station-rotation \
+	--title "Bench clip" --wait --json "$W/real.mp4" >"$W/ingest.out" 2>"$W/ingest.err" ||
+	{ cat "$W/ingest.out" "$W/ingest.err" >&2; die "ingest of the sample clip failed"; }
+REAL=$(jq -r .id "$W/ingest.out")
+
 # --- 2. kindling serve ------------------------------------------------------
 # stdout carries the "serving" line; stderr the access log (one line per
 # request, kept on, written to a file).
@@ -149,9 +181,15 @@ done
 KD="http://127.0.0.1:$KD_PORT"
 
 # --- 3. the responses, saved as static files for nginx -----------------------
-NAMES=(practice fts)
-LABELS=("practice filter" "full-text q=station")
-PATHS=("/api/v1/clips?practice=blended-learning" "/api/v1/clips?q=station")
+# The list API (JSON), a practice page (HTML, 24 clips), a thumbnail, and
+# 1 MiB Range reads of a rendition.  nginx gets the same bytes as files.
+NAMES=(practice fts page thumb range)
+LABELS=("practice filter" "full-text q=station" "practice page (HTML)" "thumbnail" \
+	"1 MiB Range of video")
+PATHS=("/api/v1/clips?practice=blended-learning" "/api/v1/clips?q=station" \
+	"/practices/blended-learning" "/media/clips/$REAL/thumbnail.jpg" \
+	"/media/clips/$REAL/video.mp4")
+EXTRA=("" "" "" "" "Range: bytes=0-1048575")
 mkdir -p "$W/static"
 declare -a ONE_SHOT
 for i in "${!NAMES[@]}"; do
@@ -159,7 +197,9 @@ for i in "${!NAMES[@]}"; do
 	read -r code t_total < <(curl -sS --max-time 60 -o "$f" -w '%{http_code} %{time_total}\n' \
 		-H "Authorization: Bearer $TOKEN" "$KD${PATHS[$i]}")
 	[ "$code" = 200 ] || { cat "$f" >&2; die "GET ${PATHS[$i]} answered $code"; }
-	jq -e '.clips | length > 0' "$f" >/dev/null || die "GET ${PATHS[$i]} returned no clips"
+	case "${PATHS[$i]}" in
+	/api/*) jq -e '.clips | length > 0' "$f" >/dev/null || die "GET ${PATHS[$i]} returned no clips" ;;
+	esac
 	ONE_SHOT[$i]=$t_total
 done
 
@@ -251,15 +291,17 @@ parse_wrk() {
 }
 
 declare -A RES SERVER_MS
-run_wrk() { # key url
+run_wrk() { # key url [extra header]
 	local key=$1 url=$2 out="$W/wrk.$1.txt"
+	local -a extra=()
+	[ -n "${3:-}" ] && extra=(-H "$3")
 	timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" --timeout "$WRK_TIMEOUT" \
-		-H "Authorization: Bearer $TOKEN" "$url" >/dev/null 2>&1 || true
+		-H "Authorization: Bearer $TOKEN" "${extra[@]}" "$url" >/dev/null 2>&1 || true
 	# Let requests still queued from the warm-up finish (bounded).
 	wait_idle
 	local from=$(($(wc -l <"$W/serve.err") + 1))
 	timeout 180 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency \
-		-H "Authorization: Bearer $TOKEN" "$url" >"$out" 2>&1 ||
+		-H "Authorization: Bearer $TOKEN" "${extra[@]}" "$url" >"$out" 2>&1 ||
 		{ cat "$out" >&2; die "wrk failed on $url"; }
 	RES[$key]=$(parse_wrk <"$out") || { cat "$out" >&2; die "cannot read wrk's output for $url"; }
 	wait_idle
@@ -291,9 +333,9 @@ wait_idle() {
 
 for i in "${!NAMES[@]}"; do
 	echo "bench: wrk ${LABELS[$i]} on kindling ..." >&2
-	run_wrk "kd.$i" "$KD${PATHS[$i]}"
+	run_wrk "kd.$i" "$KD${PATHS[$i]}" "${EXTRA[$i]}"
 	echo "bench: wrk ${LABELS[$i]} on nginx ..." >&2
-	run_wrk "ng.$i" "$NG/${NAMES[$i]}.json"
+	run_wrk "ng.$i" "$NG/${NAMES[$i]}.json" "${EXTRA[$i]}"
 done
 
 HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$KD_PID/status" 2>/dev/null || echo "?")
@@ -302,10 +344,11 @@ KD_LOG_LINES=$(wc -l <"$W/serve.err")
 
 # --- 6. the table ---------------------------------------------------------------
 echo
-echo "kindling list API, $CLIPS clips, wrk -t$THREADS -c$CONNS -d$DURATION --timeout $WRK_TIMEOUT (warm-up $WARMUP), loopback, $(nproc) cores"
+echo "kindling serving, $CLIPS clips, wrk -t$THREADS -c$CONNS -d$DURATION --timeout $WRK_TIMEOUT (warm-up $WARMUP), loopback, $(nproc) cores"
 printf '%-22s %-9s %10s %9s %9s %8s %7s\n' case server req/s "p50 ms" "p99 ms" bytes errors
 for i in "${!NAMES[@]}"; do
 	bytes=$(wc -c <"$W/static/${NAMES[$i]}.json")
+	[ -n "${EXTRA[$i]}" ] && bytes=1048576
 	for s in kd ng; do
 		read -r rps p50 p99 errs <<<"${RES[$s.$i]}"
 		name=kindling
@@ -323,8 +366,11 @@ done
 echo
 echo "errors: non-2xx responses + wrk socket errors (connect/read/write/timeout after $WRK_TIMEOUT)"
 for i in "${!NAMES[@]}"; do
-	total=$(jq -r .total "$W/static/${NAMES[$i]}.json")
-	echo "${LABELS[$i]}: total matches $total; first request alone (curl): $(awk -v t="${ONE_SHOT[$i]}" 'BEGIN { printf "%.1f", t * 1000 }') ms; under load kindling's own time per request (access log): ${SERVER_MS[kd.$i]}"
+	total=""
+	case "${PATHS[$i]}" in
+	/api/*) total="total matches $(jq -r .total "$W/static/${NAMES[$i]}.json"); " ;;
+	esac
+	echo "${LABELS[$i]}: ${total}first request alone (curl): $(awk -v t="${ONE_SHOT[$i]}" 'BEGIN { printf "%.1f", t * 1000 }') ms; under load kindling's own time per request (access log): ${SERVER_MS[kd.$i]}"
 done
 echo "seed of $CLIPS clips: ${SEED_S} s"
 if [ "$HWM_KB" != "?" ]; then

@@ -50,9 +50,9 @@ for tool in ffmpeg ffprobe xargs awk timeout; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (make deps-bench installs it)"
 done
 case "$N_CLIPS$CLIP_S$LONG_S$WORKERS$LONG_GOP" in *[!0-9]*) die "counts must be whole numbers" ;; esac
-[ "$N_CLIPS" -ge 1 ] && [ "$CLIP_S" -ge 1 ] && [ "$WORKERS" -ge 1 ] || die "bad settings"
+if [ "$N_CLIPS" -lt 1 ] || [ "$CLIP_S" -lt 1 ] || [ "$WORKERS" -lt 1 ]; then die "bad settings"; fi
 GTIME=""
-[ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 && GTIME=/usr/bin/time
+[ -z "${BENCH_NO_GNU_TIME:-}" ] && [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 && GTIME=/usr/bin/time
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/kindling-ingest.XXXXXX")
 SAMPLER=""
@@ -61,6 +61,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	[ -n "$SAMPLER" ] && kill -KILL "$SAMPLER" 2>/dev/null
+	stop_bg
 	kill_under "$W"
 	rm -rf "$W"
 	exit "$rc"
@@ -76,7 +77,7 @@ trap 'exit 143' TERM
 # clock make every piece, and so its SHA-256, different.
 echo "bench: making $N_CLIPS clips of $CLIP_S s at $CLIP_SIZE ..." >&2
 mkdir -p "$W/short"
-timeout 900 ffmpeg -nostdin -v error \
+bg_wait timeout 900 ffmpeg -nostdin -v error \
 	-f lavfi -i "testsrc2=size=$CLIP_SIZE:rate=30" \
 	-f lavfi -i "sine=frequency=440:beep_factor=4:sample_rate=48000" \
 	-t $((N_CLIPS * CLIP_S)) -map 0:v -map 1:a \
@@ -99,13 +100,13 @@ if [ "$LONG_S" -gt 0 ]; then
 	piece=$((LONG_S < 30 ? LONG_S : 30))
 	echo "bench: making one ${LONG_S} s 1920x1080 clip ..." >&2
 	mkdir -p "$W/long"
-	timeout 900 ffmpeg -nostdin -v error \
+	bg_wait timeout 900 ffmpeg -nostdin -v error \
 		-f lavfi -i "testsrc2=size=1920x1080:rate=30" \
 		-f lavfi -i "sine=frequency=330:beep_factor=2:sample_rate=48000" \
 		-t "$piece" -map 0:v -map 1:a \
 		-c:v libx264 -preset ultrafast -crf 30 -pix_fmt yuv420p -g "$LONG_GOP" \
 		-c:a aac -b:a 128k "$W/long/piece.mp4" || die "ffmpeg could not make the 1080p piece"
-	timeout 300 ffmpeg -nostdin -v error -stream_loop $(((LONG_S + piece - 1) / piece - 1)) \
+	bg_wait timeout 300 ffmpeg -nostdin -v error -stream_loop $(((LONG_S + piece - 1) / piece - 1)) \
 		-i "$W/long/piece.mp4" -map 0 -c copy -t "$LONG_S" "$W/long/long1080p.mp4" ||
 		die "ffmpeg could not make the long clip"
 	# The first CLIP_S seconds alone: the same picture size, a short file,
@@ -133,11 +134,11 @@ run_kindling() {
 	SAMPLER=$!
 	t0=$(now)
 	if [ -n "$GTIME" ]; then
-		timeout "$RUN_TIMEOUT" "$GTIME" -f '%M' -o "$W/time.kd.$name" \
+		bg_wait timeout "$RUN_TIMEOUT" "$GTIME" -f '%M' -o "$W/time.kd.$name" \
 			"$BIN" ingest --data "$W/kd" --school bench --practice differentiation --wait --json \
 			"$@" >"$W/out.kd.$name" 2>"$W/err.kd.$name" || rc=$?
 	else
-		timeout "$RUN_TIMEOUT" "$BIN" ingest --data "$W/kd" --school bench \
+		bg_wait timeout "$RUN_TIMEOUT" "$BIN" ingest --data "$W/kd" --school bench \
 			--practice differentiation --wait --json "$@" \
 			>"$W/out.kd.$name" 2>"$W/err.kd.$name" || rc=$?
 	fi
@@ -168,13 +169,13 @@ run_script() {
 	SAMPLER=$!
 	t0=$(now)
 	if [ -n "$GTIME" ]; then
-		timeout "$RUN_TIMEOUT" "$GTIME" -f '%M' -o "$W/time.sc.$name" \
-			xargs -P "$WORKERS" -n 2 -d '\n' bash "$HERE/clip_outputs.sh" \
-			<"$W/list.$name" >"$W/out.sc.$name" 2>"$W/err.sc.$name" || rc=$?
+		bg_wait timeout "$RUN_TIMEOUT" "$GTIME" -f '%M' -o "$W/time.sc.$name" \
+			xargs -a "$W/list.$name" -P "$WORKERS" -n 2 -d '\n' bash "$HERE/clip_outputs.sh" \
+			>"$W/out.sc.$name" 2>"$W/err.sc.$name" || rc=$?
 	else
-		timeout "$RUN_TIMEOUT" \
-			xargs -P "$WORKERS" -n 2 -d '\n' bash "$HERE/clip_outputs.sh" \
-			<"$W/list.$name" >"$W/out.sc.$name" 2>"$W/err.sc.$name" || rc=$?
+		bg_wait timeout "$RUN_TIMEOUT" \
+			xargs -a "$W/list.$name" -P "$WORKERS" -n 2 -d '\n' bash "$HERE/clip_outputs.sh" \
+			>"$W/out.sc.$name" 2>"$W/err.sc.$name" || rc=$?
 	fi
 	t1=$(now)
 	stop_sampler "$SAMPLER" "$W/mem.sc.$name"
@@ -183,6 +184,7 @@ run_script() {
 	echo "$t0 $t1" >"$W/wall.sc.$name"
 }
 
+LOAD0=$(load1)
 echo "bench: kindling ingest --wait, $N_CLIPS clips ..." >&2
 run_kindling short "$W"/short/*.mp4
 echo "bench: ffmpeg script, $N_CLIPS clips, $WORKERS at a time ..." >&2
@@ -208,6 +210,8 @@ for d in "$W"/sc.*/*/; do
 		[ -s "$d$x" ] || die "the script made no $x in $d"
 	done
 done
+
+LOAD1=$(load1)
 
 # A diagnostic, not part of the comparison: the time a worker takes on its
 # own, one at a time and WORKERS at a time, on the first (at most) 20 short
@@ -259,17 +263,17 @@ stats() {
 }
 
 row() { # label tool stats...
-	local label=$1 tool=$2 wall spc cps gt psum alive hmax med _rest
-	read -r wall spc cps gt psum alive hmax med _rest <<<"$3"
+	local label=$1 tool=$2 wall spc cps gt psum alive hmax _rest
+	read -r wall spc cps gt psum alive hmax _rest <<<"$3"
 	printf '%-26s %-9s %8s %8s %8s %12s %14s %10s %6s\n' "$label" "$tool" "$wall" "$spc" "$cps" \
 		"$(if [ "$gt" = n/a ]; then echo n/a; else mib "$gt"; fi)" "$(mib "$hmax")" \
 		"$(mib "$psum")" "$alive"
 }
 
 ratio() { # kd_stats sc_stats
-	local kw ks kc kg kp sw ss sc sg sp _r
-	read -r kw ks kc kg kp _r <<<"$1"
-	read -r sw ss sc sg sp _r <<<"$2"
+	local kw kg kp sw sg sp _r
+	read -r kw _ _ kg kp _r <<<"$1"
+	read -r sw _ _ sg sp _r <<<"$2"
 	awk -v kw="$kw" -v sw="$sw" -v kg="$kg" -v sg="$sg" -v kp="$kp" -v sp="$sp" 'BEGIN {
 		printf "  ratio kindling/script: time %.2fx, clips/s %.2fx", kw / sw, sw / kw
 		if (kg != "n/a" && sg != "n/a" && sg > 0) printf ", peak RSS of a process %.2fx", kg / sg
@@ -311,7 +315,7 @@ printf 'clips: %d short, %.1f MB in all (%.2f MB each)' "$N_CLIPS" \
 	"$(awk -v b="$LONG_BYTES" -v d="$LONG_DUR" 'BEGIN { print b * 8 / d / 1e6 }')" "$LONG_GOP"
 echo
 
-read -r kw _ _ _ _ kalive khmax kmed kintake kbusy <<<"$KS"
+read -r kw _ _ _ _ kalive khmax kmed kintake _ <<<"$KS"
 echo "kindling, $N_CLIPS short clips: before the first worker started (SHA-256, copy and fsync of every file, catalogue rows): ${kintake} s of ${kw} s; workers alive at once: at most $kalive (workers = $WORKERS)"
 if [ -n "$DIAG" ]; then
 	read -r d1 d2 dn <<<"$DIAG"
@@ -330,3 +334,4 @@ if [ -n "$LONG" ]; then
 			cs, sz, s / 1024, sm / 1024, cs, r / 1024, d, l / 1024, l / r, cs, d / cs
 	}'
 fi
+echo "load average (1 min) of the machine: $LOAD0 before the measured runs, $LOAD1 after them ($(nproc) cores; anything else running skews both sides)"

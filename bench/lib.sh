@@ -1,4 +1,5 @@
 # lib.sh - helpers shared by bench/ingest.sh and bench/upload.sh (sourced).
+# shellcheck shell=bash
 #
 # Everything here uses bash builtins only while it samples, so the sampler
 # costs the measured programs as little CPU as possible on a small machine.
@@ -22,6 +23,36 @@ stop_pid() {
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+}
+
+# bg_wait CMD...: run CMD in the background and wait for it; its exit
+# status is bg_wait's.  bash runs a trap only once the foreground command
+# is done, but interrupts `wait` at once: so a TERM or INT to the script
+# stops it now, not after the run.  CMD is a `timeout` command: timeout
+# passes a TERM on to its whole process group (every process under it),
+# which the script's cleanup sends through BG_PID.  CMD reads no stdin.
+BG_PID=""
+bg_wait() {
+	local rc=0
+	"$@" </dev/null &
+	BG_PID=$!
+	wait "$BG_PID" || rc=$?
+	BG_PID=""
+	return "$rc"
+}
+
+# Stop what bg_wait started (from a cleanup): TERM to the timeout process,
+# which passes it on to its process group, then up to 5 s for it to end.
+stop_bg() {
+	local i
+	[ -n "$BG_PID" ] || return 0
+	kill -TERM "$BG_PID" 2>/dev/null || return 0
+	for i in $(seq 1 50); do
+		kill -0 "$BG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$BG_PID" 2>/dev/null || true
+	BG_PID=""
 }
 
 # Kill, one pid at a time, every process whose command line names the
@@ -129,3 +160,6 @@ stop_sampler() {
 }
 
 mib() { awk -v k="$1" 'BEGIN { if (k == "" || k < 0) print "n/a"; else printf "%.1f", k / 1024 }'; }
+
+# The 1-minute load average: other work on the machine skews the times.
+load1() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }

@@ -39,7 +39,7 @@ for tool in ffmpeg curl awk dd timeout stat; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (make deps-bench installs it)"
 done
 GTIME=""
-[ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 && GTIME=/usr/bin/time
+[ -z "${BENCH_NO_GNU_TIME:-}" ] && [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 && GTIME=/usr/bin/time
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/kindling-upload.XXXXXX")
 KD_PID=""
@@ -51,6 +51,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	[ -n "$SAMPLER" ] && kill -KILL "$SAMPLER" 2>/dev/null
 	[ -n "$WATCH" ] && kill -KILL "$WATCH" 2>/dev/null
+	stop_bg
 	stop_pid "$KD_PID"
 	kill_under "$W"
 	rm -rf "$W"
@@ -72,7 +73,7 @@ FRAME=$((640 * 360 * 2))
 FRAMES=$(((SIZE_MB * 1048576 + FRAME - 1) / FRAME))
 F="$W/raw640x360.mov"
 echo "bench: making a ${SIZE_MB} MiB raw video file ..." >&2
-timeout 600 ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=640x360:rate=30" \
+bg_wait timeout 600 ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=640x360:rate=30" \
 	-frames:v "$FRAMES" -c:v rawvideo -pix_fmt uyvy422 -f mov "$F" ||
 	die "ffmpeg could not make the file"
 BYTES=$(stat -c %s "$F")
@@ -81,19 +82,21 @@ sync
 # --- 2. dd, the disk's own pace -----------------------------------------------------
 # Once before the upload and once after it: a virtual disk's pace varies
 # from one second to the next, and the two runs show by how much.
-run_dd() { # prints the seconds
+run_dd() { # sets DD_RUN_S
 	local t0 t1
 	t0=$(now)
-	timeout "$RUN_TIMEOUT" dd if="$F" of="$W/ddcopy" bs=1M conv=fsync 2>"$W/dd.err" ||
+	bg_wait timeout "$RUN_TIMEOUT" dd if="$F" of="$W/ddcopy" bs=1M conv=fsync 2>"$W/dd.err" ||
 		{ cat "$W/dd.err" >&2; die "dd failed"; }
 	t1=$(now)
 	[ "$(stat -c %s "$W/ddcopy")" = "$BYTES" ] || die "dd copied a different size"
 	rm -f "$W/ddcopy"
 	sync
-	elapsed "$t0" "$t1"
+	DD_RUN_S=$(elapsed "$t0" "$t1")
 }
+LOAD0=$(load1)
 echo "bench: dd bs=1M conv=fsync ..." >&2
-DD1_S=$(run_dd)
+run_dd
+DD1_S=$DD_RUN_S
 
 # --- 3. kindling serve and upload -----------------------------------------------------
 timeout 60 "$BIN" school add bench "Bench School" --data "$W/data" >"$W/setup.log" 2>&1 ||
@@ -145,19 +148,19 @@ fi
 rc=0
 t0=$(now)
 if [ -n "$GTIME" ]; then
-	timeout "$RUN_TIMEOUT" "$GTIME" -f '%M' -o "$W/time.cli" \
+	bg_wait timeout "$RUN_TIMEOUT" "$GTIME" -f '%M' -o "$W/time.cli" \
 		"$BIN" upload --server "$URL" --token "$TOKEN" --school bench --practice differentiation \
 		--json "$F" >"$W/upload.out" 2>"$W/upload.err" || rc=$?
 else
-	timeout "$RUN_TIMEOUT" \
+	bg_wait timeout "$RUN_TIMEOUT" \
 		"$BIN" upload --server "$URL" --token "$TOKEN" --school bench --practice differentiation \
 		--json "$F" >"$W/upload.out" 2>"$W/upload.err" || rc=$?
 fi
 t1=$(now)
-HWM=$(awk '/^VmHWM:/ { print $2 }' "/proc/$KD_PID/status")
+SRV_HWM=$(awk '/^VmHWM:/ { print $2 }' "/proc/$KD_PID/status")
 KD_THREADS=$(awk '/^Threads:/ { print $2 }' "/proc/$KD_PID/status")
 kill -TERM "$WATCH" 2>/dev/null || true
-for i in $(seq 1 100); do [ -e "$W/watch.out" ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do [ -e "$W/watch.out" ] && break; sleep 0.05; done
 wait "$WATCH" 2>/dev/null || true
 WATCH=""
 CLI_KB=""
@@ -188,14 +191,16 @@ STORED=$(stat -c %s "$W/data/media/$CLIP_ID/original" 2>/dev/null || echo 0)
 [ "$STORED" = "$BYTES" ] || die "the server stored $STORED bytes, not $BYTES"
 read -r T_FIRST T_FULL <"$W/watch.out"
 echo "bench: dd bs=1M conv=fsync again ..." >&2
-DD2_S=$(run_dd)
+run_dd
+DD2_S=$DD_RUN_S
+LOAD1=$(load1)
 DD_S=$(awk -v a="$DD1_S" -v b="$DD2_S" 'BEGIN { print (a < b ? a : b) }')
 
 # --- 4. the table -------------------------------------------------------------------
 echo
 echo "Upload: one file of $BYTES bytes ($(mib $((BYTES / 1024))) MiB, raw video MOV), kindling upload (tus) to kindling serve on 127.0.0.1, beside dd bs=1M conv=fsync on the same disk; $(nproc) cores"
 printf '%-34s %8s %9s %14s\n' what "wall s" "MB/s" "peak RSS MiB"
-awk -v s="$UP_S" -v b="$BYTES" -v h="$HWM" -v c="$CLI_KB" 'BEGIN {
+awk -v s="$UP_S" -v b="$BYTES" -v h="$SRV_HWM" -v c="$CLI_KB" 'BEGIN {
 	printf "%-34s %8.2f %9.1f %14.1f\n", "kindling upload -> serve: server", s, b / s / 1e6, h / 1024
 	printf "%-34s %8s %9s %14.1f\n", "                           CLI", "", "", c / 1024
 }'
@@ -207,8 +212,10 @@ awk -v k="$UP_S" -v d="$DD_S" 'BEGIN {
 echo
 awk -v t0="$t0" -v t1="$t1" -v f="$T_FIRST" -v l="$T_FULL" -v b="$BYTES" 'BEGIN {
 	if (f == "?" || l == "?") { print "phases: n/a (the upload file was not seen)"; exit }
-	printf "phases (server upload file size sampled every 50 ms): before the first byte (the CLI hashes the file, asks the server for it, creates the upload) %.2f s; bytes arriving %.2f s (%.1f MB/s); after the last byte (server fsync, SHA-256 again, catalogue, answer) %.2f s\n",
-		f - t0, l - f, b / (l - f) / 1e6, t1 - l
+	arr = (l - f >= 0.2) ? sprintf("%.2f s (%.1f MB/s)", l - f, b / (l - f) / 1e6) : "under 0.2 s (too fast to sample)"
+	printf "phases (server upload file size sampled every 50 ms): before the first byte (the CLI hashes the file, asks the server for it, creates the upload) %.2f s; bytes arriving %s; after the last byte (server fsync, SHA-256 again, catalogue, answer) %.2f s\n",
+		f - t0, arr, t1 - l
 }'
-echo "server: RSS $(mib "$RSS0") MiB before the upload, peak (VmHWM) $(mib "$HWM") MiB, $KD_THREADS threads; CLI peak RSS by $CLI_HOW; the clip's processing was not waited for"
+echo "server: RSS $(mib "$RSS0") MiB before the upload, peak (VmHWM) $(mib "$SRV_HWM") MiB, $KD_THREADS threads; CLI peak RSS by $CLI_HOW; the clip's processing was not waited for"
 echo "kindling upload: $JSON"
+echo "load average (1 min) of the machine: $LOAD0 before the measured runs, $LOAD1 after them ($(nproc) cores)"

@@ -292,7 +292,7 @@ int jobs_run_clips(const struct kd_config *cfg, const char *bin,
                    const struct jobs_limits *limits, const int64_t *clips, size_t n)
 {
 	struct jobs_runner *r;
-	int rc = runner_new(cfg, bin, limits, 1, &r);
+	int rc = runner_new(cfg, bin, limits, cfg->workers, &r);
 	if (rc < 0)
 		return rc;
 	jobs_recover(r->db);
@@ -304,7 +304,9 @@ int jobs_run_clips(const struct kd_config *cfg, const char *bin,
 			if (cat_clip_status(r->db, clips[i], &status, &error) == 0 &&
 			    (strcmp(status, "ready") && strcmp(status, "failed"))) {
 				pending++;
-				if (!busy(r))
+				/* A clip already running (here or in the server) has no
+				 * queued job left: claiming it again finds nothing. */
+				if (busy(r) < r->n_slots)
 					fill(r, clips[i]);
 			}
 			free(status);
