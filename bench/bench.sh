@@ -92,19 +92,8 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/kindling-bench.XXXXXX")
 KD_PID=""
 NGX_PID=""
 
-# Stop one server: TERM, wait up to 12 s (kindling drains for up to 10 s),
-# then KILL.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 120); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
+# stop_pid, die, now, elapsed: bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cleanup() {
 	local rc=$?
@@ -120,13 +109,6 @@ trap 'echo "bench: failed at line $LINENO" >&2' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 # A loopback TCP port nobody listens on (random high port, checked with ss).
 free_port() {

@@ -158,19 +158,30 @@ enum MHD_Result api_visits_list(struct request *req)
 	return respond_json(req, MHD_HTTP_OK, json_pack("{so}", "visits", a));
 }
 
-enum MHD_Result api_visit_get(struct request *req)
+/* The visit of the path, if the user may see it; otherwise answers 404
+ * (or the error) into *answered and returns false. */
+static bool load_visible(struct request *req, struct visit *v, enum MHD_Result *answered)
 {
-	struct visit v;
-	int rc = visit_get(req->db, req->ids[0], &v);
-	if (rc == 0 && !visit_may_see(req->db, &req->user, &v)) {
-		visit_free(&v);
+	int rc = visit_get(req->db, req->ids[0], v);
+	if (rc == 0 && !visit_may_see(req->db, &req->user, v)) {
+		visit_free(v);
 		rc = KD_ENOTFOUND;
 	}
 	if (rc == KD_ENOTFOUND)
-		return respond_error(req, MHD_HTTP_NOT_FOUND, "no visit with id %lld that you can see",
-		                     (long long)req->ids[0]);
-	if (rc < 0)
-		return respond_kd_error(req, rc, NULL);
+		*answered = respond_error(req, MHD_HTTP_NOT_FOUND,
+		                          "no visit with id %lld that you can see",
+		                          (long long)req->ids[0]);
+	else if (rc < 0)
+		*answered = respond_kd_error(req, rc, NULL);
+	return rc == 0;
+}
+
+enum MHD_Result api_visit_get(struct request *req)
+{
+	struct visit v;
+	enum MHD_Result answered;
+	if (!load_visible(req, &v, &answered))
+		return answered;
 	json_t *body = visit_json(&v);
 	visit_free(&v);
 	return respond_json(req, MHD_HTTP_OK, body);
@@ -179,16 +190,9 @@ enum MHD_Result api_visit_get(struct request *req)
 enum MHD_Result api_visit_ics(struct request *req)
 {
 	struct visit v;
-	int rc = visit_get(req->db, req->ids[0], &v);
-	if (rc == 0 && !visit_may_see(req->db, &req->user, &v)) {
-		visit_free(&v);
-		rc = KD_ENOTFOUND;
-	}
-	if (rc == KD_ENOTFOUND)
-		return respond_error(req, MHD_HTTP_NOT_FOUND, "no visit with id %lld that you can see",
-		                     (long long)req->ids[0]);
-	if (rc < 0)
-		return respond_kd_error(req, rc, NULL);
+	enum MHD_Result answered;
+	if (!load_visible(req, &v, &answered))
+		return answered;
 	if (strcmp(v.status, "accepted") != 0 && strcmp(v.status, "done") != 0) {
 		enum MHD_Result r = respond_error(req, MHD_HTTP_CONFLICT,
 		                                  "this visit is %s: a calendar event exists once the "
