@@ -4,6 +4,8 @@
 #   make test       install what is missing, build, run every test suite
 #   make demo       install, build, seed a sample data folder and serve it
 #   make bench      benchmarks (not part of make test)
+#   make unit [TEST=name]          the unit tests (or tests/unit/test_<name>.c)
+#   make integration [SUITE=name]  the integration suites (or one of them)
 #
 # Build output goes to $(O) (build/ by default); sanitizer builds go to
 # build/san/ and are made by calling this Makefile again with O and SAN set.
@@ -11,20 +13,24 @@
 O       ?= build
 SAN     ?=
 CC      ?= cc
-PKGS    := libavformat libavcodec libavutil libswscale libswresample sqlite3 libmicrohttpd \
-           jansson libsodium libcurl
+
+# The C libraries, as pkg-config name:Debian package.  `make` checks them
+# first and names the packages to install, instead of failing on a header.
+LIBS := libavformat:libavformat-dev libavcodec:libavcodec-dev libavutil:libavutil-dev \
+        libswscale:libswscale-dev libswresample:libswresample-dev sqlite3:libsqlite3-dev \
+        libmicrohttpd:libmicrohttpd-dev jansson:libjansson-dev libsodium:libsodium-dev \
+        libcurl:libcurl4-openssl-dev libcrypto:libssl-dev
+PKGS := $(foreach l,$(LIBS),$(firstword $(subst :, ,$(l))))
 
 # Debian packages: to build, to test, to benchmark.
-DEB_BUILD := gcc make pkg-config libavformat-dev libavcodec-dev libavutil-dev \
-             libswscale-dev libswresample-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
-             libsodium-dev libcurl4-openssl-dev
+DEB_BUILD := gcc make pkg-config $(foreach l,$(LIBS),$(lastword $(subst :, ,$(l))))
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg sqlite3 \
              chromium fonts-dejavu-core
 DEB_DEMO  := $(DEB_BUILD) ffmpeg
 DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq ffmpeg
 
 CFLAGS_BASE := -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow \
-               -Wstrict-prototypes -Wmissing-prototypes -Iinclude -g
+               -Wstrict-prototypes -Wmissing-prototypes -Iinclude -g -MMD -MP
 ifeq ($(SAN),1)
   CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined
@@ -41,35 +47,36 @@ LDFLAGS += $(LDFLAGS_SAN)
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/media/*.c src/jobs/*.c \
                               src/web/*.c src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o $(O)/obj/gen/assets.o
-MIGRATIONS := $(sort $(wildcard schema/*.sql))
-ASSETS   := $(sort $(wildcard assets/*.css assets/*.js assets/*.svg))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+SUITES   := $(sort $(basename $(notdir $(filter-out tests/integration/lib.sh,\
+                $(wildcard tests/integration/*.sh)))))
 
-.PHONY: all deps deps-test deps-bench deps-demo test unit integration sanitize fuzz demo bench clean
+.PHONY: all deps deps-test deps-bench deps-demo build-deps test unit integration sanitize \
+        fuzz demo bench clean
 all: $(O)/kindling
 
-$(O)/obj/%.o: %.c $(wildcard include/kindling/*.h) $(wildcard src/*/*.h)
+# Every missing library at once, with the packages that bring it.
+build-deps:
+	@missing=""; for l in $(LIBS); do \
+	  pkg-config --exists "$${l%%:*}" 2>/dev/null || missing="$$missing $${l#*:}"; \
+	done; \
+	command -v pkg-config >/dev/null || missing="pkg-config$$missing"; \
+	if [ -n "$$missing" ]; then \
+	  echo "kindling: cannot build: the Debian packages$$missing are missing."; \
+	  echo "kindling: install them with 'make deps' (it runs apt-get), then run make again."; \
+	  exit 1; \
+	fi
+
+$(O)/obj/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
-# The migrations are compiled into the binary: one string per schema/ file.
-$(O)/gen/schema.c: $(MIGRATIONS) tests/embed.sh
-	@mkdir -p $(dir $@)
-	@sh tests/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+GEN_O := $(O)/gen
+include src/tools/gen.mk
 
-$(O)/obj/gen/schema.o: $(O)/gen/schema.c
-	@mkdir -p $(dir $@)
-	@$(CC) $(CFLAGS) -c -o $@ $<
-
-# The web assets too: one byte array per assets/ file, and a content hash
-# that goes into their URLs.
-$(O)/gen/assets.c: $(ASSETS) tests/embed_assets.sh
-	@mkdir -p $(dir $@)
-	@sh tests/embed_assets.sh $(ASSETS) > $@.tmp && mv $@.tmp $@
-
-$(O)/obj/gen/assets.o: $(O)/gen/assets.c include/kindling/assets.h
+$(O)/obj/gen/%.o: $(O)/gen/%.c | build-deps
 	@mkdir -p $(dir $@)
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -80,11 +87,12 @@ $(O)/kindling: $(O)/obj/src/main.o $(O)/libkindling.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/tests/%: tests/unit/%.c tests/unit/helpers.h $(O)/libkindling.a
+$(O)/tests/%: tests/unit/%.c tests/unit/helpers.h $(O)/libkindling.a | build-deps
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -Isrc -o $@ $< $(O)/libkindling.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
+-include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)
 # Install what is missing: apt-get update once, then apt-get install -y.
 define apt_install
 	@missing=""; for p in $(1); do \
@@ -116,12 +124,21 @@ deps-bench:
 deps-demo:
 	$(call apt_install,$(DEB_DEMO))
 
-unit: $(UNIT_BIN)
-	@sh tests/run_unit.sh $(UNIT_BIN)
+# One piece: `make unit TEST=catalogue`, `make integration SUITE=upload`.
+UNIT_RUN   := $(if $(TEST),$(O)/tests/test_$(TEST),$(UNIT_BIN))
+SUITES_RUN := $(if $(SUITE),$(SUITE),$(SUITES))
+
+unit:
+	@[ -z "$(TEST)" ] || [ -f tests/unit/test_$(TEST).c ] || \
+	  { echo "make unit: no tests/unit/test_$(TEST).c; the unit tests are: $(UNIT_SRC:tests/unit/test_%.c=%)"; exit 2; }
+	@$(MAKE) --no-print-directory $(UNIT_RUN)
+	@sh tests/run_unit.sh $(UNIT_RUN)
 
 integration: $(O)/kindling
-	@rc=0; for t in $(filter-out tests/integration/lib.sh,$(wildcard tests/integration/*.sh)); do \
-	  KINDLING_BIN=$(abspath $(O)/kindling) bash $$t || rc=1; \
+	@rc=0; for t in $(SUITES_RUN); do \
+	  [ -f tests/integration/$$t.sh ] || \
+	    { echo "make integration: no suite '$$t'; the suites are: $(SUITES)"; rc=2; continue; }; \
+	  KINDLING_BIN=$(abspath $(O)/kindling) bash tests/integration/$$t.sh || rc=1; \
 	done; exit $$rc
 
 # The unit and integration suites again, built with ASan and UBSan.
@@ -138,10 +155,17 @@ test: deps-test
 DEMO_DATA ?= kindling-data
 demo: deps-demo
 	$(MAKE) --no-print-directory all
-	sh tests/demo.sh $(O)/kindling $(DEMO_DATA)
+	sh src/tools/demo.sh $(O)/kindling $(DEMO_DATA)
+
+# The in-process media benchmark is a program of its own, built beside the
+# binary (bench/media.c).
+$(O)/bench/media: bench/media.c $(O)/libkindling.a | build-deps
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -Isrc -o $@ $< $(O)/libkindling.a $(LDFLAGS) $(LDLIBS)
 
 bench: deps-bench
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all $(O)/bench/media
 	bash bench/bench.sh $(abspath $(O)/kindling)
 
 clean:

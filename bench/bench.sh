@@ -6,7 +6,7 @@
 #
 #   bash bench/bench.sh /path/to/kindling        (or: make bench)
 #
-# BENCH_SECTIONS ("list ingest upload") picks the sections to run, e.g.
+# BENCH_SECTIONS ("list media ingest upload") picks the sections to run, e.g.
 # BENCH_SECTIONS="ingest upload" skips the list API.  See ingest.sh and
 # upload.sh for their own settings.
 #
@@ -30,11 +30,11 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SECTIONS=${BENCH_SECTIONS:-list ingest upload}
+SECTIONS=${BENCH_SECTIONS:-list media ingest upload}
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 for s in $SECTIONS; do
-	case "$s" in list | ingest | upload) ;; *)
-		echo "bench: unknown section '$s' in BENCH_SECTIONS (list, ingest, upload)" >&2
+	case "$s" in list | media | ingest | upload) ;; *)
+		echo "bench: unknown section '$s' in BENCH_SECTIONS (list, media, ingest, upload)" >&2
 		exit 2 ;;
 	esac
 done
@@ -44,10 +44,15 @@ done
 SECTION_PID=""
 run_more() {
 	local s rc
-	for s in ingest upload; do
+	for s in media ingest upload; do
 		want "$s" || continue
 		echo
-		bash "$HERE/$s.sh" "$BIN" </dev/null &
+		if [ "$s" = media ]; then
+			# in-process probe and images beside ffprobe (bench/media.c)
+			"$(dirname "$BIN")/bench/media" </dev/null &
+		else
+			bash "$HERE/$s.sh" "$BIN" </dev/null &
+		fi
 		SECTION_PID=$!
 		rc=0
 		wait "$SECTION_PID" || rc=$?

@@ -1,6 +1,6 @@
 /*
  * assets.h - the CSS, JavaScript and icons of the web pages, compiled into
- * the binary from assets/ by tests/embed_assets.sh.
+ * the binary from assets/ by src/tools/embed_assets.sh.
  *
  * They are served at /assets/v<version>/<name>, where version is a hash of
  * their content: a new build changes the URL, so browsers may keep each

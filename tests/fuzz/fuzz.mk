@@ -1,12 +1,12 @@
 # fuzz.mk - libFuzzer targets for every parser of untrusted input.
-# Included from the top Makefile as `make fuzz`; each target runs for
+# Run by the top Makefile as `make fuzz` (make -f tests/fuzz/fuzz.mk run); each target runs for
 # FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/<name>/.
 
 FUZZ_O       := build/fuzz
 FUZZ_SECONDS ?= 10
 FUZZ_CC      := clang
 FUZZ_PKGS    := libavformat libavcodec libavutil libswscale libswresample sqlite3 libmicrohttpd jansson \
-                libsodium libcurl
+                libsodium libcurl libcrypto
 FUZZ_CFLAGS  := -std=c17 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc \
                 -fsanitize=fuzzer-no-link,address,undefined $(shell pkg-config --cflags $(FUZZ_PKGS))
 FUZZ_LIBS    := $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm
@@ -31,25 +31,18 @@ run: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 	done; \
 	echo "fuzz: $$passed passed, $$failed failed"; [ $$failed -eq 0 ]
 
-$(FUZZ_O)/obj/%.o: %.c $(wildcard include/kindling/*.h) $(wildcard src/*/*.h)
+$(FUZZ_O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+GEN_O := $(FUZZ_O)/gen
+include src/tools/gen.mk
+
+$(FUZZ_O)/obj/%.o: $(FUZZ_O)/gen/%.c
 	@mkdir -p $(dir $@)
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_O)/obj/schema.o: build/gen/schema.c
-	@mkdir -p $(dir $@)
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
-
-$(FUZZ_O)/obj/assets.o: build/gen/assets.c
-	@mkdir -p $(dir $@)
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
-
-build/gen/assets.c: $(sort $(wildcard assets/*.css assets/*.js assets/*.svg)) tests/embed_assets.sh
-	@mkdir -p $(dir $@)
-	@sh tests/embed_assets.sh $(sort $(wildcard assets/*.css assets/*.js assets/*.svg)) > $@.tmp && mv $@.tmp $@
-
-build/gen/schema.c: $(sort $(wildcard schema/*.sql)) tests/embed.sh
-	@mkdir -p $(dir $@)
-	@sh tests/embed.sh $(sort $(wildcard schema/*.sql)) > $@.tmp && mv $@.tmp $@
+-include $(shell find $(FUZZ_O)/obj -name '*.d' 2>/dev/null)
 
 $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@echo "  FUZZ-LD $@"

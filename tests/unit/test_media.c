@@ -742,66 +742,6 @@ static void storyboard_tiles_show_their_moment(void **state)
 	}
 }
 
-/* --- timing (KINDLING_MEDIA_BENCH=1) --------------------------------- */
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void bench(void **state)
-{
-	(void)state;
-	if (!getenv("KINDLING_MEDIA_BENCH"))
-		skip();
-	struct media_facts f;
-	char err[KD_ERRMSG_MAX];
-	char *p = clip("h264_aac.mp4");
-	int rounds = 50;
-	double t0 = now();
-	for (int i = 0; i < rounds; i++)
-		assert_int_equal(media_probe(p, &f, err, sizeof err), 0);
-	double in_process = (now() - t0) / rounds;
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "ffprobe -v error -print_format json -show_format -show_streams "
-	                          "'%s' >/dev/null", p);
-	t0 = now();
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(system(cmd), 0);
-	double process = (now() - t0) / 10;
-	printf("probe of a 3 s clip: %.2f ms in process, %.1f ms as an ffprobe process\n",
-	       in_process * 1e3, process * 1e3);
-	free(p);
-
-	static const char *gops[] = {"-g 30", ""};
-	for (int g = 0; g < 2; g++) {
-		p = clip("hd.mp4");
-		assert_int_equal(run(FF " -f lavfi -i testsrc2=s=1280x720:r=30:d=10 -f lavfi -i sine=d=10 "
-		                        "-c:v libx264 -preset veryfast -pix_fmt yuv420p %s -c:a aac '%s'",
-		                     gops[g], p),
-		                 0);
-		assert_int_equal(media_probe(p, &f, err, sizeof err), 0);
-		char *t = clip("hd.thumb.jpg"), *q = clip("hd.poster.jpg");
-		char *sj = clip("hd.sb.jpg"), *sv = clip("hd.sb.vtt");
-		t0 = now();
-		assert_int_equal(media_make_images(p, &f, t, q, err, sizeof err), 0);
-		double images = now() - t0;
-		t0 = now();
-		assert_int_equal(media_make_storyboard(p, &f, sj, sv, "sb.jpg", err, sizeof err), 0);
-		double board = now() - t0;
-		printf("10 s 720p30 (%s): images %.0f ms, storyboard %.0f ms\n",
-		       gops[g][0] ? "keyframe every second" : "x264 default keyframes", images * 1e3,
-		       board * 1e3);
-		free(t);
-		free(q);
-		free(sj);
-		free(sv);
-		free(p);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -814,7 +754,6 @@ int main(void)
 		cmocka_unit_test(black_stays_black_in_full_range),
 		cmocka_unit_test(storyboards_cover_the_whole_clip),
 		cmocka_unit_test(storyboard_tiles_show_their_moment),
-		cmocka_unit_test(bench),
 	};
 	return cmocka_run_group_tests(tests, make_clips, remove_clips);
 }
