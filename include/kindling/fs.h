@@ -13,6 +13,12 @@
 /* mkdir -p with the given mode.  Returns 0 or KD_EIO (errno set). */
 int kd_mkdirs(const char *path, unsigned mode);
 
+/* Make a finished temporary file durable under its final name: fsync it
+ * (fd, or tmp opened here when fd is -1; fd stays open), rename tmp to
+ * path, fsync the folder so the rename survives a power cut.  Returns 0 or
+ * KD_EIO (errno set); on error tmp is left for the caller to remove. */
+int kd_commit_file(int fd, const char *tmp, const char *path);
+
 /* Write data to path atomically (temp file, fsync, rename, fsync dir).
  * Returns 0 or KD_EIO (errno set); the temporary file is removed on error. */
 int kd_write_file_atomic(const char *path, const void *data, size_t len);

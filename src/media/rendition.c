@@ -50,6 +50,7 @@
 #include <libswscale/swscale.h>
 
 #include "kindling/err.h"
+#include "kindling/fs.h"
 #include "kindling/log.h"
 #include "kindling/media.h"
 #include "kindling/mem.h"
@@ -282,35 +283,10 @@ static int finish_output(struct rend *r)
 /* Make the finished temporary file durable and give it its final name. */
 static int publish(struct rend *r, const char *tmp, const char *out_path)
 {
-	int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		set_err(r, "could not save the browser copy of the video: %s", strerror(e));
-		return KD_EIO;
-	}
-	close(fd);
-	if (rename(tmp, out_path) < 0) {
+	if (kd_commit_file(-1, tmp, out_path) < 0) {
 		set_err(r, "could not save the browser copy of the video: %s", strerror(errno));
 		return KD_EIO;
 	}
-	/* The rename itself must reach the disk too. */
-	char *dir = kd_strdup(out_path);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd) < 0)
-			log_warn(FAC, "fsync %s: %s", dir, strerror(errno));
-		close(fd);
-	}
-	free(dir);
 	return 0;
 }
 

@@ -58,6 +58,22 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
+int kd_commit_file(int fd, const char *tmp, const char *path)
+{
+	int own = -1;
+	if (fd < 0 && (fd = own = open(tmp, O_RDONLY | O_CLOEXEC)) < 0)
+		return KD_EIO;
+	int rc = fsync(fd) < 0 ? KD_EIO : 0;
+	if (own >= 0) {
+		int e = errno;
+		close(own);
+		errno = e;
+	}
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = KD_EIO;
+	return rc == 0 ? fsync_dir_of(path) : rc;
+}
+
 int kd_write_file_atomic(const char *path, const void *data, size_t len)
 {
 	char *tmp = kd_asprintf("%s.tmp.%ld", path, (long)getpid());
@@ -75,17 +91,14 @@ int kd_write_file_atomic(const char *path, const void *data, size_t len)
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) < 0)
+	if (kd_commit_file(fd, tmp, path) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
 	free(tmp);
-	return fsync_dir_of(path);
+	return 0;
 fail: {
 	int e = errno;
 	if (fd >= 0)
