@@ -59,10 +59,34 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 void cat_schools_free(struct cat_school *list, size_t n);
 void cat_practices_free(struct cat_practice *list, size_t n);
 
+/* One school or practice by slug, without counts.  KD_ENOTFOUND when
+ * there is none; free *out with cat_schools_free(*out, 1) /
+ * cat_practices_free(*out, 1). */
+int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out);
+int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out);
+
 /* A comma-separated list of all practice (or school) slugs, for messages
  * that tell a user what they could have typed.  Caller frees. */
 char *cat_practice_slugs(sqlite3 *db);
 char *cat_school_slugs(sqlite3 *db);
+
+/* Where processing of a clip stands.  The names ("queued", ...) are for
+ * the edges only: the database, JSON and pages. */
+enum cat_status { CAT_QUEUED, CAT_PROCESSING, CAT_READY, CAT_FAILED };
+const char *cat_status_name(enum cat_status s);
+/* Returns 0 and sets *s, or KD_EINVAL for an unknown name. */
+int cat_status_parse(const char *name, enum cat_status *s);
+
+/* What a clip's fields may hold, checked by cat_clip_edit_check and
+ * offered by the forms that edit them (bytes, or counts). */
+#define CAT_TITLE_MAX 200
+#define CAT_DESCRIPTION_MAX 5000
+#define CAT_TEACHER_MAX 100
+#define CAT_GRADE_MAX 20
+#define CAT_SUBJECT_MAX 60
+#define CAT_TAG_MAX 50
+#define CAT_TAGS_MAX 20
+#define CAT_PRACTICES_MAX 10
 
 /* Media facts of the original file; numbers are 0 (or NULL strings) until
  * the clip has been probed. */
@@ -95,7 +119,7 @@ struct cat_clip {
 	char *subject;
 	char *recorded_on;  /* NULL or YYYY-MM-DD */
 	char *uploaded_at;
-	char *status;       /* queued, processing, ready, failed */
+	enum cat_status status;
 	char *error;        /* NULL unless failed */
 	char *consent;
 	char *visibility;
@@ -188,7 +212,9 @@ int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char
 int cat_clip_delete(sqlite3 *db, int64_t id);
 
 /* A new clip, as the upload and ingest paths create it.  Returns its id
- * in *id; KD_EEXIST when a clip with that sha256 exists (its id in *id). */
+ * in *id; KD_EEXIST when a clip with that sha256 exists (its id in *id).
+ * Runs in the caller's transaction when one is open (intake.c makes the
+ * clip, its job and its file one step), else in its own. */
 struct cat_clip_new {
 	const char *title;
 	const char *description;
@@ -198,7 +224,8 @@ struct cat_clip_new {
 	const char *const *tags;
 	size_t n_tags;
 	const char *teacher, *grade, *subject, *recorded_on;
-	const char *consent, *visibility, *status;
+	const char *consent, *visibility;
+	enum cat_status status; /* CAT_QUEUED unless set */
 	const char *original_name;
 	const char *sha256;
 	int64_t uploader_id; /* 0: none */
@@ -210,12 +237,12 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 int cat_clip_new_check(sqlite3 *db, const struct cat_clip_new *c, char *err, size_t errlen);
 
 /* Record what processing found and where it stands (the worker's calls). */
-int cat_clip_set_status(sqlite3 *db, int64_t id, const char *status, const char *error);
+int cat_clip_set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error);
 int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int coded_width,
                        int coded_height, const char *created_time);
 /* Status of a clip whoever asks (for runners and command-line tools); the
- * caller frees *status and *error. */
-int cat_clip_status(sqlite3 *db, int64_t id, char **status, char **error);
+ * caller frees *error (NULL unless failed). */
+int cat_clip_status(sqlite3 *db, int64_t id, enum cat_status *status, char **error);
 
 /* Is s a real calendar date written YYYY-MM-DD? */
 bool cat_date_valid(const char *s);

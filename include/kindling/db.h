@@ -50,8 +50,10 @@ int db_begin(sqlite3 *db);
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
 
-/* Translate a SQLITE_* result into a KD_E* code. */
+/* Translate a SQLITE_* result into a KD_E* code (0 for OK, DONE, ROW). */
 int db_err(int sqlite_rc);
+/* The same for a result known to be a failure: never 0. */
+int db_err_code(int sqlite_rc);
 
 /* A fixed set of connections shared by threads. */
 struct db_pool;

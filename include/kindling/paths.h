@@ -2,7 +2,7 @@
  * paths.h - the one place that maps a clip to its files on disk.
  *
  * A clip's files live in <data>/media/<id>/: the original upload and what
- * processing makes from it.  Nothing outside this module builds these
+ * processing makes from it; uploads in progress in <data>/uploads/<id>/.  Nothing outside this module builds these
  * paths, and no path ever comes from a URL: the web layer asks by clip id
  * and by one of the names below.
  */
@@ -29,6 +29,11 @@ const char *paths_file_type(enum kd_media_file f);
 /* Look a URL name up; returns 0 and sets *f, or -1 for an unknown name.
  * The original is not served, so it has no URL name. */
 int paths_file_by_name(const char *name, enum kd_media_file *f);
+
+/* <data>/uploads, where uploads in progress live, and <data>/uploads/<id>
+ * for one of them; the caller frees. */
+char *paths_uploads_dir(const char *data_dir);
+char *paths_upload_dir(const char *data_dir, const char *upload_id);
 
 /* <data>/media/<id> and <data>/media/<id>/<name>; the caller frees. */
 char *paths_clip_dir(const char *data_dir, int64_t id);

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kindling/db.h"
@@ -20,17 +21,22 @@
 	"(?90 OR c.uploader_id = ?91 OR (c.status = 'ready' AND c.consent = 'on-file' " \
 	"AND (c.visibility = 'district' OR (c.visibility = 'school' AND c.school_id = ?92))))"
 
+/* Bind the viewer's ?90-?92 (sql.c). */
 void cat_bind_viewer(sqlite3_stmt *st, const struct kd_user *user);
 
 /* A new copy of a text column, or NULL for SQL NULL. */
 char *cat_col_dup(sqlite3_stmt *st, int col);
 
-/* KD_E* for a failed sqlite3_step result: never 0. */
-static inline int db_err_code(int rc)
-{
-	int e = db_err(rc);
-	return e ? e : KD_EDB;
-}
+/* The two named lists a clip refers to by slug. */
+enum cat_named { CAT_SCHOOLS, CAT_PRACTICES };
+
+/* The row id of a school's or practice's slug (schools.c).  Returns 0,
+ * KD_ENOTFOUND or KD_EDB. */
+int cat_slug_id(sqlite3 *db, enum cat_named what, const char *slug, int64_t *id);
+/* For rc KD_ENOTFOUND: write "unknown school 'x'; known schools: ..." into
+ * err.  Returns rc either way, so `return cat_unknown_slug(...)` reads. */
+int cat_unknown_slug(sqlite3 *db, int rc, enum cat_named what, const char *slug, char *err,
+                     size_t errlen);
 
 /* The catalogue generation (schema/002), -1 if it cannot be read. */
 int64_t cat_generation(sqlite3 *db);

@@ -15,19 +15,6 @@
 /* Tags are joined with the ASCII unit separator, which a tag may not hold. */
 #define TAG_SEP "\x1f"
 
-void cat_bind_viewer(sqlite3_stmt *st, const struct kd_user *u)
-{
-	sqlite3_bind_int(st, 90, u->role == KD_ROLE_ADMIN);
-	sqlite3_bind_int64(st, 91, u->id);
-	sqlite3_bind_int64(st, 92, u->school_id);
-}
-
-char *cat_col_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	return t ? kd_strdup((const char *)t) : NULL;
-}
-
 static const char CLIP_COLUMNS[] =
 	"c.id, c.title, c.description, s.slug, s.name, c.school_id, "
 	"(SELECT group_concat(slug, ',') FROM (SELECT p.slug FROM clip_practices cp "
@@ -63,6 +50,26 @@ static char **split_list(const char *s, const char *sep, size_t *n)
 	return items;
 }
 
+static const char *const STATUS_NAMES[] = {
+	[CAT_QUEUED] = "queued", [CAT_PROCESSING] = "processing", [CAT_READY] = "ready",
+	[CAT_FAILED] = "failed",
+};
+
+const char *cat_status_name(enum cat_status s)
+{
+	return (unsigned)s < sizeof STATUS_NAMES / sizeof *STATUS_NAMES ? STATUS_NAMES[s] : "?";
+}
+
+int cat_status_parse(const char *name, enum cat_status *s)
+{
+	for (size_t i = 0; name && i < sizeof STATUS_NAMES / sizeof *STATUS_NAMES; i++)
+		if (!strcmp(name, STATUS_NAMES[i])) {
+			*s = (enum cat_status)i;
+			return 0;
+		}
+	return KD_EINVAL;
+}
+
 static void read_clip(sqlite3_stmt *st, struct cat_clip *c)
 {
 	memset(c, 0, sizeof *c);
@@ -80,7 +87,7 @@ static void read_clip(sqlite3_stmt *st, struct cat_clip *c)
 	c->subject = cat_col_dup(st, i++);
 	c->recorded_on = cat_col_dup(st, i++);
 	c->uploaded_at = cat_col_dup(st, i++);
-	c->status = cat_col_dup(st, i++);
+	cat_status_parse((const char *)sqlite3_column_text(st, i++), &c->status);
 	c->error = cat_col_dup(st, i++);
 	c->consent = cat_col_dup(st, i++);
 	c->visibility = cat_col_dup(st, i++);
@@ -125,7 +132,6 @@ void cat_clip_free(struct cat_clip *c)
 	free(c->subject);
 	free(c->recorded_on);
 	free(c->uploaded_at);
-	free(c->status);
 	free(c->error);
 	free(c->consent);
 	free(c->visibility);
@@ -209,33 +215,6 @@ char *cat_fts_query(const char *typed)
 	return kd_buf_take(&b, NULL);
 }
 
-static int slug_id(sqlite3 *db, const char *table, const char *slug, int64_t *id)
-{
-	char sql[96];
-	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE slug = ?1", table);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return KD_EDB;
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
-}
-
-static int unknown_slug(sqlite3 *db, int rc, const char *what, const char *slug, char *err,
-                        size_t errlen)
-{
-	if (rc != KD_ENOTFOUND)
-		return rc;
-	char *known = strcmp(what, "practice") ? cat_school_slugs(db) : cat_practice_slugs(db);
-	snprintf(err, errlen, "unknown %s '%.64s'; known %ss: %s", what, slug, what,
-	         *known ? known : "(none yet)");
-	free(known);
-	return KD_ENOTFOUND;
-}
-
 /* What a list statement binds: the viewer and the filters present. */
 struct bound {
 	const struct kd_user *user;
@@ -275,10 +254,10 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	int64_t practice_id = 0, school_id = 0;
 	int rc;
 	if (q->practice && *q->practice &&
-	    (rc = slug_id(db, "practices", q->practice, &practice_id)) < 0)
-		return unknown_slug(db, rc, "practice", q->practice, err, errlen);
-	if (q->school && *q->school && (rc = slug_id(db, "schools", q->school, &school_id)) < 0)
-		return unknown_slug(db, rc, "school", q->school, err, errlen);
+	    (rc = cat_slug_id(db, CAT_PRACTICES, q->practice, &practice_id)) < 0)
+		return cat_unknown_slug(db, rc, CAT_PRACTICES, q->practice, err, errlen);
+	if (q->school && *q->school && (rc = cat_slug_id(db, CAT_SCHOOLS, q->school, &school_id)) < 0)
+		return cat_unknown_slug(db, rc, CAT_SCHOOLS, q->school, err, errlen);
 	char *match = q->q ? cat_fts_query(q->q) : NULL;
 
 	/* The statement is assembled from fixed pieces; every value is bound. */
@@ -475,23 +454,23 @@ static int check_lists(sqlite3 *db, const char *const *practices, size_t n_pract
 {
 	int rc;
 	if (set_practices) {
-		if (n_practices < 1 || n_practices > 10) {
-			snprintf(err, errlen, "a clip needs 1 to 10 practices");
+		if (n_practices < 1 || n_practices > CAT_PRACTICES_MAX) {
+			snprintf(err, errlen, "a clip needs 1 to %d practices", CAT_PRACTICES_MAX);
 			return KD_EINVAL;
 		}
 		for (size_t i = 0; i < n_practices; i++) {
 			int64_t id;
-			if ((rc = slug_id(db, "practices", practices[i], &id)) < 0)
-				return unknown_slug(db, rc, "practice", practices[i], err, errlen);
+			if ((rc = cat_slug_id(db, CAT_PRACTICES, practices[i], &id)) < 0)
+				return cat_unknown_slug(db, rc, CAT_PRACTICES, practices[i], err, errlen);
 		}
 	}
 	if (set_tags) {
-		if (n_tags > 20) {
-			snprintf(err, errlen, "a clip may have at most 20 tags");
+		if (n_tags > CAT_TAGS_MAX) {
+			snprintf(err, errlen, "a clip may have at most %d tags", CAT_TAGS_MAX);
 			return KD_EINVAL;
 		}
 		for (size_t i = 0; i < n_tags; i++)
-			if ((rc = check_text("a tag", tags[i], 1, 50, false, err, errlen)) < 0)
+			if ((rc = check_text("a tag", tags[i], 1, CAT_TAG_MAX, false, err, errlen)) < 0)
 				return rc;
 	}
 	return 0;
@@ -500,20 +479,20 @@ static int check_lists(sqlite3 *db, const char *const *practices, size_t n_pract
 int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, size_t errlen)
 {
 	int rc = 0;
-	if (e->title && (rc = check_text("title", e->title, 1, 200, false, err, errlen)) < 0)
+	if (e->title && (rc = check_text("title", e->title, 1, CAT_TITLE_MAX, false, err, errlen)) < 0)
 		return rc;
 	if (e->title && strspn(e->title, " ") == strlen(e->title)) {
 		snprintf(err, errlen, "title must have some words, not only spaces");
 		return KD_EINVAL;
 	}
 	if (e->description &&
-	    (rc = check_text("description", e->description, 0, 5000, true, err, errlen)) < 0)
+	    (rc = check_text("description", e->description, 0, CAT_DESCRIPTION_MAX, true, err, errlen)) < 0)
 		return rc;
-	if (e->teacher && (rc = check_text("teacher", e->teacher, 0, 100, false, err, errlen)) < 0)
+	if (e->teacher && (rc = check_text("teacher", e->teacher, 0, CAT_TEACHER_MAX, false, err, errlen)) < 0)
 		return rc;
-	if (e->grade && (rc = check_text("grade", e->grade, 0, 20, false, err, errlen)) < 0)
+	if (e->grade && (rc = check_text("grade", e->grade, 0, CAT_GRADE_MAX, false, err, errlen)) < 0)
 		return rc;
-	if (e->subject && (rc = check_text("subject", e->subject, 0, 60, false, err, errlen)) < 0)
+	if (e->subject && (rc = check_text("subject", e->subject, 0, CAT_SUBJECT_MAX, false, err, errlen)) < 0)
 		return rc;
 	if (e->recorded_on && *e->recorded_on && !cat_date_valid(e->recorded_on)) {
 		snprintf(err, errlen, "recorded_on must be a date written YYYY-MM-DD, not '%.40s'",
@@ -527,8 +506,8 @@ int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, s
 		return rc;
 	if (e->school) {
 		int64_t id;
-		if ((rc = slug_id(db, "schools", e->school, &id)) < 0)
-			return unknown_slug(db, rc, "school", e->school, err, errlen);
+		if ((rc = cat_slug_id(db, CAT_SCHOOLS, e->school, &id)) < 0)
+			return cat_unknown_slug(db, rc, CAT_SCHOOLS, e->school, err, errlen);
 	}
 	return check_lists(db, e->practices, e->n_practices, e->set_practices, e->tags, e->n_tags,
 	                   e->set_tags, err, errlen);
@@ -663,7 +642,10 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 	int rc = cat_clip_new_check(db, c, err, errlen);
 	if (rc < 0)
 		return rc;
-	if ((rc = db_begin(db)) < 0) {
+	/* Its own transaction, or the caller's (intake adds the job and
+	 * places the file in the same one). */
+	bool own = sqlite3_get_autocommit(db);
+	if (own && (rc = db_begin(db)) < 0) {
 		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
 		return rc;
 	}
@@ -678,7 +660,8 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			*id = sqlite3_column_int64(st, 0);
 			sqlite3_finalize(st);
-			db_rollback(db);
+			if (own)
+				db_rollback(db);
 			snprintf(err, errlen, "this file is already in the catalogue as clip %lld",
 			         (long long)*id);
 			return KD_EEXIST;
@@ -697,8 +680,8 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 		goto fail;
 	}
 	const char *vals[] = {c->title, c->description, c->school, c->teacher, c->grade,
-	                      c->subject, c->recorded_on, c->consent, c->visibility, c->status,
-	                      c->original_name, c->sha256};
+	                      c->subject, c->recorded_on, c->consent, c->visibility,
+	                      cat_status_name(c->status), c->original_name, c->sha256};
 	for (int i = 0; i < 12; i++)
 		if (vals[i])
 			sqlite3_bind_text(st, i + 1, vals[i], -1, SQLITE_STATIC);
@@ -712,16 +695,17 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 	*id = sqlite3_last_insert_rowid(db);
 	if ((rc = set_links(db, *id, c->practices, c->n_practices, true, c->tags, c->n_tags,
 	                    true)) < 0 ||
-	    (rc = db_commit(db)) < 0)
+	    (own && (rc = db_commit(db)) < 0))
 		goto fail;
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot add the clip: %s", sqlite3_errmsg(db));
-	db_rollback(db);
+	if (own)
+		db_rollback(db);
 	return rc;
 }
 
-int cat_clip_set_status(sqlite3 *db, int64_t id, const char *status, const char *error)
+int cat_clip_set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
@@ -730,7 +714,7 @@ int cat_clip_set_status(sqlite3 *db, int64_t id, const char *status, const char 
 		-1, &st, NULL) != SQLITE_OK)
 		return KD_EDB;
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cat_status_name(status), -1, SQLITE_STATIC);
 	if (error)
 		sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -774,7 +758,7 @@ int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int c
 	return sqlite3_changes(db) ? 0 : KD_ENOTFOUND;
 }
 
-int cat_clip_status(sqlite3 *db, int64_t id, char **status, char **error)
+int cat_clip_status(sqlite3 *db, int64_t id, enum cat_status *status, char **error)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT status, error FROM clips WHERE id = ?1", -1, &st,
@@ -783,7 +767,7 @@ int cat_clip_status(sqlite3 *db, int64_t id, char **status, char **error)
 	sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*status = cat_col_dup(st, 0);
+		cat_status_parse((const char *)sqlite3_column_text(st, 0), status);
 		*error = cat_col_dup(st, 1);
 	}
 	sqlite3_finalize(st);

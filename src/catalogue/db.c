@@ -34,6 +34,12 @@ int db_err(int rc)
 	}
 }
 
+int db_err_code(int rc)
+{
+	int e = db_err(rc);
+	return e ? e : KD_EDB;
+}
+
 void db_global_init(void)
 {
 	/* Memory statistics take a global lock on every allocation, which

@@ -38,6 +38,16 @@ int paths_file_by_name(const char *name, enum kd_media_file *f)
 	return -1;
 }
 
+char *paths_uploads_dir(const char *data_dir)
+{
+	return kd_asprintf("%s/uploads", data_dir);
+}
+
+char *paths_upload_dir(const char *data_dir, const char *upload_id)
+{
+	return kd_asprintf("%s/uploads/%s", data_dir, upload_id);
+}
+
 char *paths_clip_dir(const char *data_dir, int64_t id)
 {
 	return kd_asprintf("%s/media/%lld", data_dir, (long long)id);

@@ -24,6 +24,36 @@ bool cat_slug_valid(const char *s)
 	return true;
 }
 
+static const char *const TABLES[] = {[CAT_SCHOOLS] = "schools", [CAT_PRACTICES] = "practices"};
+static const char *const WHAT[] = {[CAT_SCHOOLS] = "school", [CAT_PRACTICES] = "practice"};
+
+int cat_slug_id(sqlite3 *db, enum cat_named what, const char *slug, int64_t *id)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE slug = ?1", TABLES[what]);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+}
+
+int cat_unknown_slug(sqlite3 *db, int rc, enum cat_named what, const char *slug, char *err,
+                     size_t errlen)
+{
+	if (rc != KD_ENOTFOUND)
+		return rc;
+	char *known = what == CAT_PRACTICES ? cat_practice_slugs(db) : cat_school_slugs(db);
+	snprintf(err, errlen, "unknown %s '%.64s'; known %ss: %s", WHAT[what], slug, WHAT[what],
+	         *known ? known : "(none yet)");
+	free(known);
+	return KD_ENOTFOUND;
+}
+
 static int add_named(sqlite3 *db, const char *what, const char *sql, const char *slug,
                      const char *name, const char *extra, char *err, size_t errlen)
 {
@@ -195,6 +225,47 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 	*out = list;
 	*n = len;
 	return 0;
+}
+
+int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT id, slug, name, district FROM schools WHERE slug = ?1",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		struct cat_school *s = kd_calloc(1, sizeof *s);
+		s->id = sqlite3_column_int64(st, 0);
+		s->slug = cat_col_dup(st, 1);
+		s->name = cat_col_dup(st, 2);
+		s->district = cat_col_dup(st, 3);
+		*out = s;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+}
+
+int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT id, slug, name, description FROM practices WHERE slug = ?1",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		struct cat_practice *p = kd_calloc(1, sizeof *p);
+		p->id = sqlite3_column_int64(st, 0);
+		p->slug = cat_col_dup(st, 1);
+		p->name = cat_col_dup(st, 2);
+		p->description = cat_col_dup(st, 3);
+		*out = p;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
 void cat_schools_free(struct cat_school *list, size_t n)

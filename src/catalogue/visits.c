@@ -371,17 +371,11 @@ int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool
 	*n = 0;
 	int64_t school_id = 0;
 	if (school && *school) {
-		sqlite3_stmt *st;
-		if (prepare(db, "SELECT id FROM schools WHERE slug = ?1", &st) < 0)
-			return KD_EDB;
-		sqlite3_bind_text(st, 1, school, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			school_id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		if (!school_id) {
+		int rc = cat_slug_id(db, CAT_SCHOOLS, school, &school_id);
+		if (rc == KD_ENOTFOUND)
 			snprintf(err, errlen, "no school '%.64s': GET /api/v1/schools lists them", school);
-			return KD_ENOTFOUND;
-		}
+		if (rc < 0)
+			return rc;
 		if (user->role != KD_ROLE_ADMIN &&
 		    !(user->role == KD_ROLE_PRINCIPAL && user->school_id == school_id)) {
 			snprintf(err, errlen, "only admins and the school's principals may list its "

@@ -13,7 +13,7 @@ struct world {
 
 static int64_t clip(sqlite3 *db, const char *title, const char *school, const char *practice,
                     const char *teacher, const char *tag, const char *consent,
-                    const char *visibility, const char *status, int64_t uploader)
+                    const char *visibility, enum cat_status status, int64_t uploader)
 {
 	const char *practices[] = {practice};
 	const char *tags[] = {tag};
@@ -43,15 +43,15 @@ static int setup(void **state)
 	w->teacher_b = test_user(w->db, "tb", KD_ROLE_TEACHER, "school-b");
 	int64_t up = w->coach_a.id;
 	w->open_clip = clip(w->db, "Station rotation in fractions", "school-a", "station-rotation",
-	                    "Marta Quispe", "fractions", NULL, NULL, "ready", up);
+	                    "Marta Quispe", "fractions", NULL, NULL, CAT_READY, up);
 	w->school_clip = clip(w->db, "Choice boards", "school-a", "student-choice", "Ola Berg",
-	                      NULL, "on-file", "school", "ready", up);
+	                      NULL, "on-file", "school", CAT_READY, up);
 	w->pending_clip = clip(w->db, "Exit tickets", "school-a", "formative-assessment",
-	                       "Ola Berg", NULL, "pending", "district", "ready", up);
+	                       "Ola Berg", NULL, "pending", "district", CAT_READY, up);
 	w->private_clip = clip(w->db, "Private practice", "school-a", "differentiation", "Ola Berg",
-	                       NULL, "on-file", "private", "ready", up);
+	                       NULL, "on-file", "private", CAT_READY, up);
 	w->queued_clip = clip(w->db, "Still processing", "school-a", "differentiation",
-	                      "Ola Berg", NULL, NULL, NULL, NULL, up);
+	                      "Ola Berg", NULL, NULL, NULL, CAT_QUEUED, up);
 	*state = w;
 	return 0;
 }
@@ -181,7 +181,7 @@ static void relevance_gives_way_to_newest_past_the_limit(void **state)
 		char title[64];
 		snprintf(title, sizeof title, "Common words %d", i);
 		struct cat_clip_new n = {.title = title, .school = "school-b", .practices = practices,
-		                         .n_practices = 1, .status = "ready"};
+		                         .n_practices = 1, .status = CAT_READY};
 		int64_t id;
 		assert_int_equal(cat_clip_create(w->db, &n, &id, err, sizeof err), 0);
 	}

@@ -19,7 +19,7 @@ static int64_t clip(sqlite3 *db, const char *title, const char *school, const ch
 	const char *practices[] = {p1, p2};
 	struct cat_clip_new c = {
 		.title = title, .school = school, .practices = practices, .n_practices = p2 ? 2 : 1,
-		.teacher = teacher, .consent = consent, .status = "ready",
+		.teacher = teacher, .consent = consent, .status = CAT_READY,
 	};
 	char err[KD_ERRMSG_MAX] = "";
 	int64_t id;
