@@ -4,10 +4,11 @@
  *
  * The file's SHA-256 is computed; a file the catalogue already holds
  * creates nothing and gives back the existing clip.  Otherwise the clip
- * row and its processing job are created, and the file is placed as the
- * clip's original (<data>/media/<id>/original), by rename when it may be
- * moved (an upload) or by copy (a coach's file on the server's disk, which
- * is left untouched).
+ * row, its processing job and the file placed as the clip's original
+ * (<data>/media/<id>/original) are one transaction: after a crash there is
+ * either all of it or none.  An upload's bytes are taken over (linked, then
+ * unlinked); a coach's file on the server's disk is copied and left
+ * untouched.
  */
 #ifndef KINDLING_INTAKE_H
 #define KINDLING_INTAKE_H
@@ -19,9 +20,6 @@
 
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
-
-/* SHA-256 of a file as 64 lowercase hex digits (hex needs 65 bytes). */
-int intake_sha256_file(const char *path, char hex[65]);
 
 /* Take in the file at path with the metadata in meta (its sha256 and
  * original_name are filled in here).  move: the file may be renamed away.

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,44 +17,16 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 #include "kindling/paths.h"
+#include "kindling/sha256.h"
 
-#define CHUNK (1 << 20)
-
-int intake_sha256_file(const char *path, char hex[65])
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? KD_ENOTFOUND : KD_EIO;
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	unsigned char *buf = kd_malloc(CHUNK);
-	ssize_t n;
-	while ((n = read(fd, buf, CHUNK)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
-	int saved = errno;
-	free(buf);
-	close(fd);
-	if (n < 0) {
-		errno = saved;
-		return KD_EIO;
-	}
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_final(&st, digest);
-	sodium_bin2hex(hex, 65, digest, sizeof digest);
-	return 0;
-}
-
-/* Copy src to dst through a temporary name, synced, then renamed. */
+/* Copy src to a new file at dst, synced (not yet renamed anywhere). */
 static int copy_file(const char *src, const char *dst)
 {
-	char *tmp = kd_asprintf("%s.tmp", dst);
 	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = KD_EIO;
 	struct stat st;
 	if (in < 0 || fstat(in, &st) < 0)
 		goto out;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (out < 0)
 		goto out;
 	off_t left = st.st_size;
@@ -67,34 +38,46 @@ static int copy_file(const char *src, const char *dst)
 			goto out;
 		left -= n;
 	}
-	if (fsync(out) < 0 || close(out) < 0) {
-		out = -1;
-		goto out;
-	}
-	out = -1;
-	if (rename(tmp, dst) < 0)
+	if (fsync(out) < 0)
 		goto out;
 	rc = 0;
 out:;
 	int saved = errno;
 	if (in >= 0)
 		close(in);
-	if (out >= 0)
-		close(out);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
+	if (out >= 0 && close(out) < 0 && rc == 0)
+		rc = KD_EIO;
+	if (rc < 0 && out >= 0)
+		unlink(dst);
 	errno = saved;
 	return rc;
+}
+
+/*
+ * Inside the transaction: the clip's folder and its original.  An upload's
+ * bytes are hard-linked, not moved, so that until the commit they are still
+ * where the upload keeps them (a crash before it loses nothing the client
+ * was told is stored); the caller unlinks them after.  A copy made for
+ * ingest is moved.
+ */
+static int place(const char *staged, bool linked, const char *dir, const char *dst)
+{
+	if (kd_mkdirs(dir, 0750) < 0)
+		return KD_EIO;
+	unlink(dst); /* left by an earlier attempt that never committed */
+	int rc = linked ? link(staged, dst) : rename(staged, dst);
+	if (rc < 0 && linked && (errno == EXDEV || errno == EPERM))
+		return copy_file(staged, dst); /* uploads on another file system */
+	return rc < 0 ? KD_EIO : kd_commit_file(-1, dst, dst);
 }
 
 int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool move,
                 struct cat_clip_new *meta, int64_t *id, bool *duplicate, char *err,
                 size_t errlen)
 {
-	char sha[65];
+	char sha[KD_SHA256_HEX];
 	*duplicate = false;
-	int rc = intake_sha256_file(path, sha);
+	int rc = kd_sha256_file(path, sha);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return rc == KD_ENOTFOUND ? KD_ENOTFOUND : KD_EIO;
@@ -103,37 +86,67 @@ int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool
 	meta->sha256 = sha;
 	if (!meta->original_name)
 		meta->original_name = base ? base + 1 : path;
-	if (!meta->status)
-		meta->status = "queued";
+	meta->status = CAT_QUEUED;
 
-	/* The clip row and its job are one transaction with the duplicate
-	 * check, so two coaches sending the same file at once get one clip. */
+	/* A file that is not ours to move is copied first, outside the
+	 * transaction: a copy of gigabytes must not hold the catalogue. */
+	char *staged = NULL;
+	if (!move) {
+		char *tmpdir = kd_path_join(cfg->data_dir, "tmp");
+		staged = kd_asprintf("%s/intake.%ld.%s", tmpdir, (long)getpid(), sha);
+		free(tmpdir);
+		if (copy_file(path, staged) < 0) {
+			snprintf(err, errlen, "cannot copy %s into the data folder: %s (is the disk "
+			         "full?)", path, strerror(errno));
+			free(staged);
+			return KD_EIO;
+		}
+	}
+
+	/* The clip row, its job and its original are one step: a crash at any
+	 * point leaves either all three or none (a job is never claimed for a
+	 * clip whose file is not there), and two coaches sending the same file
+	 * at once get one clip. */
+	char *dir = NULL, *dst = NULL;
+	if ((rc = db_begin(db)) < 0) {
+		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
+		goto out;
+	}
 	rc = cat_clip_create(db, meta, id, err, errlen);
 	if (rc == KD_EEXIST) {
+		db_rollback(db);
 		*duplicate = true;
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	if (rc < 0)
-		return rc;
-	char *dir = paths_clip_dir(cfg->data_dir, *id);
-	char *dst = paths_clip_file(cfg->data_dir, *id, KD_FILE_ORIGINAL);
-	rc = kd_mkdirs(dir, 0750);
-	if (rc == 0) {
-		if (move && rename(path, dst) == 0)
-			rc = 0;
-		else
-			rc = copy_file(path, dst);
+		goto rollback;
+	if ((rc = jobs_enqueue(db, *id)) < 0) {
+		snprintf(err, errlen, "cannot queue the clip for processing: %s", sqlite3_errmsg(db));
+		goto rollback;
 	}
-	if (rc < 0) {
+	dir = paths_clip_dir(cfg->data_dir, *id);
+	dst = paths_clip_file(cfg->data_dir, *id, KD_FILE_ORIGINAL);
+	if ((rc = place(move ? path : staged, move, dir, dst)) < 0) {
 		snprintf(err, errlen, "cannot store the file in %s: %s (is the disk full?)", dir,
 		         strerror(errno));
-		cat_clip_delete(db, *id);
-		kd_remove_tree(dir);
-	} else if ((rc = jobs_enqueue(db, *id)) < 0) {
-		snprintf(err, errlen, "cannot queue the clip for processing: %s", sqlite3_errmsg(db));
-		cat_clip_delete(db, *id);
-		kd_remove_tree(dir);
+		goto rollback;
 	}
+	if ((rc = db_commit(db)) < 0) {
+		snprintf(err, errlen, "cannot save the clip: %s; try again", sqlite3_errmsg(db));
+		goto rollback;
+	}
+	if (move)
+		unlink(path);
+	goto out;
+rollback:
+	db_rollback(db);
+	if (dir)
+		kd_remove_tree(dir);
+out:
+	if (staged)
+		unlink(staged);
+	free(staged);
 	free(dir);
 	free(dst);
 	return rc;

@@ -17,8 +17,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		log_error("jobs", "%s", sqlite3_errmsg(db));
-		int e = db_err(rc);
-		return e ? e : KD_EDB;
+		return db_err_code(rc);
 	}
 	return 0;
 }
@@ -60,13 +59,11 @@ int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int
 		rc = sqlite3_step(st);
 	int changed = sqlite3_changes(db);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		int e = db_err(rc);
-		return e ? e : KD_EDB;
-	}
+	if (rc != SQLITE_DONE)
+		return db_err_code(rc);
 	if (!changed)
 		return KD_ENOTFOUND;
-	cat_clip_set_status(db, *clip_id, "processing", NULL);
+	cat_clip_set_status(db, *clip_id, CAT_PROCESSING, NULL);
 	return 0;
 }
 
@@ -115,9 +112,9 @@ int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason)
 		if (failed) {
 			char msg[KD_ERRMSG_MAX];
 			snprintf(msg, sizeof msg, "%s (tried %d times)", reason, attempts);
-			rc = cat_clip_set_status(db, clip, "failed", msg);
+			rc = cat_clip_set_status(db, clip, CAT_FAILED, msg);
 		} else {
-			rc = cat_clip_set_status(db, clip, "queued", NULL);
+			rc = cat_clip_set_status(db, clip, CAT_QUEUED, NULL);
 		}
 		if (rc < 0 && rc != KD_ENOTFOUND) {
 			db_rollback(db);
@@ -153,5 +150,19 @@ int jobs_recover(sqlite3 *db)
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	/* A clip waiting for processing with no job to do it (a catalogue
+	 * written before clip and job were one transaction) would wait for
+	 * ever: give it one. */
+	if (sqlite3_prepare_v2(db,
+		"INSERT INTO jobs (clip_id) SELECT c.id FROM clips c "
+		"WHERE c.status IN ('queued', 'processing') AND NOT EXISTS (SELECT 1 FROM jobs j "
+		"WHERE j.clip_id = c.id AND j.state IN ('queued', 'running')) RETURNING clip_id",
+		-1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		log_warn("jobs", "clip %lld was waiting without a job; queued it again",
+		         (long long)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
 }

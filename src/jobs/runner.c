@@ -300,16 +300,16 @@ int jobs_run_clips(const struct kd_config *cfg, const char *bin,
 		reap(r);
 		size_t pending = 0;
 		for (size_t i = 0; i < n; i++) {
-			char *status = NULL, *error = NULL;
+			enum cat_status status;
+			char *error = NULL;
 			if (cat_clip_status(r->db, clips[i], &status, &error) == 0 &&
-			    (strcmp(status, "ready") && strcmp(status, "failed"))) {
+			    status != CAT_READY && status != CAT_FAILED) {
 				pending++;
 				/* A clip already running (here or in the server) has no
 				 * queued job left: claiming it again finds nothing. */
 				if (busy(r) < r->n_slots)
 					fill(r, clips[i]);
 			}
-			free(status);
 			free(error);
 		}
 		if (!pending && !busy(r))

@@ -19,7 +19,7 @@
 static int fail_clip(sqlite3 *db, int64_t id, const char *why)
 {
 	log_warn("worker", "clip %lld failed: %s", (long long)id, why);
-	int rc = cat_clip_set_status(db, id, "failed", why);
+	int rc = cat_clip_set_status(db, id, CAT_FAILED, why);
 	return rc == KD_ENOTFOUND ? 0 : rc;
 }
 
@@ -30,8 +30,6 @@ int jobs_process_clip(const struct kd_config *cfg, sqlite3 *db, int64_t id, char
 	char *files[KD_FILE_COUNT] = {0};
 	for (int i = 0; i < KD_FILE_COUNT; i++)
 		files[i] = paths_clip_file(cfg->data_dir, id, (enum kd_media_file)i);
-	char *sprite_url = kd_asprintf("/media/clips/%lld/%s", (long long)id,
-	                               paths_file_name(KD_FILE_STORYBOARD_JPG));
 	struct media_facts f;
 	int rc = 0, lock = -1;
 	/* A worker orphaned by a server killed mid-job may still be writing
@@ -60,13 +58,15 @@ int jobs_process_clip(const struct kd_config *cfg, sqlite3 *db, int64_t id, char
 	                            files[KD_FILE_POSTER], why, sizeof why)) < 0)
 		goto media_error;
 	if ((rc = media_make_storyboard(files[KD_FILE_ORIGINAL], &f, files[KD_FILE_STORYBOARD_JPG],
-	                                files[KD_FILE_STORYBOARD_VTT], sprite_url, why,
+	                                files[KD_FILE_STORYBOARD_VTT],
+	                                /* beside the WebVTT file: relative to its URL */
+	                                paths_file_name(KD_FILE_STORYBOARD_JPG), why,
 	                                sizeof why)) < 0)
 		goto media_error;
 	if ((rc = media_make_rendition(files[KD_FILE_ORIGINAL], &f, files[KD_FILE_VIDEO], why,
 	                               sizeof why)) < 0)
 		goto media_error;
-	rc = cat_clip_set_status(db, id, "ready", NULL);
+	rc = cat_clip_set_status(db, id, CAT_READY, NULL);
 	if (rc == KD_ENOTFOUND)
 		rc = 0; /* deleted while we worked: nothing to report */
 	else if (rc == 0)
@@ -85,6 +85,5 @@ out:
 		close(lock);
 	for (int i = 0; i < KD_FILE_COUNT; i++)
 		free(files[i]);
-	free(sprite_url);
 	return rc;
 }
