@@ -49,23 +49,6 @@ void cli_strings_free(char **items, size_t n);
  * success the caller closes *db and frees cfg. */
 int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, sqlite3 **db);
 
-/* Commands that talk to a server (remote.c).  A value of the config file
- * ($XDG_CONFIG_HOME or ~/.config, kindling/config, "key = value" lines), or
- * NULL; caller frees. */
-char *cli_config_value(const char *key);
-/* Server and token from the flags, then KINDLING_SERVER / KINDLING_TOKEN,
- * then the config file; the server defaults to http://127.0.0.1:8080 and
- * loses any trailing '/'.  *token is NULL when none is found.  Caller
- * frees both. */
-void cli_remote_resolve(const char *server_flag, const char *token_flag, char **server,
-                        char **token);
-/* GET server+path with the token; the body goes into body (its cap cuts
- * it).  0 with *status set, or KD_EIO (no answer) with a message.  Call
- * curl_global_init first. */
-struct kd_buf;
-int cli_http_get(const char *server, const char *token, const char *path, long *status,
-                 struct kd_buf *body, char *err, size_t errlen);
-
 /* Print "kindling: <message>" on standard error. */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

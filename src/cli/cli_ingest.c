@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "meta.h"
 #include "kindling/catalogue.h"
 #include "kindling/cli.h"
 #include "kindling/db.h"
@@ -44,66 +45,46 @@ static void report(bool as_json, const char *file, int64_t id, const char *statu
 int cli_ingest(int argc, char **argv)
 {
 	static const char usage[] =
-		"ingest [--data DIR] --school SLUG --practice SLUG[,SLUG...] [--title T] "
-		"[--teacher NAME] [--grade G] [--subject S] [--recorded YYYY-MM-DD] [--tag T]... "
-		"[--consent on-file|pending] [--visibility district|school|private] [--wait] [--json] "
-		"FILE|DIR...";
+		"ingest [--data DIR] " META_USAGE " [--wait] [--json] FILE|DIR...";
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
-		{"school", required_argument, NULL, 's'},
-		{"practice", required_argument, NULL, 'p'},
-		{"title", required_argument, NULL, 't'},
-		{"teacher", required_argument, NULL, 'T'},
-		{"grade", required_argument, NULL, 'g'},
-		{"subject", required_argument, NULL, 'S'},
-		{"recorded", required_argument, NULL, 'r'},
-		{"tag", required_argument, NULL, 'a'},
-		{"consent", required_argument, NULL, 'c'},
-		{"visibility", required_argument, NULL, 'v'},
+		META_OPTIONS,
 		{"wait", no_argument, NULL, 'w'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct cat_clip_new meta = {0};
-	const char *data = NULL, *practices_arg = NULL, *title = NULL;
-	const char **tags = NULL;
-	size_t n_tags = 0;
+	struct meta_flags f = {0};
+	const char *data = NULL;
 	bool wait = false, as_json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (meta_flag(&f, c, optarg))
+			continue;
 		switch (c) {
 		case 'd': data = optarg; break;
-		case 's': meta.school = optarg; break;
-		case 'p': practices_arg = optarg; break;
-		case 't': title = optarg; break;
-		case 'T': meta.teacher = optarg; break;
-		case 'g': meta.grade = optarg; break;
-		case 'S': meta.subject = optarg; break;
-		case 'r': meta.recorded_on = optarg; break;
-		case 'a':
-			tags = kd_realloc(tags, (n_tags + 1) * sizeof *tags);
-			tags[n_tags++] = optarg;
-			break;
-		case 'c': meta.consent = optarg; break;
-		case 'v': meta.visibility = optarg; break;
 		case 'w': wait = true; break;
 		case 'j': as_json = true; break;
-		case 'h': printf("usage: kindling %s\n", usage); free(tags); return 0;
-		default: free(tags); return 2;
+		case 'h': printf("usage: kindling %s\n", usage); meta_flags_free(&f); return 0;
+		default: meta_flags_free(&f); return 2;
 		}
 	}
-	if (!meta.school || !practices_arg || optind >= argc) {
+	if (!f.school || !f.practices || optind >= argc) {
 		cli_fail("usage: kindling %s", usage);
-		free(tags);
+		meta_flags_free(&f);
 		return 2;
 	}
+	const char *title = f.title;
+	struct cat_clip_new meta = {
+		.school = f.school, .teacher = f.teacher, .grade = f.grade, .subject = f.subject,
+		.recorded_on = f.recorded, .consent = f.consent, .visibility = f.visibility,
+		.tags = f.tags, .n_tags = f.n_tags,
+	};
+	const char *practices_arg = f.practices;
 	size_t n_practices;
 	char **practices = cli_split_commas(practices_arg, &n_practices);
 	meta.practices = (const char *const *)practices;
 	meta.n_practices = n_practices;
-	meta.tags = tags;
-	meta.n_tags = n_tags;
 
 	struct cli_files files = {0};
 	int exit_code = 0;
@@ -159,13 +140,13 @@ int cli_ingest(int argc, char **argv)
 		for (size_t i = 0; i < files.n; i++) {
 			if (!ids[i])
 				continue;
-			char *status = NULL, *error = NULL;
-			if (cat_clip_status(db, ids[i], &status, &error) < 0)
-				status = kd_strdup("deleted");
-			report(as_json, files.paths[i], ids[i], status, error, false);
-			if (strcmp(status, "ready") != 0)
+			enum cat_status status;
+			char *error = NULL;
+			bool gone = cat_clip_status(db, ids[i], &status, &error) < 0;
+			report(as_json, files.paths[i], ids[i], gone ? "deleted" : cat_status_name(status),
+			       error, false);
+			if (gone || status != CAT_READY)
 				exit_code = 1;
-			free(status);
 			free(error);
 		}
 	}
@@ -176,6 +157,6 @@ out:
 out_nodb:
 	cli_files_free(&files);
 	cli_strings_free(practices, n_practices);
-	free(tags);
+	meta_flags_free(&f);
 	return exit_code;
 }

@@ -1,12 +1,12 @@
 /* cli_summary.c - kindling summary: a school's summary from a server, as a
  * terminal table, the API's CSV or the API's JSON. */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
 #include "kindling/cli.h"
@@ -120,56 +120,40 @@ int cli_summary(int argc, char **argv)
 		cli_fail("--format must be table, csv or json");
 		return 2;
 	}
-	char *server, *token;
-	cli_remote_resolve(server_flag, token_flag, &server, &token);
-	if (!token) {
-		cli_fail("no API token: pass --token, set KINDLING_TOKEN, or put 'token = ...' in "
-		         "~/.config/kindling/config (an admin makes one with 'kindling user add')");
-		free(server);
-		return 2;
-	}
+	struct client client;
+	int exit_code = client_open(&client, server_flag, token_flag, true);
 	char *path = kd_asprintf("/api/v1/schools/%s/summary?%s%s%s%s%s", school,
 	                         from ? "from=" : "", from ? from : "", to ? "&to=" : "",
 	                         to ? to : "", csv ? "&format=csv" : "");
-	struct kd_buf body = KD_BUF_INIT(64u << 20);
+	struct reply r;
+	reply_init(&r, 64u << 20);
 	char err[KD_ERRMSG_MAX] = "";
-	long status = 0;
-	int exit_code = 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		cli_fail("cannot initialise libcurl");
+	CURLcode rc;
+	if (exit_code != 0) {
+		/* client_open said why */
+	} else if ((rc = client_request(&client, "GET", path, &r)) != CURLE_OK) {
+		cli_fail("cannot reach %s: %s (check --server or KINDLING_SERVER, and that the server "
+		         "is running)", client.server, curl_easy_strerror(rc));
 		exit_code = 1;
-		goto out;
-	}
-	if (cli_http_get(server, token, path, &status, &body, err, sizeof err) < 0) {
+	} else if (r.status != 200) {
+		reply_error(&r, err, sizeof err);
 		cli_fail("%s", err);
 		exit_code = 1;
-	} else if (status != 200) {
-		json_t *j = json_loads(kd_buf_str(&body), 0, NULL);
-		const char *msg = json_string_value(json_object_get(j, "error"));
-		if (status == 401 && !msg)
-			msg = "the server did not accept the token: check --token or KINDLING_TOKEN";
-		cli_fail("%s", msg ? msg : "the server answered with an error");
-		if (!msg)
-			fprintf(stderr, "kindling: HTTP %ld\n", status);
-		json_decref(j);
-		exit_code = 1;
 	} else if (table) {
-		json_t *j = json_loads(kd_buf_str(&body), 0, NULL);
+		json_t *j = json_loads(kd_buf_str(&r.body), 0, NULL);
 		if (!j) {
-			cli_fail("the server's answer is not JSON: is %s a kindling server?", server);
+			cli_fail("the server's answer is not JSON: is %s a kindling server?",
+			         client.server);
 			exit_code = 1;
 		} else {
 			print_table(j);
 		}
 		json_decref(j);
 	} else {
-		fwrite(body.data ? body.data : "", 1, body.len, stdout);
+		fwrite(r.body.data ? r.body.data : "", 1, r.body.len, stdout);
 	}
-	curl_global_cleanup();
-out:
-	kd_buf_release(&body);
+	reply_release(&r);
 	free(path);
-	free(server);
-	free(token);
+	client_close(&client);
 	return exit_code;
 }
