@@ -1,5 +1,5 @@
 /* api_catalogue.c - schools, practices, who am I, health. */
-#include "http.h"
+#include "api.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "api.h"
+#include "media_files.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/fs.h"
@@ -24,13 +25,12 @@ static json_t *string_array(char **items, size_t n)
 	return a;
 }
 
-static json_t *media_url(const struct cat_clip *c, enum kd_media_file f)
+static json_t *file_url(const struct cat_clip *c, enum kd_media_file f)
 {
-	if (strcmp(c->status, "ready") != 0)
+	if (c->status != CAT_READY || (f == KD_FILE_CAPTIONS && !c->has_captions))
 		return json_null();
-	if (f == KD_FILE_CAPTIONS && !c->has_captions)
-		return json_null();
-	return json_sprintf("/media/clips/%lld/%s", (long long)c->id, paths_file_name(f));
+	char url[96];
+	return json_string(media_url(c->id, f, url, sizeof url));
 }
 
 /* The clip object of the API (PRODUCT.md, "GET /api/v1/clips/{id}"). */
@@ -51,7 +51,7 @@ static json_t *clip_json(const struct cat_clip *c)
 	json_object_set_new(o, "recorded_on", str_or_null(c->recorded_on));
 	json_object_set_new(o, "uploaded_at", json_string(c->uploaded_at));
 	json_object_set_new(o, "uploader", str_or_null(c->uploader));
-	json_object_set_new(o, "status", json_string(c->status));
+	json_object_set_new(o, "status", json_string(cat_status_name(c->status)));
 	json_object_set_new(o, "error", str_or_null(c->error));
 	json_object_set_new(o, "consent", json_string(c->consent));
 	json_object_set_new(o, "visibility", json_string(c->visibility));
@@ -66,11 +66,11 @@ static json_t *clip_json(const struct cat_clip *c)
 	json_object_set_new(o, "size_bytes", m->probed ? json_integer(m->size_bytes) : json_null());
 	json_object_set_new(o, "container", str_or_null(m->container));
 	json_object_set_new(o, "sha256", str_or_null(c->sha256));
-	json_object_set_new(o, "thumbnail_url", media_url(c, KD_FILE_THUMBNAIL));
-	json_object_set_new(o, "poster_url", media_url(c, KD_FILE_POSTER));
-	json_object_set_new(o, "video_url", media_url(c, KD_FILE_VIDEO));
-	json_object_set_new(o, "storyboard_url", media_url(c, KD_FILE_STORYBOARD_VTT));
-	json_object_set_new(o, "captions_url", media_url(c, KD_FILE_CAPTIONS));
+	json_object_set_new(o, "thumbnail_url", file_url(c, KD_FILE_THUMBNAIL));
+	json_object_set_new(o, "poster_url", file_url(c, KD_FILE_POSTER));
+	json_object_set_new(o, "video_url", file_url(c, KD_FILE_VIDEO));
+	json_object_set_new(o, "storyboard_url", file_url(c, KD_FILE_STORYBOARD_VTT));
+	json_object_set_new(o, "captions_url", file_url(c, KD_FILE_CAPTIONS));
 	return o;
 }
 

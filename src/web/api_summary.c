@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http.h"
+#include "api.h"
 #include "kindling/err.h"
 #include "kindling/summary.h"
 

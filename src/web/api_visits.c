@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "http.h"
+#include "api.h"
 #include "kindling/err.h"
 #include "kindling/visits.h"
 

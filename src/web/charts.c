@@ -4,33 +4,15 @@
 #include <string.h>
 
 #include "charts.h"
+#include "html.h"
 #include "kindling/buf.h"
 
 #define SVG_MAX (4u << 20)
 
 static void put_escaped(struct kd_buf *b, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&': kd_buf_puts(b, "&amp;"); break;
-		case '<': kd_buf_puts(b, "&lt;"); break;
-		case '>': kd_buf_puts(b, "&gt;"); break;
-		case '"': kd_buf_puts(b, "&quot;"); break;
-		case '\'': kd_buf_puts(b, "&#39;"); break;
-		default:
-			if (c >= 0x20 || c == '\t' || c == '\n')
-				if (c != 0x7f)
-					kd_buf_putc(b, (char)c);
-		}
-	}
-}
-
-char *chart_escape(const char *s)
-{
-	struct kd_buf b = KD_BUF_INIT(SVG_MAX);
-	put_escaped(&b, s);
-	return kd_buf_take(&b, NULL);
+	if (s)
+		html_escape(b, s, strlen(s)); /* past the cap the chart ends short */
 }
 
 /* A number as a chart shows it: whole numbers without decimals. */

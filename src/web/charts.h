@@ -3,8 +3,8 @@
  * (no HTTP, no catalogue): a horizontal bar chart (clips by practice,
  * schools side by side) and a column chart (clips by month).
  *
- * Every piece of text (titles, labels) goes through chart_escape, so a
- * hostile practice or teacher name cannot add markup.  Sizes are fixed so
+ * Every piece of text (titles, labels) goes through html_escape, the one
+ * escaper, so a hostile practice or teacher name cannot add markup.  Sizes are fixed so
  * the charts line up on a page; values below 0 count as 0.
  */
 #ifndef KINDLING_WEB_CHARTS_H
@@ -16,11 +16,6 @@ struct chart_item {
 	const char *label;
 	double value;
 };
-
-/* Append s to a new string with & < > " ' escaped for XML text and
- * attributes, and control characters (but tab, newline) dropped.  Caller
- * frees. */
-char *chart_escape(const char *s);
 
 /* One bar per item, top to bottom, labelled, with its value at its end.
  * Returns a complete <svg> element (caller frees).  n may be 0. */

@@ -33,25 +33,38 @@ void html_chart(struct html *h, char *svg)
 	free(svg);
 }
 
-/* Escape n bytes of s. */
-static void escape(struct html *h, const char *s, size_t n)
+int html_escape(struct kd_buf *b, const char *s, size_t n)
 {
 	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
 		const char *rep;
-		switch (s[i]) {
+		switch (c) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&#39;"; break;
-		default: continue;
+		default:
+			/* Control characters have no business in a page or an SVG
+			 * (XML forbids most); tab and line ends stay. */
+			if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r')
+				continue;
+			rep = "";
 		}
-		put(h, s + start, i - start);
-		put(h, rep, strlen(rep));
+		rc = kd_buf_append(b, s + start, i - start);
+		if (rc == 0)
+			rc = kd_buf_puts(b, rep);
 		start = i + 1;
 	}
-	put(h, s + start, n - start);
+	return rc == 0 ? kd_buf_append(b, s + start, n - start) : rc;
+}
+
+static void escape(struct html *h, const char *s, size_t n)
+{
+	if (!h->failed && html_escape(&h->b, s, n) < 0)
+		h->failed = true;
 }
 
 void html_text(struct html *h, const char *text)
@@ -173,7 +186,7 @@ void html_text_marked(struct html *h, const char *text, const char *query)
 	}
 }
 
-void url_encode(struct kd_buf *b, const char *s)
+void html_url_encode(struct kd_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

@@ -31,7 +31,7 @@ void html_raw(struct html *h, const char *markup);
 /* An <svg> made by charts.c (which escapes every piece of text in it);
  * takes ownership of svg.  Never anything else. */
 void html_chart(struct html *h, char *svg);
-/* Text for element content: & < > " ' escaped. */
+/* Text for element content, through html_escape(). */
 void html_text(struct html *h, const char *text);
 void html_textf(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A value inside a double-quoted attribute: the same escaping. */
@@ -42,9 +42,13 @@ void html_attrf(struct html *h, const char *fmt, ...) __attribute__((format(prin
  * equal a query word (the last query word also as a prefix), ignoring
  * ASCII case, as the full-text index matches them. */
 void html_text_marked(struct html *h, const char *text, const char *query);
+/* The one escaper: append n bytes of s to b with & < > " ' as entities
+ * and control characters but tab and line ends dropped, for HTML text,
+ * attributes and SVG alike.  Returns 0, or KD_ETOOBIG past b's cap. */
+int html_escape(struct kd_buf *b, const char *s, size_t n);
 /* Append s percent-encoded for a URL query value (then attribute-escaped
  * by the caller's html_attr if needed: the result holds no & < > " '). */
-void url_encode(struct kd_buf *b, const char *s);
+void html_url_encode(struct kd_buf *b, const char *s);
 bool html_failed(const struct html *h);
 void html_release(struct html *h);
 

@@ -1,4 +1,7 @@
-/* media.c - serving a clip's files by clip id: Range, HEAD, ETag. */
+/* media_files.c - serving a clip's files by clip id: Range, HEAD, ETag
+ * (see media_files.h). */
+#include "media_files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,12 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/paths.h"
 
-/* "bytes=a-b", "bytes=a-" or "bytes=-n"; see http.h. */
+const char *media_url(int64_t clip_id, enum kd_media_file f, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "/media/clips/%lld/%s", (long long)clip_id, paths_file_name(f));
+	return out;
+}
+
+/* "bytes=a-b", "bytes=a-" or "bytes=-n"; see media_files.h. */
 int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 {
 	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))

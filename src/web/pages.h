@@ -1,40 +1,53 @@
 /*
- * pages.h - what the page files (pages.c, pages_visits.c,
- * pages_summary.c) share: the layout, messages, forms and their CSRF
- * check.  Private to src/web/.
+ * pages.h - the catalogue in the browser: the page handlers the router
+ * calls, by file, and the parts one page file lends another.  Private to
+ * src/web/.
+ *
+ * Every read goes through the catalogue functions, which apply the
+ * privacy rules; pages work without JavaScript (assets/player.js adds the
+ * player's extras).
  */
 #ifndef KINDLING_WEB_PAGES_H
 #define KINDLING_WEB_PAGES_H
 
-#include <stdbool.h>
-
 #include "html.h"
 #include "http.h"
+#include "kindling/catalogue.h"
 
-#define PAGE_MAX (4u << 20)
+/* pages_login.c */
+enum MHD_Result page_login_get(struct request *req);
+enum MHD_Result page_login_post(struct request *req);
+enum MHD_Result page_logout(struct request *req);
+/* Send a page visitor who is not signed in to the login page. */
+enum MHD_Result page_sign_in_first(struct request *req);
 
-/* The head, top bar and navigation; then page_end closes the page. */
-void page_begin(struct html *h, struct request *req, const char *title);
-void page_end(struct html *h);
-/* A whole page with a heading and one message. */
-enum MHD_Result page_message(struct request *req, unsigned status, const char *title,
-                             const char *message);
-enum MHD_Result not_found(struct request *req, const char *message);
-/* Is the body a urlencoded form?  A field of it (first value), or NULL. */
-bool form_body(struct request *req);
-char *field(struct request *req, const char *name);
-/* Does the form carry the session's CSRF token (bearer requests need none)? */
-bool csrf_ok(struct request *req);
-enum MHD_Result csrf_refused(struct request *req);
-/* The hidden field with the session's CSRF token. */
-void csrf_field(struct html *h, struct request *req);
-/* s, or NULL when it is NULL or empty. */
-const char *nonempty(const char *s);
+/* pages_browse.c */
+enum MHD_Result page_home(struct request *req);
+enum MHD_Result page_practices(struct request *req);
+enum MHD_Result page_practice(struct request *req);
+enum MHD_Result page_school(struct request *req);
+enum MHD_Result page_search(struct request *req);
 
+/* pages_clip.c */
+enum MHD_Result page_clip(struct request *req);
+enum MHD_Result page_clip_edit(struct request *req);
+enum MHD_Result page_comment_add(struct request *req);
+
+/* pages_visits.c */
+enum MHD_Result page_visit_add(struct request *req);
+enum MHD_Result page_visits(struct request *req);
+enum MHD_Result page_visit_update(struct request *req);
+/* On a clip of another school: the form to ask to visit its classroom.
+ * error: why the last request was refused (its values are shown again),
+ * or NULL. */
+void page_visit_form(struct html *h, struct request *req, const struct cat_clip *c,
+                     const char *error);
 /* On a school's page, for its principals and admins: a link to its
  * summary and its upcoming visits, hosted and made.  Nothing for others. */
-void school_visits_block(struct html *h, struct request *req, const char *school);
-/* Is s a slug (1-64 lower-case letters, digits, dashes)? */
-bool is_slug(const char *s);
+void page_school_visits(struct html *h, struct request *req, const char *school);
+
+/* pages_summary.c */
+enum MHD_Result page_school_summary(struct request *req);
+enum MHD_Result page_district(struct request *req);
 
 #endif

@@ -10,6 +10,7 @@
 #include "charts.h"
 #include "html.h"
 #include "http.h"
+#include "layout.h"
 #include "pages.h"
 #include "kindling/err.h"
 #include "kindling/mem.h"
@@ -33,7 +34,7 @@ static enum MHD_Result refused(struct request *req, int rc, const char *err)
 	if (rc == KD_EPERM)
 		return page_message(req, MHD_HTTP_FORBIDDEN, "Not for your role", err);
 	if (rc == KD_ENOTFOUND)
-		return not_found(req, err);
+		return page_not_found(req, err);
 	if (rc == KD_EINVAL)
 		return page_message(req, MHD_HTTP_BAD_REQUEST, "Check the dates", err);
 	return page_message(req, MHD_HTTP_SERVICE_UNAVAILABLE, "Something went wrong", err);

@@ -1,49 +1,27 @@
 /* pages_visits.c - classroom visits in the browser: /visits lists the
  * visits I asked for (with the .ics of accepted ones and a form to mark
  * them done) and, for principals and admins, the requests to visit a
- * school, with accept and decline forms.  All changes go through
- * visit_update(), which applies the same rules as the API. */
+ * school, with accept and decline forms; and the form on a clip page to
+ * ask to visit its classroom.  All changes go through visit_create() and
+ * visit_update(), which apply the same rules as the API. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "html.h"
-#include "http.h"
+#include "layout.h"
 #include "pages.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/mem.h"
 #include "kindling/visits.h"
 
-static unsigned status_of(int rc)
-{
-	switch (rc) {
-	case KD_EINVAL: return MHD_HTTP_BAD_REQUEST;
-	case KD_ENOTFOUND: return MHD_HTTP_NOT_FOUND;
-	case KD_EEXIST: return MHD_HTTP_CONFLICT;
-	case KD_EPERM: return MHD_HTTP_FORBIDDEN;
-	case KD_EBUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
-	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	}
-}
-
-bool is_slug(const char *s)
-{
-	if (!s || !*s || strlen(s) > 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-			return false;
-	return true;
-}
-
 /* The school whose hosted visits the page shows: ?school= for admins, the
  * principal's own school; NULL for everyone else. */
 static const char *host_school(struct request *req, const char *arg)
 {
 	if (req->user.role == KD_ROLE_ADMIN)
-		return is_slug(arg) ? arg : NULL;
+		return arg && cat_slug_valid(arg) ? arg : NULL;
 	if (req->user.role == KD_ROLE_PRINCIPAL && req->user.school[0])
 		return req->user.school;
 	return NULL;
@@ -126,7 +104,7 @@ static void form_open(struct html *h, struct request *req, const struct visit *v
 	html_raw(h, "\" action=\"");
 	html_attrf(h, "/visits/%lld", (long long)v->id);
 	html_raw(h, "\">");
-	csrf_field(h, req);
+	page_csrf_field(h, req);
 	if (school) {
 		html_raw(h, "<input type=\"hidden\" name=\"school\" value=\"");
 		html_attr(h, school);
@@ -196,7 +174,7 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 	size_t nm = 0, nh = 0;
 	int rc = visit_list(req->db, &req->user, NULL, true, &mine, &nm, err, sizeof err);
 	if (rc < 0)
-		return page_message(req, status_of(rc), "Something went wrong", err);
+		return page_message(req, http_status_of(rc), "Something went wrong", err);
 	int hrc = school ? visit_list(req->db, &req->user, school, false, &hosted, &nh, err,
 	                              sizeof err)
 	                 : 0;
@@ -205,11 +183,8 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 	html_init(&h, PAGE_MAX);
 	page_begin(&h, req, "Visits");
 	html_raw(&h, "<h1>Visits</h1>");
-	if (error) {
-		html_raw(&h, "<p class=\"error\" role=\"alert\">");
-		html_text(&h, error);
-		html_raw(&h, "</p>");
-	}
+	if (error)
+		page_error(&h, NULL, error);
 	html_raw(&h, "<section aria-labelledby=\"mine-h\"><h2 id=\"mine-h\">Visits I asked "
 	             "for</h2>");
 	if (!nm)
@@ -298,6 +273,109 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 	return respond_html(req, status, &h);
 }
 
+/* 1 to 3 proposed dates and a note; a refused request comes back with its
+ * error and what was typed. */
+void page_visit_form(struct html *h, struct request *req, const struct cat_clip *c,
+                     const char *visit_error)
+{
+	html_raw(h, "<p><a class=\"button\" href=\"#visit\">Request a visit</a></p>"
+	            "<section id=\"visit\" class=\"visit\" aria-labelledby=\"visit-h\">"
+	            "<h2 id=\"visit-h\">Visit this classroom</h2><p>Seeing the practice live is "
+	            "the best next step. Propose one to three days to visit ");
+	html_text(h, c->teacher && *c->teacher ? c->teacher : "the teacher");
+	html_raw(h, " at ");
+	html_text(h, c->school_name);
+	html_raw(h, "; the school answers on your <a href=\"/visits\">Visits</a> page.</p>");
+	if (visit_error)
+		page_error(h, "visit-error", visit_error);
+	html_raw(h, "<form class=\"visit-form\" method=\"post\" action=\"");
+	html_attrf(h, "/clips/%lld/visit", (long long)c->id);
+	html_raw(h, "\">");
+	page_csrf_field(h, req);
+	html_raw(h, "<fieldset><legend>Days you could come</legend>");
+	for (int i = 0; i < 3; i++) {
+		char *d = visit_error ? page_field_n(req, "dates", i) : NULL;
+		html_raw(h, "<label class=\"date\">");
+		html_textf(h, i == 0 ? "Day %d" : "Day %d (optional)", i + 1);
+		html_raw(h, " <input type=\"date\" name=\"dates\" id=\"visit-date-");
+		html_attrf(h, "%d", i + 1);
+		html_raw(h, i == 0 ? "\" required value=\"" : "\" value=\"");
+		html_attr(h, d ? d : "");
+		html_raw(h, "\"></label>");
+		free(d);
+	}
+	char *note = visit_error ? page_field(req, "note") : NULL;
+	html_raw(h, "</fieldset><label for=\"visit-note\">A note for the school (what you would "
+	            "like to see)</label><textarea id=\"visit-note\" name=\"note\" rows=\"3\" "
+	            "maxlength=\"2000\">");
+	html_text(h, note);
+	free(note);
+	html_raw(h, "</textarea><button type=\"submit\">Ask to visit</button></form></section>");
+}
+
+/* A request to visit that was refused: the form again, with the reason
+ * and what was typed, under the clip it is about. */
+static enum MHD_Result refused_request(struct request *req, unsigned status, const char *why)
+{
+	struct cat_clip c;
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
+	if (rc == KD_ENOTFOUND)
+		return page_not_found(req, "There is no clip at this address, or you may not have "
+		                           "access to it.");
+	if (rc < 0)
+		return page_failed(req, rc, "The catalogue could not be read.");
+	struct html h;
+	html_init(&h, PAGE_MAX);
+	page_begin(&h, req, "Visit this classroom");
+	html_raw(&h, "<h1>Ask to visit</h1><p>About the clip <a href=\"");
+	html_attrf(&h, "/clips/%lld", (long long)c.id);
+	html_raw(&h, "\">");
+	html_text(&h, c.title);
+	html_raw(&h, "</a>.</p>");
+	page_visit_form(&h, req, &c, why);
+	page_end(&h);
+	cat_clip_free(&c);
+	return respond_html(req, status, &h);
+}
+
+enum MHD_Result page_visit_add(struct request *req)
+{
+	enum MHD_Result refused;
+	if (!page_form_ok(req, &refused))
+		return refused;
+	char *dates[3];
+	const char *given[3];
+	size_t n = 0;
+	for (int i = 0; i < 3; i++) {
+		dates[i] = page_field_n(req, "dates", i);
+		if (dates[i] && *dates[i])
+			given[n++] = dates[i];
+	}
+	char *note = page_field(req, "note");
+	char err[KD_ERRMSG_MAX] = "";
+	int64_t id = 0;
+	int rc = n ? visit_create(req->db, &req->user, req->ids[0], given, n,
+	                          note && *note ? note : NULL, &id, err, sizeof err)
+	           : KD_EINVAL;
+	if (!n)
+		snprintf(err, sizeof err, "choose at least one day you could come");
+	enum MHD_Result r;
+	if (rc == 0) {
+		char loc[64];
+		snprintf(loc, sizeof loc, "/visits#visit-%lld", (long long)id);
+		r = respond_redirect(req, loc, NULL);
+	} else if (rc == KD_ENOTFOUND) {
+		r = page_not_found(req, "There is no clip at this address, or you may not have access "
+		                   "to it.");
+	} else {
+		r = refused_request(req, http_status_of(rc), err);
+	}
+	for (int i = 0; i < 3; i++)
+		free(dates[i]);
+	free(note);
+	return r;
+}
+
 enum MHD_Result page_visits(struct request *req)
 {
 	return visits_page(req, MHD_HTTP_OK, NULL, req_arg(req, "school"));
@@ -305,10 +383,11 @@ enum MHD_Result page_visits(struct request *req)
 
 enum MHD_Result page_visit_update(struct request *req)
 {
-	if (!form_body(req) || !csrf_ok(req))
-		return csrf_refused(req);
-	char *action = field(req, "action"), *date = field(req, "date"), *note = field(req, "note"),
-	     *reflection = field(req, "reflection"), *school = field(req, "school");
+	enum MHD_Result refused;
+	if (!page_form_ok(req, &refused))
+		return refused;
+	char *action = page_field(req, "action"), *date = page_field(req, "date"), *note = page_field(req, "note"),
+	     *reflection = page_field(req, "reflection"), *school = page_field(req, "school");
 	const char *status = NULL;
 	if (action && !strcmp(action, "accept"))
 		status = "accepted";
@@ -321,19 +400,19 @@ enum MHD_Result page_visit_update(struct request *req)
 	if (!status)
 		snprintf(err, sizeof err, "choose accept, decline or done");
 	else
-		rc = visit_update(req->db, &req->user, req->ids[0], status, nonempty(date),
-		                  nonempty(note), nonempty(reflection), err, sizeof err);
+		rc = visit_update(req->db, &req->user, req->ids[0], status, page_nonempty(date),
+		                  page_nonempty(note), page_nonempty(reflection), err, sizeof err);
 	enum MHD_Result r;
 	if (rc == 0) {
 		char loc[160];
-		if (is_slug(school))
+		if (school && cat_slug_valid(school))
 			snprintf(loc, sizeof loc, "/visits?school=%s#visit-%lld", school,
 			         (long long)req->ids[0]);
 		else
 			snprintf(loc, sizeof loc, "/visits#visit-%lld", (long long)req->ids[0]);
 		r = respond_redirect(req, loc, NULL);
 	} else {
-		r = visits_page(req, status_of(rc), err, school);
+		r = visits_page(req, http_status_of(rc), err, school);
 	}
 	free(action);
 	free(date);
@@ -343,7 +422,7 @@ enum MHD_Result page_visit_update(struct request *req)
 	return r;
 }
 
-void school_visits_block(struct html *h, struct request *req, const char *school)
+void page_school_visits(struct html *h, struct request *req, const char *school)
 {
 	if (req->user.role != KD_ROLE_ADMIN &&
 	    !(req->user.role == KD_ROLE_PRINCIPAL && !strcmp(req->user.school, school)))

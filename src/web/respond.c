@@ -1,4 +1,5 @@
 /* respond.c - request accessors and the one way responses are sent. */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,22 @@ const char *req_arg(struct request *req, const char *name)
 const char *req_header(struct request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void http_client_address(struct MHD_Connection *conn, char *out, size_t len)
+{
+	snprintf(out, len, "-");
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		          (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+		          (socklen_t)len);
 }
 
 enum MHD_Result respond(struct request *req, unsigned status, struct MHD_Response *resp)
@@ -114,19 +131,23 @@ enum MHD_Result respond_error_h(struct request *req, unsigned status, const char
 	return r;
 }
 
+unsigned http_status_of(int err)
+{
+	switch (err) {
+	case KD_EINVAL: return MHD_HTTP_BAD_REQUEST;
+	case KD_ENOTFOUND: return MHD_HTTP_NOT_FOUND;
+	case KD_EEXIST: return MHD_HTTP_CONFLICT;
+	case KD_EPERM: return MHD_HTTP_FORBIDDEN;
+	case KD_EAUTH: return MHD_HTTP_UNAUTHORIZED;
+	case KD_ETOOBIG: return MHD_HTTP_CONTENT_TOO_LARGE;
+	case KD_EBUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
 enum MHD_Result respond_kd_error(struct request *req, int err, const char *message)
 {
-	unsigned status;
-	switch (err) {
-	case KD_EINVAL: status = MHD_HTTP_BAD_REQUEST; break;
-	case KD_ENOTFOUND: status = MHD_HTTP_NOT_FOUND; break;
-	case KD_EEXIST: status = MHD_HTTP_CONFLICT; break;
-	case KD_EPERM: status = MHD_HTTP_FORBIDDEN; break;
-	case KD_EAUTH: status = MHD_HTTP_UNAUTHORIZED; break;
-	case KD_ETOOBIG: status = MHD_HTTP_CONTENT_TOO_LARGE; break;
-	case KD_EBUSY: status = MHD_HTTP_SERVICE_UNAVAILABLE; break;
-	default: status = MHD_HTTP_INTERNAL_SERVER_ERROR; break;
-	}
+	unsigned status = http_status_of(err);
 	if (!message || !*message)
 		message = status == 500 ? "the server failed; the log has details" : kd_strerror(err);
 	return respond_error(req, status, "%s", message);
@@ -161,7 +182,8 @@ json_t *req_json_body(struct request *req, enum MHD_Result *result)
 	return v;
 }
 
-enum MHD_Result respond_html(struct request *req, unsigned status, struct html *page)
+enum MHD_Result respond_html_h(struct request *req, unsigned status, struct html *page,
+                               const char *hname, const char *hvalue)
 {
 	if (html_failed(page)) {
 		html_release(page);
@@ -186,8 +208,15 @@ enum MHD_Result respond_html(struct request *req, unsigned status, struct html *
 	                        "default-src 'self'; img-src 'self' data:; media-src 'self'; "
 	                        "object-src 'none'; base-uri 'none'; form-action 'self'; "
 	                        "frame-ancestors 'none'");
+	if (hname)
+		MHD_add_response_header(resp, hname, hvalue);
 	req->bytes_out = len;
 	return respond(req, status, resp);
+}
+
+enum MHD_Result respond_html(struct request *req, unsigned status, struct html *page)
+{
+	return respond_html_h(req, status, page, NULL, NULL);
 }
 
 enum MHD_Result respond_redirect(struct request *req, const char *location,

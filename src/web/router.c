@@ -1,26 +1,19 @@
-/* router.c - the table of routes, path matching and the sign-in check. */
+/* router.c - the table of routes, path matching and the sign-in check
+ * (see router.h). */
+#include "router.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
-#include "http.h"
+#include "api.h"
+#include "auth.h"
+#include "media_files.h"
+#include "pages.h"
+#include "static.h"
+#include "tus.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
-
-enum {
-	ROUTE_PUBLIC = 1,
-	ROUTE_PAGE = 2, /* a page for people: not signed in -> the login page */
-};
-
-struct route {
-	const char *method;
-	const char *pattern; /* segments; "{id}" a positive integer, "{slug}" a slug */
-	handler_fn fn;       /* answers, once the whole body is in */
-	unsigned flags;
-	handler_fn begin;    /* for bodies streamed elsewhere: called on the headers */
-};
 
 #define ROUTE(m, p, f, fl) {.method = m, .pattern = p, .fn = f, .flags = fl, .begin = NULL}
 
@@ -49,7 +42,7 @@ static const struct route routes[] = {
 	 .begin = tus_patch_begin},
 	ROUTE("DELETE", "/api/v1/uploads/{slug}", tus_delete, 0),
 	ROUTE("GET", "/media/clips/{id}/{slug}", media_get, 0),
-	/* pages (pages.c) */
+	/* pages (pages_*.c) */
 	ROUTE("GET", "/login", page_login_get, ROUTE_PUBLIC),
 	ROUTE("POST", "/login", page_login_post, ROUTE_PUBLIC),
 	ROUTE("POST", "/logout", page_logout, ROUTE_PUBLIC),
@@ -158,36 +151,22 @@ static enum MHD_Result sign_in(struct request *req, const struct route *r, bool 
 	return respond_kd_error(req, rc, NULL);
 }
 
-bool api_csrf_needed(const char *method, const char *path)
-{
-	if (strncmp(path, "/api/v1/", 8) != 0)
-		return false;
-	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	       strcmp(method, "OPTIONS") != 0;
-}
-
-bool csrf_token_equal(const char *got, const char *want)
-{
-	if (!got || !want || !*want)
-		return false;
-	size_t n = strlen(want);
-	return strlen(got) == n && sodium_memcmp(got, want, n) == 0;
-}
-
 /* A state-changing API request signed in by the session cookie must carry
- * the session's CSRF token in X-CSRF-Token (the pages' scripts send it);
- * a bearer token is no ambient credential and needs none. */
+ * the session's CSRF token (the pages' scripts send it). */
 static enum MHD_Result csrf_check(struct request *req, bool *ok)
 {
-	*ok = true;
-	if (!req->by_session || !api_csrf_needed(req->method, req->path))
+	*ok = auth_api_csrf_ok(req);
+	if (*ok)
 		return MHD_YES;
-	if (csrf_token_equal(req_header(req, "X-CSRF-Token"), req->csrf))
-		return MHD_YES;
-	*ok = false;
 	return respond_error(req, MHD_HTTP_FORBIDDEN,
 	                     "a browser session must send its CSRF token in X-CSRF-Token "
 	                     "(from the page's <meta name=\"csrf-token\">)");
+}
+
+const struct route *router_table(size_t *n)
+{
+	*n = sizeof routes / sizeof *routes;
+	return routes;
 }
 
 bool router_streams(struct request *req)

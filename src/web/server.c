@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "router.h"
+#include "tus.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/fs.h"
@@ -103,18 +105,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
 	            (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
-	char addr[INET6_ADDRSTRLEN] = "-";
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-			          addr, sizeof addr);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			          addr, sizeof addr);
-	}
+	char addr[INET6_ADDRSTRLEN];
+	http_client_address(conn, addr, sizeof addr);
 	log_info("access", "%s \"%s %s\" %u %.2fms user=%lld%s", addr, req->method, req->path,
 	         req->status, ms, req->signed_in ? (long long)req->user.id : 0LL,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http.h"
+#include "static.h"
 #include "kindling/assets.h"
 
 const char *asset_url(const char *name, char *out, size_t outlen)

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "tus.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/fs.h"
@@ -36,6 +36,7 @@
 #include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/paths.h"
 
 #define TUS_VERSION "1.0.0"
 #define ID_LEN 32
@@ -66,7 +67,7 @@ static void upload_free(struct upload *u)
 
 static void paths(const struct kd_config *cfg, struct upload *u)
 {
-	u->dir = kd_asprintf("%s/uploads/%s", cfg->data_dir, u->id);
+	u->dir = paths_upload_dir(cfg->data_dir, u->id);
 	u->data_path = kd_asprintf("%s/data", u->dir);
 	u->info_path = kd_asprintf("%s/info.json", u->dir);
 }
@@ -266,7 +267,8 @@ static int clip_meta(sqlite3 *db, const struct kd_config *cfg, json_t *meta, int
 	c->uploader_id = uploader;
 	if (split_list(meta_str(meta, "practices"), &m->practices) < 0 ||
 	    split_list(meta_str(meta, "tags"), &m->tags) < 0) {
-		snprintf(err, errlen, "too many practices or tags (at most 10 practices, 20 tags)");
+		snprintf(err, errlen, "too many practices or tags (at most %d practices, %d tags)",
+		         CAT_PRACTICES_MAX, CAT_TAGS_MAX);
 		return KD_EINVAL;
 	}
 	c->practices = m->practices.items;
@@ -348,7 +350,7 @@ enum MHD_Result tus_create(struct request *req)
 	sodium_bin2hex(u.id, sizeof u.id, raw, sizeof raw);
 	paths(req->srv->cfg, &u);
 	struct statvfs vfs;
-	char *root = kd_path_join(req->srv->cfg->data_dir, "uploads");
+	char *root = paths_uploads_dir(req->srv->cfg->data_dir);
 	if (statvfs(root, &vfs) == 0 &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize < length + DISK_MARGIN) {
 		free(root);
@@ -644,7 +646,7 @@ enum MHD_Result tus_delete(struct request *req)
 
 int tus_expire(const struct kd_config *cfg, unsigned max_age_s)
 {
-	char *root = kd_path_join(cfg->data_dir, "uploads");
+	char *root = paths_uploads_dir(cfg->data_dir);
 	DIR *d = opendir(root);
 	if (!d) {
 		free(root);

@@ -9,7 +9,7 @@
 #include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
-#include "web/http.h"
+#include "web/api.h"
 
 static sqlite3 *db;
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/http.h"
+#include "web/media_files.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,7 @@
 /* test_charts.c - SVG charts: exact bar sizes, escaping, empty data. */
 #include "helpers.h"
 #include "web/charts.h"
+#include "web/html.h"
 
 static size_t occurrences(const char *s, const char *what)
 {
@@ -13,15 +14,20 @@ static size_t occurrences(const char *s, const char *what)
 static void escaping(void **state)
 {
 	(void)state;
-	char *e = chart_escape("<b>\"Tom\" & 'Ana'</b>\x01\x1b[31m\tok\n");
-	assert_string_equal(e, "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Ana&#39;&lt;/b&gt;[31m\tok\n");
-	free(e);
-	e = chart_escape("");
-	assert_string_equal(e, "");
-	free(e);
-	e = chart_escape(NULL);
-	assert_string_equal(e, "");
-	free(e);
+	/* the one escaper, as charts use it: markup escaped, controls dropped */
+	struct kd_buf b = KD_BUF_INIT(1024);
+	const char *s = "<b>\"Tom\" & 'Ana'</b>\x01\x1b[31m\tok\n";
+	assert_int_equal(html_escape(&b, s, strlen(s)), 0);
+	assert_string_equal(kd_buf_str(&b),
+	                    "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Ana&#39;&lt;/b&gt;[31m\tok\n");
+	kd_buf_reset(&b);
+	assert_int_equal(html_escape(&b, "", 0), 0);
+	assert_string_equal(kd_buf_str(&b), "");
+	/* past the cap: KD_ETOOBIG (the writer then marks its page failed) */
+	struct kd_buf small = KD_BUF_INIT(8);
+	assert_int_equal(html_escape(&small, "<<<", 3), KD_ETOOBIG);
+	kd_buf_release(&b);
+	kd_buf_release(&small);
 }
 
 static void bars(void **state)

@@ -1,6 +1,9 @@
 /* test_http.c - parsers of what arrives over HTTP: Range, PATCH bodies. */
 #include "helpers.h"
+#include "web/api.h"
+#include "web/auth.h"
 #include "web/http.h"
+#include "web/media_files.h"
 
 static void ranges(void **state)
 {
@@ -80,23 +83,23 @@ static void patch_bodies(void **state)
 static void csrf_rule(void **state)
 {
 	(void)state;
-	assert_true(api_csrf_needed("POST", "/api/v1/clips/3/views"));
-	assert_true(api_csrf_needed("PATCH", "/api/v1/visits/1"));
-	assert_true(api_csrf_needed("DELETE", "/api/v1/clips/1"));
-	assert_true(api_csrf_needed("POST", "/api/v1/uploads"));
-	assert_false(api_csrf_needed("GET", "/api/v1/visits/1/ics"));
-	assert_false(api_csrf_needed("HEAD", "/api/v1/uploads/x"));
-	assert_false(api_csrf_needed("OPTIONS", "/api/v1/uploads"));
+	assert_true(auth_csrf_needed("POST", "/api/v1/clips/3/views"));
+	assert_true(auth_csrf_needed("PATCH", "/api/v1/visits/1"));
+	assert_true(auth_csrf_needed("DELETE", "/api/v1/clips/1"));
+	assert_true(auth_csrf_needed("POST", "/api/v1/uploads"));
+	assert_false(auth_csrf_needed("GET", "/api/v1/visits/1/ics"));
+	assert_false(auth_csrf_needed("HEAD", "/api/v1/uploads/x"));
+	assert_false(auth_csrf_needed("OPTIONS", "/api/v1/uploads"));
 	/* pages check their form field themselves */
-	assert_false(api_csrf_needed("POST", "/clips/1/visit"));
-	assert_false(api_csrf_needed("POST", "/api/v1"));
-	assert_true(csrf_token_equal("abcDEF_-12", "abcDEF_-12"));
-	assert_false(csrf_token_equal("abcDEF_-1", "abcDEF_-12"));
-	assert_false(csrf_token_equal("abcDEF_-123", "abcDEF_-12"));
-	assert_false(csrf_token_equal("xbcDEF_-12", "abcDEF_-12"));
-	assert_false(csrf_token_equal(NULL, "abc"));
-	assert_false(csrf_token_equal("", ""));
-	assert_false(csrf_token_equal("abc", NULL));
+	assert_false(auth_csrf_needed("POST", "/clips/1/visit"));
+	assert_false(auth_csrf_needed("POST", "/api/v1"));
+	assert_true(auth_csrf_equal("abcDEF_-12", "abcDEF_-12"));
+	assert_false(auth_csrf_equal("abcDEF_-1", "abcDEF_-12"));
+	assert_false(auth_csrf_equal("abcDEF_-123", "abcDEF_-12"));
+	assert_false(auth_csrf_equal("xbcDEF_-12", "abcDEF_-12"));
+	assert_false(auth_csrf_equal(NULL, "abc"));
+	assert_false(auth_csrf_equal("", ""));
+	assert_false(auth_csrf_equal("abc", NULL));
 }
 
 int main(void)

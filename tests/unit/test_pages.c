@@ -104,7 +104,7 @@ static void forms_and_urls(void **state)
 	assert_null(form_value(NULL, 0, "name", 0));
 
 	struct kd_buf b = KD_BUF_INIT(256);
-	url_encode(&b, "/clips/1?q=a b&c=\"<x>\"");
+	html_url_encode(&b, "/clips/1?q=a b&c=\"<x>\"");
 	assert_string_equal(kd_buf_str(&b), "/clips/1%3Fq%3Da%20b%26c%3D%22%3Cx%3E%22");
 	kd_buf_release(&b);
 }
@@ -112,18 +112,17 @@ static void forms_and_urls(void **state)
 static void slugs_and_charts_in_pages(void **state)
 {
 	(void)state;
-	assert_true(is_slug("north-high"));
-	assert_true(is_slug("a1"));
-	assert_false(is_slug(""));
-	assert_false(is_slug(NULL));
-	assert_false(is_slug("North"));
-	assert_false(is_slug("a/b"));
-	assert_false(is_slug("a&b=c"));
-	assert_false(is_slug("x#y"));
+	assert_true(cat_slug_valid("north-high"));
+	assert_true(cat_slug_valid("a1"));
+	assert_false(cat_slug_valid(""));
+	assert_false(cat_slug_valid("North"));
+	assert_false(cat_slug_valid("a/b"));
+	assert_false(cat_slug_valid("a&b=c"));
+	assert_false(cat_slug_valid("x#y"));
 	char long_slug[70];
 	memset(long_slug, 'a', 65);
 	long_slug[65] = '\0';
-	assert_false(is_slug(long_slug));
+	assert_false(cat_slug_valid(long_slug));
 	/* the form's repeated fields: the n-th value, empty ones kept */
 	const char *body = "dates=2030-05-14&dates=&dates=2030-05-21&note=a+%3Cb%3E";
 	char *d0 = form_value(body, strlen(body), "dates", 0);
@@ -207,7 +206,7 @@ static void comments_follow_the_clip_privacy(void **state)
 	const char *practices[] = {"differentiation"};
 	struct cat_clip_new c = {.title = "T", .school = "school-a", .practices = practices,
 	                         .n_practices = 1, .consent = "on-file", .visibility = "district",
-	                         .status = "ready", .uploader_id = coach.id};
+	                         .status = CAT_READY, .uploader_id = coach.id};
 	int64_t open_id, school_id, id;
 	assert_int_equal(cat_clip_create(db, &c, &open_id, err, sizeof err), 0);
 	c.visibility = "school";

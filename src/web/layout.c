@@ -1,0 +1,193 @@
+/* layout.c - the frame around every page, whole-page messages and posted
+ * forms (see layout.h). */
+#include "layout.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "static.h"
+#include "kindling/err.h"
+#include "kindling/mem.h"
+
+void page_begin(struct html *h, struct request *req, const char *title)
+{
+	char css[96], js[96], icon[96];
+	html_raw(h, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	            );
+	if (req->by_session) {
+		/* for the scripts' API requests (X-CSRF-Token) */
+		html_raw(h, "<meta name=\"csrf-token\" content=\"");
+		html_attr(h, req->csrf);
+		html_raw(h, "\">");
+	}
+	html_raw(h, "<title>");
+	html_text(h, title);
+	html_raw(h, " · kindling</title><link rel=\"stylesheet\" href=\"");
+	html_attr(h, asset_url("style.css", css, sizeof css));
+	html_raw(h, "\"><link rel=\"icon\" type=\"image/svg+xml\" href=\"");
+	html_attr(h, asset_url("icon.svg", icon, sizeof icon));
+	html_raw(h, "\"><script defer src=\"");
+	html_attr(h, asset_url("player.js", js, sizeof js));
+	html_raw(h, "\"></script></head><body>"
+	            "<a class=\"skip\" href=\"#main\">Skip to content</a>"
+	            "<header class=\"top\"><a class=\"brand\" href=\"/\"><img src=\"");
+	html_attr(h, icon);
+	html_raw(h, "\" alt=\"\" width=\"28\" height=\"28\"> kindling</a>");
+	if (req->signed_in) {
+		html_raw(h, "<nav aria-label=\"Main\"><a href=\"/\">Home</a>"
+		            "<a href=\"/practices\">Practices</a><a href=\"/visits\">Visits</a>");
+		if (req->user.role == KD_ROLE_PRINCIPAL && req->user.school[0]) {
+			html_raw(h, "<a href=\"");
+			html_attrf(h, "/schools/%s/summary", req->user.school);
+			html_raw(h, "\">Summary</a>");
+		} else if (req->user.role == KD_ROLE_ADMIN) {
+			html_raw(h, "<a href=\"/district\">District</a>");
+		}
+		html_raw(h, "</nav>"
+		            "<form class=\"search\" role=\"search\" method=\"get\" action=\"/search\">"
+		            "<label for=\"top-q\" class=\"vh\">Search clips</label>"
+		            "<input id=\"top-q\" type=\"search\" name=\"q\" placeholder=\"Search clips\">"
+		            "<button type=\"submit\">Search</button></form>"
+		            "<form class=\"signout\" method=\"post\" action=\"/logout\">"
+		            "<span class=\"who\">");
+		html_text(h, req->user.name);
+		html_raw(h, "</span><input type=\"hidden\" name=\"csrf\" value=\"");
+		html_attr(h, req->csrf);
+		html_raw(h, "\"><button type=\"submit\">Sign out</button></form>");
+	}
+	html_raw(h, "</header><main id=\"main\" tabindex=\"-1\">");
+}
+
+void page_end(struct html *h)
+{
+	html_raw(h, "</main><footer class=\"foot\"><p>kindling: classroom practice, shared "
+	            "between schools. Videos show children: do not copy or share them "
+	            "outside the district.</p></footer></body></html>\n");
+}
+
+enum MHD_Result page_message(struct request *req, unsigned status, const char *title,
+                             const char *message)
+{
+	struct html h;
+	html_init(&h, PAGE_MAX);
+	page_begin(&h, req, title);
+	html_raw(&h, "<h1>");
+	html_text(&h, title);
+	html_raw(&h, "</h1><p>");
+	html_text(&h, message);
+	html_raw(&h, "</p><p><a href=\"/\">Back to the catalogue</a></p>");
+	page_end(&h);
+	return respond_html(req, status, &h);
+}
+
+enum MHD_Result page_not_found(struct request *req, const char *message)
+{
+	return page_message(req, MHD_HTTP_NOT_FOUND, "Not found", message);
+}
+
+enum MHD_Result page_failed(struct request *req, int err, const char *message)
+{
+	return page_message(req, http_status_of(err), "Something went wrong", message);
+}
+
+bool page_form_body(struct request *req)
+{
+	const char *type = req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	return type && !strncmp(type, "application/x-www-form-urlencoded", 33);
+}
+
+char *page_field(struct request *req, const char *name)
+{
+	return form_value(req->body.data, req->body.len, name, 0);
+}
+
+char *page_field_n(struct request *req, const char *name, int n)
+{
+	return form_value(req->body.data, req->body.len, name, n);
+}
+
+void page_csrf_field(struct html *h, struct request *req)
+{
+	html_raw(h, "<input type=\"hidden\" name=\"csrf\" value=\"");
+	html_attr(h, req->csrf);
+	html_raw(h, "\">");
+}
+
+enum MHD_Result page_csrf_refused(struct request *req)
+{
+	return page_message(req, MHD_HTTP_FORBIDDEN, "Form expired",
+	                    "This form is out of date. Go back, reload the page and send it "
+	                    "again.");
+}
+
+bool page_form_ok(struct request *req, enum MHD_Result *answered)
+{
+	if (page_form_body(req) && auth_form_csrf_ok(req))
+		return true;
+	*answered = page_csrf_refused(req);
+	return false;
+}
+
+/* The request's GET arguments as a query string, with page replaced by
+ * page_no (0: left out). */
+struct args_ctx {
+	struct kd_buf *b;
+	int64_t page;
+};
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+	(void)kind;
+	struct args_ctx *ctx = cls;
+	if (!strcmp(key, "page"))
+		return MHD_YES;
+	kd_buf_putc(ctx->b, ctx->b->len ? '&' : '?');
+	html_url_encode(ctx->b, key);
+	kd_buf_putc(ctx->b, '=');
+	html_url_encode(ctx->b, value ? value : "");
+	return MHD_YES;
+}
+
+char *page_self_url(struct request *req, const char *path, int64_t page)
+{
+	struct kd_buf q = KD_BUF_INIT(8192);
+	struct args_ctx ctx = {&q, page};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, &ctx);
+	if (page > 1)
+		kd_buf_printf(&q, "%cpage=%lld", q.len ? '&' : '?', (long long)page);
+	char *s = kd_asprintf("%s%s", path, kd_buf_str(&q));
+	kd_buf_release(&q);
+	return s;
+}
+
+const char *page_nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+void page_duration(double s, char *out, size_t len)
+{
+	long t = s > 0 && isfinite(s) ? lround(s) : 0;
+	if (t >= 3600)
+		snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+void page_error(struct html *h, const char *id, const char *message)
+{
+	html_raw(h, "<p class=\"error\" role=\"alert\"");
+	if (id) {
+		html_raw(h, " id=\"");
+		html_attr(h, id);
+		html_raw(h, "\"");
+	}
+	html_raw(h, ">");
+	html_text(h, message);
+	html_raw(h, "</p>");
+}

@@ -1,0 +1,55 @@
+/*
+ * layout.h - what every page shares (layout.c): the frame around a page,
+ * whole-page messages, reading a posted form, and small pieces shown on
+ * several pages.  Private to src/web/.
+ *
+ * A page is written through html.h into a writer capped at PAGE_MAX.
+ */
+#ifndef KINDLING_WEB_LAYOUT_H
+#define KINDLING_WEB_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "html.h"
+#include "http.h"
+
+#define PAGE_MAX (4u << 20)
+
+/* The head, top bar and navigation; then page_end closes the page. */
+void page_begin(struct html *h, struct request *req, const char *title);
+void page_end(struct html *h);
+/* A whole page with a heading and one message. */
+enum MHD_Result page_message(struct request *req, unsigned status, const char *title,
+                             const char *message);
+enum MHD_Result page_not_found(struct request *req, const char *message);
+/* "Something went wrong" with the status of err (http_status_of). */
+enum MHD_Result page_failed(struct request *req, int err, const char *message);
+
+/* Is the body a urlencoded form?  The n-th value (from 0) of one of its
+ * fields, or NULL; the caller frees. */
+bool page_form_body(struct request *req);
+char *page_field(struct request *req, const char *name);
+char *page_field_n(struct request *req, const char *name, int n);
+/* The hidden field with the session's CSRF token, for every form. */
+void page_csrf_field(struct html *h, struct request *req);
+/* The answer to a form without a valid CSRF token. */
+enum MHD_Result page_csrf_refused(struct request *req);
+/* A form post, checked: urlencoded and carrying the CSRF token.  When it
+ * is not, answers (into *answered) and returns false. */
+bool page_form_ok(struct request *req, enum MHD_Result *answered);
+
+/* path with the request's query string, its page= replaced by page (left
+ * out when page is 0 or 1): for links to other pages of a list, and back
+ * after signing in.  The caller frees. */
+char *page_self_url(struct request *req, const char *path, int64_t page);
+
+/* s, or NULL when it is NULL or empty. */
+const char *page_nonempty(const char *s);
+/* A length as shown: "m:ss" or "h:mm:ss". */
+void page_duration(double s, char *out, size_t len);
+/* <p class="error" role="alert" id=ID>message</p>; id may be NULL. */
+void page_error(struct html *h, const char *id, const char *message);
+
+#endif

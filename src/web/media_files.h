@@ -1,0 +1,25 @@
+/*
+ * media_files.h - a clip's files over HTTP, by clip id and file name, after
+ * the same privacy check as the clip itself: Range, HEAD, ETag.  The one
+ * place media URLs are spelled.  Private to src/web/.
+ */
+#ifndef KINDLING_WEB_MEDIA_FILES_H
+#define KINDLING_WEB_MEDIA_FILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "kindling/paths.h"
+
+enum MHD_Result media_get(struct request *req);
+
+/* The URL path of a clip's file: "/media/clips/<id>/<name>". */
+const char *media_url(int64_t clip_id, enum kd_media_file f, char *out, size_t outlen);
+
+/* Parse one Range header value against a file of size bytes: 1 with the
+ * inclusive [*from, *to] set, 0 to ignore it (absent, several ranges, other
+ * unit, malformed), -1 when it cannot be satisfied (answer 416). */
+int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
+
+#endif
