@@ -68,7 +68,8 @@ int media_make_images(const char *path, const struct media_facts *f, const char 
 /* Hover-scrub previews: one sprite sheet JPEG of small upright frames (160
  * px wide, at most about 100 tiles, at a regular interval) and a WebVTT file
  * whose cues cover the whole duration, each pointing at its tile as
- * "<sprite_url>#xywh=x,y,w,h". */
+ * "<sprite_url>#xywh=x,y,w,h" (a URL, or a name relative to the WebVTT
+ * file's own URL). */
 int media_make_storyboard(const char *path, const struct media_facts *f,
                           const char *sprite_path, const char *vtt_path,
                           const char *sprite_url, char *err, size_t errlen);
