@@ -1,11 +1,7 @@
 /*
- * frames.h - what probe.c, images.c and storyboard.c share: opening an input
- * the safe way, finding the frame at a time, turning a frame into an
- * upright full-range picture of a given size, scoring it, writing it as JPEG.
- *
- * Pictures ("images") are AVFrames in AV_PIX_FMT_YUV420P with color_range
- * AVCOL_RANGE_JPEG and even width and height, so they can go straight to
- * the MJPEG encoder and be tiled at even offsets.
+ * frames.h - decoding the frames of a video stream: the next one, or the
+ * one at a time, seeking only when it helps, within limits a hostile file
+ * cannot exhaust.  For images.c and storyboard.c.  Private to src/media/.
  */
 #ifndef KINDLING_MEDIA_FRAMES_H
 #define KINDLING_MEDIA_FRAMES_H
@@ -19,25 +15,7 @@
 #include <libavutil/frame.h>
 
 #include "kindling/media.h"
-
-struct SwsContext;
-
-/* An opened input.  Only the file protocol is allowed, and only demuxers of
- * real audio and video formats: a playlist or a concat script posing as a
- * video cannot make us read other files or the network. */
-struct frames_input {
-	AVFormatContext *fmt;
-	AVIOContext *pb;
-	int64_t size;          /* bytes */
-	char format[64];       /* the demuxer's name, also set when opening failed */
-};
-
-/* Open path and read its stream information.  Returns 0, or KD_EINVAL (the
- * file is empty, not media, cut off or damaged: err says so in plain words),
- * KD_ENOTFOUND, KD_EIO or KD_ENOMEM.  Call frames_input_close() in every
- * case. */
-int frames_input_open(struct frames_input *in, const char *path, char *err, size_t errlen);
-void frames_input_close(struct frames_input *in);
+#include "media/input.h"
 
 enum frames_mode {
 	FRAMES_ALL,  /* every frame at full quality: thumbnails, posters */
@@ -46,7 +24,7 @@ enum frames_mode {
 };
 
 struct frames_decoder {
-	struct frames_input in;
+	struct media_input in;
 	AVStream *st;
 	AVCodecContext *dec;
 	AVPacket *pkt;
@@ -89,31 +67,5 @@ int frames_at(struct frames_decoder *d, double t);
 
 /* Seconds from the start of the stream to d->frame. */
 double frames_time(const struct frames_decoder *d);
-
-/* A black image of w x h (both even).  Returns NULL when out of memory. */
-AVFrame *frames_image_new(int w, int h);
-
-/* Scale src into a w x h image (w, h even, as displayed) and turn it upright
- * by the orientation in f: scaling happens in the box before rotation, so
- * the result fills w x h exactly.  *sws is a scaler cache the caller frees
- * with sws_freeContext().  Returns 0 with *out set (caller frees with
- * av_frame_free), KD_EINVAL for a frame swscale cannot read, KD_ENOMEM. */
-int frames_upright(struct SwsContext **sws, const AVFrame *src, const struct media_facts *f,
-                   int w, int h, AVFrame **out);
-
-/* Copy src into dst with its top left corner at x, y (both even). */
-void frames_blit(AVFrame *dst, int x, int y, const AVFrame *src);
-
-/* How much there is to see in an image: the spread of its brightness plus
- * its mean gradient.  *usable is false for a near-black, near-white or
- * near-flat image (a fade, a lens cap, a blank screen). */
-double frames_detail(const AVFrame *img, bool *usable);
-
-/* Encode img as a JPEG (q: 2 best .. 31 worst) and write it atomically to
- * path.  Returns 0, KD_EIO (err says which file), KD_ENOMEM or KD_EINVAL. */
-int frames_write_jpeg(const AVFrame *img, int q, const char *path, char *err, size_t errlen);
-
-/* x rounded to the nearest even number, at least 2. */
-int frames_even(double x);
 
 #endif

@@ -10,6 +10,7 @@
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "media/frames.h"
+#include "media/picture.h"
 #include "media/lav_compat.h"
 
 #define THUMB_W 320
@@ -39,10 +40,10 @@ static int consider(struct pick *best, struct frames_decoder *d, struct SwsConte
 {
 	AVFrame *thumb = NULL;
 	bool usable;
-	int rc = frames_upright(sws, d->frame, f, tw, th, &thumb);
+	int rc = picture_upright(sws, d->frame, f, tw, th, &thumb);
 	if (rc < 0)
 		return rc;
-	double score = frames_detail(thumb, &usable);
+	double score = picture_detail(thumb, &usable);
 	log_debug("media", "thumbnail candidate at %.2f s: detail %.1f%s", frames_time(d), score,
 	          usable ? "" : " (black or blank)");
 	if (best->thumb && (best->usable > usable || (best->usable == usable && best->score >= score))) {
@@ -99,12 +100,6 @@ static int look_at_start(struct pick *best, struct frames_decoder *d, struct Sws
 	return 0;
 }
 
-static int even_down(double x)
-{
-	int v = (int)x & ~1;
-	return v < 2 ? 2 : v;
-}
-
 int media_make_images(const char *path, const struct media_facts *f, const char *thumb_path,
                       const char *poster_path, char *err, size_t errlen)
 {
@@ -122,12 +117,12 @@ int media_make_images(const char *path, const struct media_facts *f, const char 
 		return KD_EINVAL;
 	}
 	int tw = THUMB_W;
-	int th = frames_even((double)THUMB_W * f->height / f->width);
+	int th = picture_even((double)THUMB_W * f->height / f->width);
 	if (th > 4 * THUMB_W)
 		th = 4 * THUMB_W;
 	/* At most POSTER_MAX on the longer side, never larger than shown. */
 	double s = fmin(1.0, (double)POSTER_MAX / fmax(f->width, f->height));
-	int pw = even_down(f->width * s), ph = even_down(f->height * s);
+	int pw = picture_even_down(f->width * s), ph = picture_even_down(f->height * s);
 
 	best.src = av_frame_alloc();
 	if (!best.src) {
@@ -166,15 +161,15 @@ int media_make_images(const char *path, const struct media_facts *f, const char 
 		}
 	}
 
-	rc = frames_upright(&sws_poster, best.src, f, pw, ph, &poster);
+	rc = picture_upright(&sws_poster, best.src, f, pw, ph, &poster);
 	if (rc < 0) {
 		snprintf(err, errlen, "the picture could not be converted");
 		goto out;
 	}
-	rc = frames_write_jpeg(poster, POSTER_Q, poster_path, err, errlen);
+	rc = picture_write_jpeg(poster, POSTER_Q, poster_path, err, errlen);
 	if (rc < 0)
 		goto out;
-	rc = frames_write_jpeg(best.thumb, THUMB_Q, thumb_path, err, errlen);
+	rc = picture_write_jpeg(best.thumb, THUMB_Q, thumb_path, err, errlen);
 out:
 	if (rc == KD_ENOMEM && errlen && !err[0])
 		snprintf(err, errlen, "out of memory");

@@ -11,7 +11,8 @@
 
 #include "kindling/err.h"
 #include "kindling/log.h"
-#include "media/frames.h"
+#include "media/input.h"
+#include "media/picture.h"
 #include "media/lav_compat.h"
 
 #define MAX_SIDE 8192
@@ -113,7 +114,7 @@ static bool is(const char *a, const char *b)
 
 int media_probe(const char *path, struct media_facts *f, char *err, size_t errlen)
 {
-	struct frames_input in;
+	struct media_input in;
 	AVFormatContext *fmt;
 	int rc;
 
@@ -124,7 +125,7 @@ int media_probe(const char *path, struct media_facts *f, char *err, size_t errle
 	f->audio_stream = -1;
 	f->sar_num = f->sar_den = 1;
 
-	rc = frames_input_open(&in, path, err, errlen);
+	rc = media_input_open(&in, path, err, errlen);
 	if (rc < 0)
 		goto out;
 	fmt = in.fmt;
@@ -208,7 +209,7 @@ int media_probe(const char *path, struct media_facts *f, char *err, size_t errle
 	 * width stretches by the sample aspect ratio. */
 	int w = par->width, h = par->height;
 	if (f->sar_num != f->sar_den) {
-		w = frames_even((double)par->width * f->sar_num / f->sar_den);
+		w = picture_even((double)par->width * f->sar_num / f->sar_den);
 		if (w > 2 * MAX_SIDE)
 			w = 2 * MAX_SIDE;
 	}
@@ -234,6 +235,6 @@ out:
 		snprintf(err, errlen, "%s", kd_strerror(rc));
 	if (rc < 0)
 		log_info("media", "probe %s: %s", path, err);
-	frames_input_close(&in);
+	media_input_close(&in);
 	return rc;
 }

@@ -19,7 +19,7 @@
  * The output goes to out_path + ".tmp", is fsync'd and renamed; on failure
  * the temporary file is removed.
  *
- * The input is opened with frames_input_open() (frames.h): local files
+ * The input is opened with media_input_open() (input.h): local files
  * only, demuxers of real video formats only.
  *
  * FFmpeg version: written for FFmpeg 5.1 (libavcodec 59.37); the display
@@ -54,7 +54,8 @@
 #include "kindling/log.h"
 #include "kindling/media.h"
 #include "kindling/mem.h"
-#include "media/frames.h"
+#include "media/input.h"
+#include "media/picture.h"
 #include "media/lav_compat.h"
 
 #define FAC "rendition"
@@ -70,10 +71,6 @@
 #define JOB_THREADS 2
 #define AUDIO_BIT_RATE 128000
 
-/* Side of the square tiles the pixel rotation walks, so that both the
- * rows read and the columns written stay in cache. */
-#define ROT_TILE 32
-
 /* Gaps in the sound up to this long are filled with silence so that it
  * stays in step with the picture; longer ones are taken as broken
  * timestamps and closed up. */
@@ -87,7 +84,7 @@ struct rend {
 	char *err;
 	size_t errlen;
 
-	struct frames_input in;
+	struct media_input in;
 	AVFormatContext *ic;   /* in.fmt */
 	AVFormatContext *oc;
 	AVStream *vist, *aist; /* input streams used */
@@ -183,7 +180,7 @@ static int open_input(struct rend *r, const char *path)
 {
 	const struct media_facts *f = r->f;
 	char msg[KD_ERRMSG_MAX] = "";
-	int rc = frames_input_open(&r->in, path, msg, sizeof msg);
+	int rc = media_input_open(&r->in, path, msg, sizeof msg);
 	if (rc) {
 		set_err(r, "%s", msg);
 		return rc;
@@ -558,14 +555,11 @@ static AVCodecContext *open_decoder(struct rend *r, AVStream *st, int *rc)
 	return c;
 }
 
-static int even_at_least_2(double v, int max)
+/* Even, at least 2, at most max. */
+static int even_at_most(double v, int max)
 {
-	long n = lround(v / 2) * 2;
-	if (n < 2)
-		n = 2;
-	if (n > max)
-		n = max & ~1;
-	return (int)n;
+	int n = picture_even(v);
+	return n > max ? max & ~1 : n;
 }
 
 /* Picture size: display aspect (SAR applied, then the turn), fitted in
@@ -589,8 +583,8 @@ static void output_size(struct rend *r, int *out_w, int *out_h)
 	 * 1080x1920, as a landscape one may be 1920x1080. */
 	double box_w = dw >= dh ? MAX_W : MAX_H, box_h = dw >= dh ? MAX_H : MAX_W;
 	double s = fmin(1.0, fmin(box_w / dw, box_h / dh));
-	*out_w = even_at_least_2(dw * s, (int)box_w);
-	*out_h = even_at_least_2(dh * s, (int)box_h);
+	*out_w = even_at_most(dw * s, (int)box_w);
+	*out_h = even_at_most(dh * s, (int)box_h);
 }
 
 static bool is_hdr_transfer(enum AVColorTransferCharacteristic t)
@@ -742,47 +736,6 @@ static int open_audio_encoder(struct rend *r)
 
 /* ---------------------------------------------------------------- video */
 
-/*
- * Copy a w x h plane into dst turned by rot clockwise quarter turns, then
- * mirrored (hflip: left-right, vflip: top-bottom) in display space, the
- * order av_display_matrix_flip() composes them.  Stored pixel (x, y) goes
- * to display (X, Y) = (a x + b y + x0, c x + d y + y0).
- */
-static void turn_plane(const uint8_t *src, int sls, int w, int h, uint8_t *dst, int dls, int rot,
-                       bool hflip, bool vflip)
-{
-	static const int m[4][4] = {
-		{ 1, 0, 0, 1 },   /* X = x,       Y = y */
-		{ 0, -1, 1, 0 },  /* X = h-1-y,   Y = x */
-		{ -1, 0, 0, -1 }, /* X = w-1-x,   Y = h-1-y */
-		{ 0, 1, -1, 0 },  /* X = y,       Y = w-1-x */
-	};
-	int a = m[rot][0], b = m[rot][1], c = m[rot][2], d = m[rot][3];
-	int dw = (rot & 1) ? h : w, dh = (rot & 1) ? w : h;
-	if (hflip)
-		a = -a, b = -b;
-	if (vflip)
-		c = -c, d = -d;
-	ptrdiff_t x0 = (a < 0 || b < 0) ? dw - 1 : 0;
-	ptrdiff_t y0 = (c < 0 || d < 0) ? dh - 1 : 0;
-	ptrdiff_t step_x = (ptrdiff_t)c * dls + a; /* dst step for x + 1 */
-	ptrdiff_t step_y = (ptrdiff_t)d * dls + b; /* dst step for y + 1 */
-	uint8_t *origin = dst + y0 * dls + x0;
-
-	for (int ty = 0; ty < h; ty += ROT_TILE) {
-		int ey = ty + ROT_TILE < h ? ty + ROT_TILE : h;
-		for (int tx = 0; tx < w; tx += ROT_TILE) {
-			int ex = tx + ROT_TILE < w ? tx + ROT_TILE : w;
-			for (int y = ty; y < ey; y++) {
-				const uint8_t *s = src + (ptrdiff_t)y * sls;
-				uint8_t *o = origin + y * step_y + tx * step_x;
-				for (int x = tx; x < ex; x++, o += step_x)
-					*o = s[x];
-			}
-		}
-	}
-}
-
 /* A decoded frame that is already limited-range yuv420p of the size we
  * want needs no swscale: the copy would cost as much as the decode of a
  * small clip.  Returns the frame to encode: in itself, or r->vframe. */
@@ -811,8 +764,8 @@ static int convert_picture(struct rend *r, AVFrame *in, AVFrame **out)
 		for (int p = 0; p < 3; p++) {
 			int w = p ? r->scale_w / 2 : r->scale_w;
 			int h = p ? r->scale_h / 2 : r->scale_h;
-			turn_plane(in->data[p], in->linesize[p], w, h, r->vframe->data[p],
-			           r->vframe->linesize[p], r->rot, r->hflip, r->vflip);
+			picture_orient_plane(in->data[p], in->linesize[p], w, h, r->vframe->data[p],
+			                     r->vframe->linesize[p], r->rot * 90, r->hflip, r->vflip);
 		}
 		return 0;
 	}
@@ -848,8 +801,8 @@ static int convert_picture(struct rend *r, AVFrame *in, AVFrame **out)
 		for (int p = 0; p < 3; p++) {
 			int w = p ? r->scale_w / 2 : r->scale_w;
 			int h = p ? r->scale_h / 2 : r->scale_h;
-			turn_plane(dst->data[p], dst->linesize[p], w, h, r->vframe->data[p],
-			           r->vframe->linesize[p], r->rot, r->hflip, r->vflip);
+			picture_orient_plane(dst->data[p], dst->linesize[p], w, h, r->vframe->data[p],
+			                     r->vframe->linesize[p], r->rot * 90, r->hflip, r->vflip);
 		}
 	}
 	return 0;
@@ -1218,7 +1171,7 @@ static void rend_free(struct rend *r)
 			avio_closep(&r->oc->pb);
 		avformat_free_context(r->oc);
 	}
-	frames_input_close(&r->in);
+	media_input_close(&r->in);
 	r->ic = NULL;
 	av_packet_free(&r->pkt);
 	av_packet_free(&r->opkt);

@@ -14,6 +14,7 @@
 #include "kindling/fs.h"
 #include "kindling/log.h"
 #include "media/frames.h"
+#include "media/picture.h"
 
 #define TILE_W 160
 #define COLUMNS 10
@@ -32,7 +33,7 @@ struct board {
 
 static void place(struct board *b, int i, const AVFrame *tile)
 {
-	frames_blit(b->sprite, (i % b->cols) * b->tw, (i / b->cols) * b->th, tile);
+	picture_blit(b->sprite, (i % b->cols) * b->tw, (i / b->cols) * b->th, tile);
 	b->placed++;
 }
 
@@ -66,11 +67,11 @@ static int fill_from_keyframes(struct board *b, struct frames_decoder *d, struct
 		while (next < b->n && tile_time(b, next) <= t) {
 			double ti = tile_time(b, next);
 			if (held->buf[0] && ti - held_t < t - ti) {
-				if (!held_tile && (rc = frames_upright(sws, held, f, b->tw, b->th, &held_tile)) < 0)
+				if (!held_tile && (rc = picture_upright(sws, held, f, b->tw, b->th, &held_tile)) < 0)
 					goto out;
 				place(b, next, held_tile);
 			} else {
-				if (!cur_tile && (rc = frames_upright(sws, d->frame, f, b->tw, b->th, &cur_tile)) < 0)
+				if (!cur_tile && (rc = picture_upright(sws, d->frame, f, b->tw, b->th, &cur_tile)) < 0)
 					goto out;
 				place(b, next, cur_tile);
 			}
@@ -85,7 +86,7 @@ static int fill_from_keyframes(struct board *b, struct frames_decoder *d, struct
 	}
 	/* Past the last keyframe every tile repeats it. */
 	for (; next < b->n && held->buf[0]; next++) {
-		if (!held_tile && (rc = frames_upright(sws, held, f, b->tw, b->th, &held_tile)) < 0)
+		if (!held_tile && (rc = picture_upright(sws, held, f, b->tw, b->th, &held_tile)) < 0)
 			goto out;
 		place(b, next, held_tile);
 	}
@@ -112,7 +113,7 @@ static int fill_by_seeking(struct board *b, struct frames_decoder *d, struct Sws
 		rc = 0;
 		if (d->frame->buf[0] && d->frame->pts != shown) {
 			av_frame_free(&tile);
-			if ((rc = frames_upright(sws, d->frame, f, b->tw, b->th, &tile)) < 0)
+			if ((rc = picture_upright(sws, d->frame, f, b->tw, b->th, &tile)) < 0)
 				goto out;
 			shown = d->frame->pts;
 		}
@@ -163,11 +164,11 @@ int media_make_storyboard(const char *path, const struct media_facts *f,
 	b.n = (int)((b.total_ms + b.step_ms - 1) / b.step_ms);
 	b.cols = b.n < COLUMNS ? b.n : COLUMNS;
 	b.tw = TILE_W;
-	b.th = frames_even((double)TILE_W * f->height / f->width);
+	b.th = picture_even((double)TILE_W * f->height / f->width);
 	if (b.th > 4 * TILE_W)
 		b.th = 4 * TILE_W;
 	int rows = (b.n + b.cols - 1) / b.cols;
-	b.sprite = frames_image_new(b.cols * b.tw, rows * b.th);
+	b.sprite = picture_new(b.cols * b.tw, rows * b.th);
 	if (!b.sprite) {
 		rc = KD_ENOMEM;
 		goto out;
@@ -213,7 +214,7 @@ int media_make_storyboard(const char *path, const struct media_facts *f,
 	}
 
 	/* The sprite first: the WebVTT never points at a missing picture. */
-	rc = frames_write_jpeg(b.sprite, TILE_Q, sprite_path, err, errlen);
+	rc = picture_write_jpeg(b.sprite, TILE_Q, sprite_path, err, errlen);
 	if (rc < 0)
 		goto out;
 	if (kd_write_file_atomic(vtt_path, vtt.data, vtt.len) < 0) {
