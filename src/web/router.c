@@ -115,9 +115,7 @@ static bool match(const char *pattern, const char *path, struct request *req, ch
 	return *p == '\0' && *u == '\0';
 }
 
-/* Find the route of req (filling its ids and slugs); NULL when none, with
- * the methods the path does allow in allow. */
-static const struct route *find(struct request *req, char *allow, size_t allow_len)
+const struct route *router_find(struct request *req, char *allow, size_t allow_len)
 {
 	allow[0] = '\0';
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
@@ -172,7 +170,7 @@ const struct route *router_table(size_t *n)
 bool router_streams(struct request *req)
 {
 	char allow[64];
-	const struct route *r = find(req, allow, sizeof allow);
+	const struct route *r = router_find(req, allow, sizeof allow);
 	req->route = r;
 	return r && r->begin;
 }
@@ -193,7 +191,7 @@ enum MHD_Result router_begin(struct request *req)
 enum MHD_Result router_dispatch(struct request *req)
 {
 	char allow[64] = "";
-	const struct route *found = req->route ? req->route : find(req, allow, sizeof allow);
+	const struct route *found = req->route ? req->route : router_find(req, allow, sizeof allow);
 	if (!found) {
 		if (*allow)
 			return respond_error_h(req, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW,

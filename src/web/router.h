@@ -32,6 +32,11 @@ struct route {
 /* Every route, in matching order (for tests that walk them all). */
 const struct route *router_table(size_t *n);
 
+/* The route of req->method and req->path, filling req->ids and req->slugs
+ * (only those, and req->scratch, are touched); NULL when there is none,
+ * with the methods the path does allow in allow ("GET, PATCH"). */
+const struct route *router_find(struct request *req, char *allow, size_t allow_len);
+
 /* Route a request: find the handler, check sign-in and CSRF, run it. */
 enum MHD_Result router_dispatch(struct request *req);
 /* On the headers: does the request's route stream its body?  If so

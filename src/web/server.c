@@ -16,7 +16,7 @@
 
 #include "http.h"
 #include "router.h"
-#include "tus.h"
+#include "tus_state.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/fs.h"

@@ -1,7 +1,6 @@
 /*
  * tus.h - resumable uploads at /api/v1/uploads: tus 1.0.0 core, creation
- * and termination (see tus.c for how an upload lives on disk).  Private to
- * src/web/.
+ * and termination, over the uploads of tus_state.h.  Private to src/web/.
  */
 #ifndef KINDLING_WEB_TUS_H
 #define KINDLING_WEB_TUS_H
@@ -16,9 +15,5 @@ enum MHD_Result tus_head(struct request *req);
 enum MHD_Result tus_patch_begin(struct request *req);
 enum MHD_Result tus_patch_end(struct request *req);
 enum MHD_Result tus_delete(struct request *req);
-
-/* Remove uploads that got no bytes for max_age_s seconds (and finished
- * ones kept for late HEADs). */
-int tus_expire(const struct kd_config *cfg, unsigned max_age_s);
 
 #endif

@@ -1,0 +1,83 @@
+/*
+ * tus_state.h - an upload in progress, as it lives on disk, and what a tus
+ * request's headers say about it.  No HTTP here (tus.c answers), so every
+ * piece can be tested and fuzzed on its own.  Private to src/web/.
+ *
+ * An upload lives in <data>/uploads/<id>/: "info.json" (who, how long,
+ * the clip's metadata, and the clip once it exists) and "data" (the bytes
+ * so far).  The offset is the size of "data": whatever reached the disk
+ * before a dropped connection or a restart counts.
+ */
+#ifndef KINDLING_WEB_TUS_STATE_H
+#define KINDLING_WEB_TUS_STATE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kindling/catalogue.h"
+#include "kindling/config.h"
+
+#define TUS_ID_LEN 32 /* lowercase hex */
+
+struct tus_upload {
+	char id[TUS_ID_LEN + 1];
+	char *dir;
+	char *data_path;
+	char *info_path;
+	json_t *info;     /* {"user", "length", "meta": {...}, "created", "clip"} */
+	int64_t user;     /* who may continue it (and admins) */
+	uint64_t length;
+	uint64_t offset;
+	int64_t clip;     /* 0 until complete */
+};
+
+/* A header's decimal value of at most 19 digits, nothing else. */
+bool tus_parse_u64(const char *s, uint64_t *out);
+/* Upload-Metadata: "key base64,key base64,...".  Values are decoded into
+ * meta as JSON strings (a key without a value is "").  Returns 0, or
+ * KD_EINVAL with err saying which entry is wrong (too long, not base64,
+ * not UTF-8). */
+int tus_parse_metadata(const char *h, json_t *meta, char *err, size_t errlen);
+
+/* A comma list split into trimmed pieces that point into copy. */
+struct tus_list {
+	char *copy;
+	const char *items[32];
+	size_t n;
+};
+/* The clip an upload's metadata describes, as intake wants it, checked
+ * against the catalogue; title falls back to the file name.  Strings point
+ * into meta and m.  Returns 0, KD_EINVAL or KD_ENOTFOUND with err; free
+ * with tus_clip_meta_free() in every case. */
+struct tus_clip_meta {
+	struct cat_clip_new c;
+	struct tus_list practices, tags;
+	char *title;
+};
+int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta, int64_t uploader,
+                  struct tus_clip_meta *m, char *err, size_t errlen);
+void tus_clip_meta_free(struct tus_clip_meta *m);
+
+/* A new upload of length bytes by user with meta (taken over): its folder,
+ * info.json and an empty data file, under a fresh random id.  Returns 0 or
+ * KD_EIO (errno set; nothing is left behind). */
+int tus_upload_create(const char *data_dir, int64_t user, uint64_t length, json_t *meta,
+                      struct tus_upload *u);
+/* The upload with this id: KD_ENOTFOUND for a malformed id, a missing or
+ * unreadable one. */
+int tus_upload_load(const char *data_dir, const char *id, struct tus_upload *u);
+/* Write info.json again (atomically). */
+int tus_upload_save(struct tus_upload *u);
+/* The upload became this clip: remember it, for a client that lost the
+ * answer and asks with HEAD. */
+int tus_upload_set_clip(struct tus_upload *u, int64_t clip);
+void tus_upload_free(struct tus_upload *u);
+
+/* Remove uploads that got no bytes for max_age_s seconds (and finished
+ * ones kept for late HEADs). */
+int tus_expire(const struct kd_config *cfg, unsigned max_age_s);
+
+#endif
