@@ -12,6 +12,7 @@
 
 #include "kindling/db.h"
 #include "kindling/err.h"
+#include "kindling/catalogue.h"
 #include "kindling/users.h"
 
 /* The privacy rule of catalogue.h as an SQL condition on clips c.  It uses
@@ -37,6 +38,13 @@ int cat_slug_id(sqlite3 *db, enum cat_named what, const char *slug, int64_t *id)
  * err.  Returns rc either way, so `return cat_unknown_slug(...)` reads. */
 int cat_unknown_slug(sqlite3 *db, int rc, enum cat_named what, const char *slug, char *err,
                      size_t errlen);
+
+/* The columns of a whole clip and the joins they need, in the order
+ * cat_read_clip() reads them (clips.c). */
+extern const char CAT_CLIP_COLUMNS[];
+extern const char CAT_CLIP_JOINS[];
+/* Fill c from a row of CAT_CLIP_COLUMNS; free it with cat_clip_free(). */
+void cat_read_clip(sqlite3_stmt *st, struct cat_clip *c);
 
 /* The catalogue generation (schema/002), -1 if it cannot be read. */
 int64_t cat_generation(sqlite3 *db);

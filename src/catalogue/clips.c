@@ -1,4 +1,5 @@
-/* clips.c - reading, listing, creating, editing and deleting clips. */
+/* clips.c - one clip: reading, creating, checking, editing, deleting, and
+ * what processing records (lists and search are in list.c). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 /* Tags are joined with the ASCII unit separator, which a tag may not hold. */
 #define TAG_SEP "\x1f"
 
-static const char CLIP_COLUMNS[] =
+const char CAT_CLIP_COLUMNS[] =
 	"c.id, c.title, c.description, s.slug, s.name, c.school_id, "
 	"(SELECT group_concat(slug, ',') FROM (SELECT p.slug FROM clip_practices cp "
 	"  JOIN practices p ON p.id = cp.practice_id WHERE cp.clip_id = c.id ORDER BY p.slug)), "
@@ -26,7 +27,7 @@ static const char CLIP_COLUMNS[] =
 	"c.has_captions, c.container, c.duration_s, c.width, c.height, c.rotation, "
 	"c.video_codec, c.audio_codec, c.fps, c.bit_rate, c.size_bytes";
 
-static const char CLIP_JOINS[] =
+const char CAT_CLIP_JOINS[] =
 	" JOIN schools s ON s.id = c.school_id LEFT JOIN users u ON u.id = c.uploader_id";
 
 /* Split "a<sep>b<sep>c" into a new array of new strings. */
@@ -70,7 +71,7 @@ int cat_status_parse(const char *name, enum cat_status *s)
 	return KD_EINVAL;
 }
 
-static void read_clip(sqlite3_stmt *st, struct cat_clip *c)
+void cat_read_clip(sqlite3_stmt *st, struct cat_clip *c)
 {
 	memset(c, 0, sizeof *c);
 	int i = 0;
@@ -147,8 +148,8 @@ void cat_clip_free(struct cat_clip *c)
 int cat_clip_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip *out)
 {
 	char sql[2048];
-	snprintf(sql, sizeof sql, "SELECT %s FROM clips c%s WHERE c.id = ?1 AND %s", CLIP_COLUMNS,
-	         CLIP_JOINS, CAT_VISIBLE);
+	snprintf(sql, sizeof sql, "SELECT %s FROM clips c%s WHERE c.id = ?1 AND %s",
+	         CAT_CLIP_COLUMNS, CAT_CLIP_JOINS, CAT_VISIBLE);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_error("catalogue", "%s", sqlite3_errmsg(db));
@@ -159,229 +160,11 @@ int cat_clip_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat
 	int rc = sqlite3_step(st);
 	int result = 0;
 	if (rc == SQLITE_ROW)
-		read_clip(st, out);
+		cat_read_clip(st, out);
 	else
 		result = rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 	sqlite3_finalize(st);
 	return result;
-}
-
-/* Is c a byte that can be part of a word: ASCII letter or digit, or any
- * byte of a multi-byte UTF-8 character? */
-static bool word_byte(unsigned char c)
-{
-	return isalnum(c) || c >= 0x80;
-}
-
-char *cat_fts_query(const char *typed)
-{
-	struct kd_buf b = KD_BUF_INIT(4096);
-	size_t len = strnlen(typed, 257);
-	if (len > 256) { /* cut at the last space before the limit */
-		len = 256;
-		while (len > 0 && !isspace((unsigned char)typed[len]))
-			len--;
-	}
-	const char *p = typed, *end = typed + len;
-	bool last_prefix = false;
-	while (p < end) {
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		const char *w = p;
-		bool has_word = false;
-		while (p < end && !isspace((unsigned char)*p))
-			has_word |= word_byte((unsigned char)*p++);
-		if (!has_word)
-			continue; /* only punctuation: nothing to search for */
-		if (b.len)
-			kd_buf_putc(&b, ' ');
-		kd_buf_putc(&b, '"');
-		for (const char *q = w; q < p; q++) {
-			if (*q == '"')
-				kd_buf_putc(&b, '"');
-			kd_buf_putc(&b, *q);
-		}
-		kd_buf_putc(&b, '"');
-		last_prefix = word_byte((unsigned char)p[-1]);
-	}
-	if (!b.len) {
-		kd_buf_release(&b);
-		return NULL;
-	}
-	/* Someone typing "differ" is most likely on the way to
-	 * "differentiation": let the last word match as a prefix. */
-	if (last_prefix)
-		kd_buf_putc(&b, '*');
-	return kd_buf_take(&b, NULL);
-}
-
-/* What a list statement binds: the viewer and the filters present. */
-struct bound {
-	const struct kd_user *user;
-	const char *match;
-	int64_t practice_id, school_id;
-	const struct cat_query *q;
-};
-
-static void bind_query(sqlite3_stmt *st, const struct bound *b)
-{
-	const struct cat_query *q = b->q;
-	cat_bind_viewer(st, b->user);
-	if (b->match)
-		sqlite3_bind_text(st, 1, b->match, -1, SQLITE_STATIC);
-	if (b->practice_id)
-		sqlite3_bind_int64(st, 2, b->practice_id);
-	if (b->school_id)
-		sqlite3_bind_int64(st, 3, b->school_id);
-	if (q->grade && *q->grade)
-		sqlite3_bind_text(st, 4, q->grade, -1, SQLITE_STATIC);
-	if (q->subject && *q->subject)
-		sqlite3_bind_text(st, 5, q->subject, -1, SQLITE_STATIC);
-	if (q->sha256 && *q->sha256)
-		sqlite3_bind_text(st, 8, q->sha256, -1, SQLITE_STATIC);
-}
-
-int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
-                   struct cat_page *out, char *err, size_t errlen)
-{
-	memset(out, 0, sizeof *out);
-	if (q->page < 1 || q->page > CAT_PAGE_MAX || q->per_page < 1 ||
-	    q->per_page > CAT_PER_PAGE_MAX) {
-		snprintf(err, errlen, "page must be 1 to %d and per_page 1 to %d", CAT_PAGE_MAX,
-		         CAT_PER_PAGE_MAX);
-		return KD_EINVAL;
-	}
-	int64_t practice_id = 0, school_id = 0;
-	int rc;
-	if (q->practice && *q->practice &&
-	    (rc = cat_slug_id(db, CAT_PRACTICES, q->practice, &practice_id)) < 0)
-		return cat_unknown_slug(db, rc, CAT_PRACTICES, q->practice, err, errlen);
-	if (q->school && *q->school && (rc = cat_slug_id(db, CAT_SCHOOLS, q->school, &school_id)) < 0)
-		return cat_unknown_slug(db, rc, CAT_SCHOOLS, q->school, err, errlen);
-	char *match = q->q ? cat_fts_query(q->q) : NULL;
-
-	/* The statement is assembled from fixed pieces; every value is bound. */
-	const char *from = match ? " FROM clips_fts f JOIN clips c ON c.id = f.rowid"
-	                         : " FROM clips c";
-	const char *join = practice_id ? " JOIN clip_practices cp ON cp.clip_id = c.id"
-	                                 " AND cp.practice_id = ?2" : "";
-	struct kd_buf where = KD_BUF_INIT(4096);
-	kd_buf_printf(&where, " WHERE %s", CAT_VISIBLE);
-	if (match)
-		kd_buf_puts(&where, " AND clips_fts MATCH ?1");
-	if (school_id)
-		kd_buf_puts(&where, " AND c.school_id = ?3");
-	if (q->grade && *q->grade)
-		kd_buf_puts(&where, " AND c.grade = ?4 COLLATE NOCASE");
-	if (q->subject && *q->subject)
-		kd_buf_puts(&where, " AND c.subject = ?5 COLLATE NOCASE");
-	if (q->sha256 && *q->sha256)
-		kd_buf_puts(&where, " AND c.sha256 = ?8");
-
-	char *count_sql = kd_asprintf("SELECT count(*)%s%s%s", from, join, kd_buf_str(&where));
-	char *one_sql = kd_asprintf("SELECT %s FROM clips c%s WHERE c.id = ?1", CLIP_COLUMNS,
-	                            CLIP_JOINS);
-	char *ids_sql = NULL;
-
-	/* The count is remembered per question and viewer until the catalogue
-	 * changes (cache.c). */
-	int64_t gen = cat_generation(db);
-	char *key = kd_asprintf("list|%d|%lld|%lld|%lld|%lld|%s|%s|%s|%s",
-	                        user->role == KD_ROLE_ADMIN, (long long)user->id,
-	                        (long long)user->school_id, (long long)practice_id,
-	                        (long long)school_id, q->grade ? q->grade : "",
-	                        q->subject ? q->subject : "", q->sha256 ? q->sha256 : "",
-	                        match ? match : "");
-	sqlite3_stmt *count = NULL, *ids = NULL, *one = NULL;
-	struct bound b = {user, match, practice_id, school_id, q};
-	int step;
-	rc = 0;
-	if (!cat_cache_get(gen, key, &out->total)) {
-		if (sqlite3_prepare_v2(db, count_sql, -1, &count, NULL) != SQLITE_OK) {
-			log_error("catalogue", "count: %s", sqlite3_errmsg(db));
-			rc = KD_EDB;
-			goto out;
-		}
-		bind_query(count, &b);
-		if ((step = sqlite3_step(count)) != SQLITE_ROW) {
-			log_error("catalogue", "count: %s", sqlite3_errmsg(db));
-			rc = db_err_code(step);
-			goto out;
-		}
-		out->total = sqlite3_column_int64(count, 0);
-		cat_cache_put(gen, key, out->total);
-	}
-
-	/* Newest first walks an index backwards instead of sorting every match:
-	 * the full-text index when there are words, else the practice's. */
-	const char *id_col = match ? "f.rowid" : practice_id ? "cp.clip_id" : "c.id";
-	char order[96];
-	out->sort = q->sort;
-	/* Ranking reads every match; past CAT_RANK_MAX matches the words are
-	 * too common for relevance to mean much, and the newest come first. */
-	if (q->sort == CAT_SORT_RELEVANCE && (!match || out->total > CAT_RANK_MAX))
-		out->sort = CAT_SORT_NEWEST;
-	switch (out->sort) {
-	case CAT_SORT_OLDEST: snprintf(order, sizeof order, "%s ASC", id_col); break;
-	case CAT_SORT_TITLE: snprintf(order, sizeof order, "c.title COLLATE NOCASE, c.id"); break;
-	case CAT_SORT_RECORDED:
-		snprintf(order, sizeof order, "c.recorded_on DESC NULLS LAST, c.id DESC");
-		break;
-	case CAT_SORT_RELEVANCE: snprintf(order, sizeof order, "f.rank, c.id DESC"); break;
-	default: snprintf(order, sizeof order, "%s DESC", id_col); break; /* ids grow with time */
-	}
-	/* Two steps: the ids of the page, then each clip by id, so the
-	 * per-clip subqueries run for 24 rows, not for every match. */
-	ids_sql = kd_asprintf("SELECT c.id%s%s%s ORDER BY %s LIMIT ?6 OFFSET ?7", from, join,
-	                      kd_buf_str(&where), order);
-	if (sqlite3_prepare_v2(db, ids_sql, -1, &ids, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, one_sql, -1, &one, NULL) != SQLITE_OK) {
-		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
-		rc = KD_EDB;
-		goto out;
-	}
-	bind_query(ids, &b);
-	sqlite3_bind_int64(ids, 6, q->per_page);
-	sqlite3_bind_int64(ids, 7, (q->page - 1) * q->per_page);
-
-	size_t cap = 0;
-	while ((step = sqlite3_step(ids)) == SQLITE_ROW) {
-		sqlite3_bind_int64(one, 1, sqlite3_column_int64(ids, 0));
-		if ((step = sqlite3_step(one)) != SQLITE_ROW) {
-			sqlite3_reset(one);
-			break;
-		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			out->clips = kd_realloc(out->clips, cap * sizeof *out->clips);
-		}
-		read_clip(one, &out->clips[out->n++]);
-		sqlite3_reset(one);
-	}
-	if (step != SQLITE_DONE) {
-		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
-		rc = db_err_code(step);
-		cat_page_free(out);
-	}
-out:
-	kd_buf_release(&where);
-	sqlite3_finalize(count);
-	sqlite3_finalize(ids);
-	sqlite3_finalize(one);
-	free(count_sql);
-	free(ids_sql);
-	free(one_sql);
-	free(key);
-	free(match);
-	return rc;
-}
-
-void cat_page_free(struct cat_page *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		cat_clip_free(&p->clips[i]);
-	free(p->clips);
-	memset(p, 0, sizeof *p);
 }
 
 bool cat_date_valid(const char *s)
