@@ -52,8 +52,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 SUITES   := $(sort $(basename $(notdir $(filter-out tests/integration/lib.sh,\
                 $(wildcard tests/integration/*.sh)))))
 
-.PHONY: all deps deps-test deps-bench deps-demo build-deps test unit integration sanitize \
-        fuzz demo bench clean
+.PHONY: all deps deps-test deps-bench deps-demo build-deps test unit integration layers \
+        sanitize fuzz demo bench clean
 all: $(O)/kindling
 
 # Every missing library at once, with the packages that bring it.
@@ -140,6 +140,10 @@ integration: $(O)/kindling
 	    { echo "make integration: no suite '$$t'; the suites are: $(SUITES)"; rc=2; continue; }; \
 	  KINDLING_BIN=$(abspath $(O)/kindling) bash tests/integration/$$t.sh || rc=1; \
 	done; exit $$rc
+
+# The house rules of the tree (tests/layers.sh), read from the objects.
+layers: $(O)/kindling
+	@bash tests/layers.sh $(O)/obj
 
 # The unit and integration suites again, built with ASan and UBSan.
 sanitize:
