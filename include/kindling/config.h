@@ -17,12 +17,24 @@
  *   upload_max_mb       largest upload accepted (default 8192)
  *   upload_expiry_hours an unfinished upload untouched this long is removed
  *                       (default 48)
+ *   trusted_proxies     addresses and ranges of the proxies in front (their
+ *                       X-Forwarded-For names the client); default none
+ *   connections_per_address  open connections one client address may hold
+ *                       (default 64; trusted proxies are not limited)
+ *   header_timeout      seconds a request's headers may take in all, and a
+ *                       kept-alive connection may wait for the next (10)
+ *   disk_reserve_mb     free disk kept for the catalogue and processing:
+ *                       uploads that would eat into it are refused (1024)
+ *   uploads_per_person  unfinished uploads one person may have (20)
+ *   notes_per_day       notes one person may add to one clip a day (30)
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kindling/net.h"
 
 struct kd_config {
 	char *data_dir;        /* the data folder, as given */
@@ -35,9 +47,15 @@ struct kd_config {
 	int workers;
 	char *default_consent;
 	unsigned job_timeout;  /* seconds */
-	unsigned long job_memory_mb;
+	uint64_t job_memory_mb;
 	uint64_t upload_max_mb;
 	unsigned upload_expiry_hours;
+	struct kd_netlist trusted_proxies;
+	unsigned conns_per_address;
+	unsigned header_timeout;  /* seconds */
+	uint64_t disk_reserve_mb;
+	unsigned uploads_per_person;
+	unsigned notes_per_day;
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and

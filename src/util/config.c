@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,87 @@ static int parse_int(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
+/* How a setting's text becomes its field. */
+enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS };
+
+static const struct setting {
+	const char *key;
+	enum kind kind;
+	size_t off;      /* of the field in struct kd_config */
+	long lo, hi;     /* for numbers */
+} SETTINGS[] = {
+#define S(key, kind, field, lo, hi) {key, kind, offsetof(struct kd_config, field), lo, hi}
+	S("listen", K_LISTEN, listen_host, 0, 0),
+	S("http_threads", K_INT, http_threads, 1, 64),
+	S("connection_timeout", K_UINT, connection_timeout, 1, 3600),
+	S("max_body_kb", K_KB, max_body, 1, 64 * 1024),
+	S("workers", K_INT, workers, 1, 64),
+	S("default_consent", K_CONSENT, default_consent, 0, 0),
+	S("job_timeout", K_UINT, job_timeout, 1, 24 * 3600),
+	S("job_memory_mb", K_U64, job_memory_mb, 256, 1024 * 1024),
+	S("upload_max_mb", K_U64, upload_max_mb, 1, 1024L * 1024),
+	S("upload_expiry_hours", K_UINT, upload_expiry_hours, 1, 24 * 365),
+	S("trusted_proxies", K_NETS, trusted_proxies, 0, 0),
+	S("connections_per_address", K_UINT, conns_per_address, 1, 100000),
+	S("header_timeout", K_UINT, header_timeout, 1, 600),
+	S("disk_reserve_mb", K_U64, disk_reserve_mb, 0, 1024L * 1024 * 1024),
+	S("uploads_per_person", K_UINT, uploads_per_person, 1, 10000),
+	S("notes_per_day", K_UINT, notes_per_day, 1, 10000),
+#undef S
+};
+#define N_SETTINGS (sizeof SETTINGS / sizeof *SETTINGS)
+
+/* Store val into the setting's field.  Returns 0 or KD_EINVAL (err may
+ * say more than "bad value"). */
+static int apply(struct kd_config *cfg, const struct setting *st, const char *val, char *err,
+                 size_t errlen)
+{
+	char *field = (char *)cfg + st->off;
+	long n;
+	switch (st->kind) {
+	case K_INT:
+	case K_UINT:
+	case K_KB:
+	case K_U64:
+		if (parse_int(val, st->lo, st->hi, &n) < 0)
+			return KD_EINVAL;
+		if (st->kind == K_INT)
+			*(int *)(void *)field = (int)n;
+		else if (st->kind == K_UINT)
+			*(unsigned *)(void *)field = (unsigned)n;
+		else if (st->kind == K_KB)
+			*(size_t *)(void *)field = (size_t)n * 1024;
+		else
+			*(uint64_t *)(void *)field = (uint64_t)n;
+		return 0;
+	case K_LISTEN: {
+		char *host;
+		unsigned port;
+		if (kd_config_parse_listen(val, &host, &port) < 0)
+			return KD_EINVAL;
+		free(cfg->listen_host);
+		cfg->listen_host = host;
+		cfg->listen_port = port;
+		return 0;
+	}
+	case K_CONSENT:
+		if (strcmp(val, "on-file") && strcmp(val, "pending"))
+			return KD_EINVAL;
+		free(cfg->default_consent);
+		cfg->default_consent = kd_strdup(val);
+		return 0;
+	case K_NETS: {
+		struct kd_netlist l;
+		if (kd_netlist_parse(&l, val, err, errlen) < 0)
+			return KD_EINVAL;
+		kd_netlist_free(&cfg->trusted_proxies);
+		cfg->trusted_proxies = l;
+		return 0;
+	}
+	}
+	return KD_EINVAL;
+}
+
 int kd_config_parse(struct kd_config *cfg, const char *text, char *err, size_t errlen)
 {
 	char *copy = kd_strdup(text), *save = NULL;
@@ -92,58 +174,28 @@ int kd_config_parse(struct kd_config *cfg, const char *text, char *err, size_t e
 		}
 		*eq = '\0';
 		char *key = trim(l), *val = trim(eq + 1);
-		long n = 0;
-		if (!strcmp(key, "listen")) {
-			char *host;
-			unsigned port;
-			if ((rc = kd_config_parse_listen(val, &host, &port)) == 0) {
-				free(cfg->listen_host);
-				cfg->listen_host = host;
-				cfg->listen_port = port;
-			}
-		} else if (!strcmp(key, "http_threads")) {
-			if ((rc = parse_int(val, 1, 64, &n)) == 0)
-				cfg->http_threads = (int)n;
-		} else if (!strcmp(key, "connection_timeout")) {
-			if ((rc = parse_int(val, 1, 3600, &n)) == 0)
-				cfg->connection_timeout = (unsigned)n;
-		} else if (!strcmp(key, "max_body_kb")) {
-			if ((rc = parse_int(val, 1, 64 * 1024, &n)) == 0)
-				cfg->max_body = (size_t)n * 1024;
-		} else if (!strcmp(key, "workers")) {
-			if ((rc = parse_int(val, 1, 64, &n)) == 0)
-				cfg->workers = (int)n;
-		} else if (!strcmp(key, "job_timeout")) {
-			if ((rc = parse_int(val, 1, 24 * 3600, &n)) == 0)
-				cfg->job_timeout = (unsigned)n;
-		} else if (!strcmp(key, "job_memory_mb")) {
-			if ((rc = parse_int(val, 256, 1024 * 1024, &n)) == 0)
-				cfg->job_memory_mb = (unsigned long)n;
-		} else if (!strcmp(key, "upload_max_mb")) {
-			if ((rc = parse_int(val, 1, 1024L * 1024, &n)) == 0)
-				cfg->upload_max_mb = (uint64_t)n;
-		} else if (!strcmp(key, "upload_expiry_hours")) {
-			if ((rc = parse_int(val, 1, 24 * 365, &n)) == 0)
-				cfg->upload_expiry_hours = (unsigned)n;
-		} else if (!strcmp(key, "default_consent")) {
-			if (strcmp(val, "on-file") && strcmp(val, "pending"))
-				rc = KD_EINVAL;
-			else {
-				free(cfg->default_consent);
-				cfg->default_consent = kd_strdup(val);
-			}
-		} else {
-			snprintf(err, errlen,
-			         "%s line %d: unknown setting '%.40s' (known: listen, http_threads, "
-			         "connection_timeout, max_body_kb, workers, default_consent, job_timeout, "
-			         "job_memory_mb, upload_max_mb, upload_expiry_hours)",
-			         CONFIG_FILE, lineno, key);
+		const struct setting *st = NULL;
+		for (size_t i = 0; i < N_SETTINGS && !st; i++)
+			if (!strcmp(key, SETTINGS[i].key))
+				st = &SETTINGS[i];
+		if (!st) {
+			char known[1024] = "";
+			for (size_t i = 0; i < N_SETTINGS; i++)
+				snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+				         i ? ", " : "", SETTINGS[i].key);
+			snprintf(err, errlen, "%s line %d: unknown setting '%.40s' (known: %s)",
+			         CONFIG_FILE, lineno, key, known);
 			rc = KD_EINVAL;
 			break;
 		}
-		if (rc < 0) {
-			snprintf(err, errlen, "%s line %d: bad value '%.60s' for %s", CONFIG_FILE,
-			         lineno, val, key);
+		char why[KD_ERRMSG_MAX] = "";
+		if ((rc = apply(cfg, st, val, why, sizeof why)) < 0) {
+			if (st->lo || st->hi)
+				snprintf(err, errlen, "%s line %d: bad value '%.60s' for %s (a whole number "
+				         "from %ld to %ld)", CONFIG_FILE, lineno, val, key, st->lo, st->hi);
+			else
+				snprintf(err, errlen, "%s line %d: bad value '%.60s' for %s%s%s", CONFIG_FILE,
+				         lineno, val, key, *why ? ": " : "", why);
 			break;
 		}
 	}
@@ -169,6 +221,11 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->job_memory_mb = 4096;
 	cfg->upload_max_mb = 8192;
 	cfg->upload_expiry_hours = 48;
+	cfg->conns_per_address = 64;
+	cfg->header_timeout = 10;
+	cfg->disk_reserve_mb = 1024;
+	cfg->uploads_per_person = 20;
+	cfg->notes_per_day = 30;
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);
@@ -209,6 +266,7 @@ void kd_config_free(struct kd_config *cfg)
 	free(cfg->db_path);
 	free(cfg->listen_host);
 	free(cfg->default_consent);
+	kd_netlist_free(&cfg->trusted_proxies);
 	memset(cfg, 0, sizeof *cfg);
 }
 

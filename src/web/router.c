@@ -2,6 +2,7 @@
  * (see router.h). */
 #include "router.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,56 +13,66 @@
 #include "pages.h"
 #include "static.h"
 #include "tus.h"
+#include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
 
-#define ROUTE(m, p, f, fl) {.method = m, .pattern = p, .fn = f, .flags = fl, .begin = NULL}
+/* The largest body each kind of route takes (the max_body_kb setting caps
+ * them all); a body beyond it is refused on the headers, unread. */
+#define NO_BODY 0
+#define SMALL_BODY (4u << 10)    /* sign-in, sign-out, a view */
+#define FORM_BODY (32u << 10)    /* a page's form: a note, an edit */
+#define JSON_BODY (64u << 10)    /* an API object */
+
+#define ROUTE(m, p, f, fl, body) \
+	{.method = m, .pattern = p, .fn = f, .flags = fl, .max_body = body}
 
 static const struct route routes[] = {
-	ROUTE("GET", "/healthz", api_healthz, ROUTE_PUBLIC),
-	ROUTE("GET", "/api/v1/me", api_me, 0),
-	ROUTE("GET", "/api/v1/clips", api_clips_list, 0),
-	ROUTE("GET", "/api/v1/clips/{id}", api_clip_get, 0),
-	ROUTE("PATCH", "/api/v1/clips/{id}", api_clip_patch, 0),
-	ROUTE("DELETE", "/api/v1/clips/{id}", api_clip_delete, 0),
-	ROUTE("GET", "/api/v1/schools", api_schools_list, 0),
-	ROUTE("GET", "/api/v1/practices", api_practices_list, 0),
-	ROUTE("POST", "/api/v1/clips/{id}/views", api_clip_view, 0),
-	ROUTE("GET", "/api/v1/visits", api_visits_list, 0),
-	ROUTE("POST", "/api/v1/visits", api_visit_create, 0),
-	ROUTE("GET", "/api/v1/visits/{id}", api_visit_get, 0),
-	ROUTE("PATCH", "/api/v1/visits/{id}", api_visit_patch, 0),
-	ROUTE("GET", "/api/v1/visits/{id}/ics", api_visit_ics, 0),
-	ROUTE("GET", "/api/v1/schools/{slug}/summary", api_school_summary, 0),
-	ROUTE("GET", "/api/v1/summary", api_district_summary, 0),
+	ROUTE("GET", "/healthz", api_healthz, ROUTE_PUBLIC, NO_BODY),
+	ROUTE("GET", "/api/v1/me", api_me, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/clips", api_clips_list, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/clips/{id}", api_clip_get, 0, NO_BODY),
+	ROUTE("PATCH", "/api/v1/clips/{id}", api_clip_patch, 0, JSON_BODY),
+	ROUTE("DELETE", "/api/v1/clips/{id}", api_clip_delete, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/schools", api_schools_list, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/practices", api_practices_list, 0, NO_BODY),
+	ROUTE("POST", "/api/v1/clips/{id}/views", api_clip_view, 0, SMALL_BODY),
+	ROUTE("GET", "/api/v1/visits", api_visits_list, 0, NO_BODY),
+	ROUTE("POST", "/api/v1/visits", api_visit_create, 0, JSON_BODY),
+	ROUTE("GET", "/api/v1/visits/{id}", api_visit_get, 0, NO_BODY),
+	ROUTE("PATCH", "/api/v1/visits/{id}", api_visit_patch, 0, JSON_BODY),
+	ROUTE("GET", "/api/v1/visits/{id}/ics", api_visit_ics, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/schools/{slug}/summary", api_school_summary, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/summary", api_district_summary, 0, NO_BODY),
 	/* tus 1.0.0: core, creation, termination (tus.c) */
-	ROUTE("OPTIONS", "/api/v1/uploads", tus_options, ROUTE_PUBLIC),
-	ROUTE("POST", "/api/v1/uploads", tus_create, 0),
-	ROUTE("HEAD", "/api/v1/uploads/{slug}", tus_head, 0),
+	ROUTE("OPTIONS", "/api/v1/uploads", tus_options, ROUTE_PUBLIC, NO_BODY),
+	ROUTE("POST", "/api/v1/uploads", tus_create, 0, NO_BODY),
+	ROUTE("HEAD", "/api/v1/uploads/{slug}", tus_head, 0, NO_BODY),
+	/* the body streams to disk: tus_patch_begin checks its length */
 	{.method = "PATCH", .pattern = "/api/v1/uploads/{slug}", .fn = tus_patch_end, .flags = 0,
 	 .begin = tus_patch_begin},
-	ROUTE("DELETE", "/api/v1/uploads/{slug}", tus_delete, 0),
-	ROUTE("GET", "/media/clips/{id}/{slug}", media_get, 0),
+	ROUTE("DELETE", "/api/v1/uploads/{slug}", tus_delete, 0, NO_BODY),
+	ROUTE("GET", "/media/clips/{id}/{slug}", media_get, 0, NO_BODY),
 	/* pages (pages_*.c) */
-	ROUTE("GET", "/login", page_login_get, ROUTE_PUBLIC),
-	ROUTE("POST", "/login", page_login_post, ROUTE_PUBLIC),
-	ROUTE("POST", "/logout", page_logout, ROUTE_PUBLIC),
-	ROUTE("GET", "/", page_home, ROUTE_PAGE),
-	ROUTE("GET", "/practices", page_practices, ROUTE_PAGE),
-	ROUTE("GET", "/practices/{slug}", page_practice, ROUTE_PAGE),
-	ROUTE("GET", "/schools/{slug}", page_school, ROUTE_PAGE),
-	ROUTE("GET", "/clips/{id}", page_clip, ROUTE_PAGE),
-	ROUTE("POST", "/clips/{id}/edit", page_clip_edit, ROUTE_PAGE),
-	ROUTE("POST", "/clips/{id}/comments", page_comment_add, ROUTE_PAGE),
-	ROUTE("GET", "/search", page_search, ROUTE_PAGE),
-	ROUTE("POST", "/clips/{id}/visit", page_visit_add, ROUTE_PAGE),
-	ROUTE("GET", "/visits", page_visits, ROUTE_PAGE),
-	ROUTE("POST", "/visits/{id}", page_visit_update, ROUTE_PAGE),
-	ROUTE("GET", "/schools/{slug}/summary", page_school_summary, ROUTE_PAGE),
-	ROUTE("GET", "/district", page_district, ROUTE_PAGE),
-	ROUTE("GET", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC),
-	ROUTE("HEAD", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC),
-	ROUTE("HEAD", "/media/clips/{id}/{slug}", media_get, 0),
+	ROUTE("GET", "/login", page_login_get, ROUTE_PUBLIC, NO_BODY),
+	ROUTE("POST", "/login", page_login_post, ROUTE_PUBLIC, SMALL_BODY),
+	ROUTE("POST", "/logout", page_logout, ROUTE_PUBLIC, SMALL_BODY),
+	ROUTE("GET", "/", page_home, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/practices", page_practices, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/practices/{slug}", page_practice, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/schools/{slug}", page_school, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/clips/{id}", page_clip, ROUTE_PAGE, NO_BODY),
+	ROUTE("POST", "/clips/{id}/edit", page_clip_edit, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/clips/{id}/comments", page_comment_add, ROUTE_PAGE, FORM_BODY),
+	ROUTE("GET", "/search", page_search, ROUTE_PAGE, NO_BODY),
+	ROUTE("POST", "/clips/{id}/visit", page_visit_add, ROUTE_PAGE, FORM_BODY),
+	ROUTE("GET", "/visits", page_visits, ROUTE_PAGE, NO_BODY),
+	ROUTE("POST", "/visits/{id}", page_visit_update, ROUTE_PAGE, FORM_BODY),
+	ROUTE("GET", "/schools/{slug}/summary", page_school_summary, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/district", page_district, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC, NO_BODY),
+	ROUTE("HEAD", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC, NO_BODY),
+	ROUTE("HEAD", "/media/clips/{id}/{slug}", media_get, 0, NO_BODY),
 };
 
 /* Parse a decimal id of at most 15 digits, no sign, no leading zero. */
@@ -167,25 +178,56 @@ const struct route *router_table(size_t *n)
 	return routes;
 }
 
-bool router_streams(struct request *req)
+static enum MHD_Result no_route(struct request *req, const char *allow)
+{
+	if (*allow)
+		return respond_error_h(req, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW, allow,
+		                       "%s is not allowed here; use %s", req->method, allow);
+	return respond_error(req, MHD_HTTP_NOT_FOUND, "there is nothing at %s", req->path);
+}
+
+size_t router_body_max(const struct request *req)
+{
+	const struct route *r = req->route;
+	if (!r)
+		return 0;
+	if (r->begin)
+		return SIZE_MAX;
+	return r->max_body < req->srv->cfg->max_body ? r->max_body : req->srv->cfg->max_body;
+}
+
+enum MHD_Result router_headers(struct request *req, bool has_body, uint64_t length)
 {
 	char allow[64];
 	const struct route *r = router_find(req, allow, sizeof allow);
 	req->route = r;
-	return r && r->begin;
-}
-
-enum MHD_Result router_begin(struct request *req)
-{
-	const struct route *r = req->route;
+	/* Without a body nothing is gained by answering early, and answering
+	 * on the headers closes the connection: the answer waits. */
+	if (!has_body && !(r && r->begin))
+		return MHD_YES;
+	if (!r)
+		return no_route(req, allow);
+	req->db = db_pool_get(req->srv->pool);
 	bool ok;
 	enum MHD_Result res = sign_in(req, r, &ok);
-	if (!ok)
-		return res;
-	res = csrf_check(req, &ok);
-	if (!ok)
-		return res;
-	return r->begin(req);
+	if (ok)
+		res = csrf_check(req, &ok);
+	size_t max = router_body_max(req);
+	if (ok && length != UINT64_MAX && length > max) {
+		ok = false;
+		if (max == 0)
+			res = respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
+			                    "%s %s takes no request body", req->method, r->pattern);
+		else
+			res = respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
+			                    "the request body is larger than the %zu bytes allowed here",
+			                    max);
+	}
+	if (ok && r->begin)
+		res = r->begin(req);
+	db_pool_put(req->srv->pool, req->db);
+	req->db = NULL;
+	return res;
 }
 
 enum MHD_Result router_dispatch(struct request *req)
@@ -193,11 +235,9 @@ enum MHD_Result router_dispatch(struct request *req)
 	char allow[64] = "";
 	const struct route *found = req->route ? req->route : router_find(req, allow, sizeof allow);
 	if (!found) {
-		if (*allow)
-			return respond_error_h(req, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW,
-			                       allow, "%s is not allowed here; use %s", req->method,
-			                       allow);
-		return respond_error(req, MHD_HTTP_NOT_FOUND, "there is nothing at %s", req->path);
+		if (!*allow) /* the route was found on the headers: list its methods again */
+			router_find(req, allow, sizeof allow);
+		return no_route(req, allow);
 	}
 	bool ok;
 	enum MHD_Result res = sign_in(req, found, &ok);

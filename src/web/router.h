@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http.h"
 
@@ -26,6 +27,7 @@ struct route {
 	const char *pattern;
 	handler_fn fn;       /* answers, once the whole body is in */
 	unsigned flags;
+	size_t max_body;     /* bytes of request body it takes */
 	handler_fn begin;    /* for bodies streamed elsewhere: called on the headers */
 };
 
@@ -37,11 +39,17 @@ const struct route *router_table(size_t *n);
  * with the methods the path does allow in allow ("GET, PATCH"). */
 const struct route *router_find(struct request *req, char *allow, size_t allow_len);
 
-/* Route a request: find the handler, check sign-in and CSRF, run it. */
+/* On the headers.  A request that carries a body (has_body; length is
+ * its Content-Length, or UINT64_MAX when unknown) is judged now, before a
+ * byte of it is read: no route (404, 405), too large for its route (413),
+ * not signed in (401 or the login page), a browser without its CSRF
+ * token (403); a route that streams its body is asked to begin.  Answers
+ * at once when refused.  Other requests only learn their route here. */
+enum MHD_Result router_headers(struct request *req, bool has_body, uint64_t length);
+/* The largest body the request's route takes (SIZE_MAX for a stream). */
+size_t router_body_max(const struct request *req);
+/* Once the body is in: check sign-in and CSRF (if not done on the
+ * headers) and run the route's handler. */
 enum MHD_Result router_dispatch(struct request *req);
-/* On the headers: does the request's route stream its body?  If so
- * router_begin() signs in and lets the route prepare (or refuse). */
-bool router_streams(struct request *req);
-enum MHD_Result router_begin(struct request *req);
 
 #endif

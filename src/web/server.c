@@ -8,12 +8,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "http.h"
 #include "router.h"
 #include "tus_state.h"
@@ -29,6 +31,25 @@
 
 static atomic_int in_flight;
 
+/* Does the request carry a body, and how long is it (UINT64_MAX: not
+ * said, as with chunked encoding)? */
+static bool body_expected(struct MHD_Connection *conn, uint64_t *length)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	*length = UINT64_MAX;
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (!errno && *cl >= '0' && *cl <= '9' && !*end)
+			*length = n;
+	}
+	return (cl && *length != 0) || te;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -38,33 +59,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct server *srv = cls;
 	struct request *req = *req_cls;
 	if (!req) {
-		/* First call: headers only.  Answering later (not here) is what
-		 * keeps the connection alive for the next request. */
+		/* First call: the headers are in; the body (if any) is not. */
+		conns_headers_in(conn);
 		req = kd_calloc(1, sizeof *req);
 		req->conn = conn;
 		req->srv = srv;
 		req->method = method;
 		req->path = url;
-		kd_buf_init(&req->body, srv->cfg->max_body);
 		clock_gettime(CLOCK_MONOTONIC, &req->started);
 		atomic_fetch_add(&in_flight, 1);
 		*req_cls = req;
-		if (router_streams(req)) {
-			req->db = db_pool_get(srv->pool);
-			enum MHD_Result r = router_begin(req);
-			db_pool_put(srv->pool, req->db);
-			req->db = NULL;
-			return r;
-		}
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_body) {
-			req->body_too_big = true;
-			return respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
-			                     "the request body is larger than the %zu bytes allowed",
-			                     srv->cfg->max_body);
-		}
-		return MHD_YES;
+		uint64_t length;
+		bool has_body = body_expected(conn, &length);
+		enum MHD_Result r = router_headers(req, has_body, length);
+		size_t max = router_body_max(req);
+		kd_buf_init(&req->body, max == SIZE_MAX ? 0 : max);
+		return r;
 	}
 	if (*upload_data_size) {
 		if (req->answered) {
@@ -85,8 +95,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (req->body_too_big)
 		return respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
-		                     "the request body is larger than the %zu bytes allowed",
-		                     srv->cfg->max_body);
+		                     "the request body is larger than the %zu bytes allowed here",
+		                     req->body.cap);
 	req->db = db_pool_get(srv->pool);
 	enum MHD_Result r = router_dispatch(req);
 	db_pool_put(srv->pool, req->db);
@@ -112,6 +122,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	if (req->stream_close)
 		req->stream_close(req);
+	conns_request_done(conn);
 	kd_buf_release(&req->body);
 	free(req);
 	*req_cls = NULL;
@@ -126,7 +137,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	log_warn("http", "%s", msg);
+	/* Clients that go away, and connections we refused or timed out, are
+	 * the normal life of a server, not warnings. */
+	if (strstr(msg, "closure") || strstr(msg, "onnection reset") ||
+	    strstr(msg, "Closing inbound connection") || strstr(msg, "rejected"))
+		log_debug("http", "%s", msg);
+	else
+		log_warn("http", "%s", msg);
 }
 
 static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss, char *err,
@@ -175,8 +192,10 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	                 MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	struct conns *conns;
+	conns_new(cfg, &conns);
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, &srv,
+		flags, 0, conns_accept, conns, on_request, &srv,
 		/* first, so that what the other options say is logged through it */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -187,6 +206,7 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		 * writes to disk. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, conns_notify, conns,
 		MHD_OPTION_END);
 	if (!d) {
 		snprintf(err, errlen,
@@ -194,6 +214,7 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		         "another with --listen HOST:PORT)",
 		         cfg->listen_host, cfg->listen_port, strerror(errno));
 		db_pool_close(&srv.pool);
+		conns_free(&conns);
 		return KD_EIO;
 	}
 	char *self = kd_self_exe();
@@ -212,13 +233,18 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	       v6 ? "]" : "", port);
 	fflush(stdout);
 
-	/* The main thread waits for a stop signal, and once a minute tidies
-	 * away abandoned uploads. */
+	/* The main thread waits for a stop signal; once a second it closes
+	 * connections whose headers are overdue, once a minute it tidies away
+	 * abandoned uploads. */
 	int sig;
-	struct timespec minute = {60, 0};
-	while ((sig = sigtimedwait(&stop, NULL, &minute)) < 0)
-		if (errno == EAGAIN)
+	struct timespec second = {1, 0};
+	for (unsigned tick = 1; (sig = sigtimedwait(&stop, NULL, &second)) < 0; tick++) {
+		if (errno != EAGAIN)
+			continue;
+		conns_sweep(conns);
+		if (tick % 60 == 0)
 			tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
+	}
 	log_info("server", "received %s, finishing requests in flight", strsignal(sig));
 
 	MHD_socket listen_fd = MHD_quiesce_daemon(d);
@@ -232,6 +258,7 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		close(listen_fd);
 	jobs_runner_stop(&srv.runner, DRAIN_SECONDS);
 	db_pool_close(&srv.pool);
+	conns_free(&conns);
 	log_info("server", "stopped cleanly");
 	return 0;
 }
