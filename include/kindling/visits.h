@@ -58,8 +58,10 @@ int visit_create(sqlite3 *db, const struct kd_user *user, int64_t clip_id,
                  const char *const *dates, size_t n_dates, const char *note, int64_t *id,
                  char *err, size_t errlen);
 
-/* One visit, whoever asks (callers check visit_may_see). */
-int visit_get(sqlite3 *db, int64_t id, struct visit *out);
+/* One visit (callers check visit_may_see).  Its clip is named (clip_id,
+ * clip_title, clip_teacher) only when viewer may see the clip; NULL
+ * viewer: always. */
+int visit_get(sqlite3 *db, const struct kd_user *viewer, int64_t id, struct visit *out);
 
 /* May user accept or decline v? */
 bool visit_may_answer(sqlite3 *db, const struct kd_user *user, const struct visit *v);

@@ -48,7 +48,7 @@ void visits_free(struct visit *list, size_t n)
 	"v.id, coalesce(v.clip_id, 0), c.title, c.teacher, p.slug, hs.slug, hs.name, "      \
 	"v.host_school_id, vs.slug, coalesce(v.visitor_school_id, 0), u.name, "             \
 	"v.requester_id, v.proposed_dates, v.date, v.note, v.answer_note, v.reflection, "    \
-	"v.status, v.created_at, v.updated_at"
+	"v.status, v.created_at, v.updated_at, (c.id IS NOT NULL AND " CAT_VISIBLE ")"
 #define VISIT_JOINS                                                                      \
 	" FROM visits v LEFT JOIN clips c ON c.id = v.clip_id"                              \
 	" LEFT JOIN practices p ON p.id = v.practice_id"                                    \
@@ -89,6 +89,14 @@ static void read_visit(sqlite3_stmt *st, struct visit *v)
 	v->status = cat_col_dup(st, i++);
 	v->created_at = cat_col_dup(st, i++);
 	v->updated_at = cat_col_dup(st, i++);
+	/* A clip the reader may no longer see (withdrawn, made private) is
+	 * not named on its visits either. */
+	if (!sqlite3_column_int(st, i++)) {
+		free(v->clip_title);
+		free(v->clip_teacher);
+		v->clip_title = v->clip_teacher = NULL;
+		v->clip_id = 0;
+	}
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
@@ -100,12 +108,20 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
-int visit_get(sqlite3 *db, int64_t id, struct visit *out)
+/* Binds ?90-?92 for viewer; NULL reads everything (the rules' own checks). */
+static void bind_reader(sqlite3_stmt *st, const struct kd_user *viewer)
+{
+	static const struct kd_user all = {.role = KD_ROLE_ADMIN};
+	cat_bind_viewer(st, viewer ? viewer : &all);
+}
+
+int visit_get(sqlite3 *db, const struct kd_user *viewer, int64_t id, struct visit *out)
 {
 	sqlite3_stmt *st;
 	if (prepare(db, "SELECT " VISIT_COLUMNS VISIT_JOINS " WHERE v.id = ?1", &st) < 0)
 		return KD_EDB;
 	sqlite3_bind_int64(st, 1, id);
+	bind_reader(st, viewer);
 	int rc = sqlite3_step(st), result = 0;
 	if (rc == SQLITE_ROW)
 		read_visit(st, out);
@@ -217,7 +233,7 @@ int visit_update(sqlite3 *db, const struct kd_user *user, int64_t id, const char
                  size_t errlen)
 {
 	struct visit v;
-	int rc = visit_get(db, id, &v);
+	int rc = visit_get(db, NULL, id, &v);
 	if (rc == 0 && !visit_may_see(db, user, &v)) {
 		visit_free(&v);
 		rc = KD_ENOTFOUND;
@@ -397,6 +413,7 @@ int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool
 	sqlite3_bind_int64(st, 1, school_id);
 	sqlite3_bind_int(st, 2, mine);
 	sqlite3_bind_int64(st, 3, user->id);
+	bind_reader(st, user);
 	return read_list(st, out, n);
 }
 
@@ -415,6 +432,7 @@ int visit_list_featured(sqlite3 *db, const struct kd_user *user, struct visit **
 		return KD_EDB;
 	sqlite3_bind_int64(st, 1, user->school_id);
 	sqlite3_bind_text(st, 2, user->name, -1, SQLITE_STATIC);
+	bind_reader(st, user);
 	return read_list(st, out, n);
 }
 

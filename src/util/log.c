@@ -50,14 +50,31 @@ void kd_log(enum kd_log_level level, const char *facility, const char *fmt, ...)
 	if (k > 0)
 		n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;
 
+	char msg[1536], *out = line + n;
 	va_list ap;
 	va_start(ap, fmt);
-	k = vsnprintf(line + n, sizeof line - n, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (k > 0)
-		n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;
-	if (n >= sizeof line - 1)
-		n = sizeof line - 2;
+	/* The message may carry what a request said (a path, a name): control
+	 * characters are written as \xNN, so nobody can forge a line. */
+	static const char hex[] = "0123456789abcdef";
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if ((size_t)(out - line) + 5 >= sizeof line - 1)
+			break;
+		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+			*out++ = '\\';
+			if (*p == '\\') {
+				*out++ = '\\';
+				continue;
+			}
+			*out++ = 'x';
+			*out++ = hex[*p >> 4];
+			*out++ = hex[*p & 15];
+		} else {
+			*out++ = (char)*p;
+		}
+	}
+	n = (size_t)(out - line);
 	line[n++] = '\n';
 	(void)!write(2, line, n);
 }

@@ -43,7 +43,7 @@ static json_t *visit_json(const struct visit *v)
 static enum MHD_Result answer_visit(struct request *req, unsigned status, int64_t id)
 {
 	struct visit v;
-	int rc = visit_get(req->db, id, &v);
+	int rc = visit_get(req->db, &req->user, id, &v);
 	if (rc < 0)
 		return respond_kd_error(req, rc, NULL);
 	json_t *body = visit_json(&v);
@@ -162,7 +162,7 @@ enum MHD_Result api_visits_list(struct request *req)
  * (or the error) into *answered and returns false. */
 static bool load_visible(struct request *req, struct visit *v, enum MHD_Result *answered)
 {
-	int rc = visit_get(req->db, req->ids[0], v);
+	int rc = visit_get(req->db, &req->user, req->ids[0], v);
 	if (rc == 0 && !visit_may_see(req->db, &req->user, v)) {
 		visit_free(v);
 		rc = KD_ENOTFOUND;

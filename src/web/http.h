@@ -70,6 +70,11 @@ const char *req_arg(struct request *req, const char *name);
 const char *req_header(struct request *req, const char *name);
 /* The peer's address as text ("-" when unknown). */
 void http_client_address(struct MHD_Connection *conn, char *out, size_t len);
+/* Did the request come from one of the trusted_proxies? */
+bool req_via_trusted_proxy(struct request *req);
+/* The client's address: the peer's, or, through a trusted proxy, the one
+ * X-Forwarded-For names (see kd_client_address). */
+void req_client_address(struct request *req, char *out, size_t len);
 
 /* Parse the body as a JSON object.  On failure answers 400 (or 415) and
  * returns NULL with the answer's result in *result, for the caller to

@@ -136,6 +136,6 @@ enum MHD_Result media_get(struct request *req)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	/* Children are on camera: no shared cache may keep a copy. */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=3600");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
 	return respond(req, status, resp);
 }

@@ -105,7 +105,7 @@ enum MHD_Result page_login_post(struct request *req)
 	char *name = page_field(req, "name"), *password = page_field(req, "password"),
 	     *next = page_field(req, "next");
 	char addr[64];
-	http_client_address(req->conn, addr, sizeof addr);
+	req_client_address(req, addr, sizeof addr);
 	enum MHD_Result r;
 	time_t now = time(NULL);
 	long wait = 0;
@@ -116,6 +116,12 @@ enum MHD_Result page_login_post(struct request *req)
 	if (!name || !*name || !password || !*password) {
 		r = login_page(req, MHD_HTTP_BAD_REQUEST, next, name,
 		               "Type your name and your password.", 0);
+	} else if (!throttle_room("name", name, now) || !throttle_room("addr", addr, now)) {
+		/* Too many failures from too many places to count this one too:
+		 * refused, rather than forgetting a count that protects someone. */
+		r = login_page(req, MHD_HTTP_SERVICE_UNAVAILABLE, next, name,
+		               "Sign-in is refusing attempts for a moment because of a flood of "
+		               "failed ones. Try again in a few minutes.", 60);
 	} else if (wait > 0) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "Too many failed attempts. Wait %ld second%s, then try "
@@ -137,9 +143,10 @@ enum MHD_Result page_login_post(struct request *req)
 			r = page_message(req, MHD_HTTP_SERVICE_UNAVAILABLE, "Try again",
 			                 "The catalogue is busy; sign in again in a moment.");
 		} else {
-			/* Secure only when the browser reached us over TLS (a proxy in
-			 * front says so); kindling itself serves plain HTTP. */
-			const char *proto = req_header(req, "X-Forwarded-Proto");
+			/* Secure only when the browser reached us over TLS (a trusted
+			 * proxy in front says so); kindling itself serves plain HTTP. */
+			const char *proto = req_via_trusted_proxy(req)
+			                    ? req_header(req, "X-Forwarded-Proto") : NULL;
 			char cookie[256];
 			snprintf(cookie, sizeof cookie,
 			         SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s", sid,

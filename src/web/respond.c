@@ -8,6 +8,7 @@
 #include "html.h"
 #include "http.h"
 #include "kindling/err.h"
+#include "kindling/net.h"
 #include "kindling/log.h"
 
 const char *req_arg(struct request *req, const char *name)
@@ -34,6 +35,21 @@ void http_client_address(struct MHD_Connection *conn, char *out, size_t len)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
 		          (socklen_t)len);
+}
+
+bool req_via_trusted_proxy(struct request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci && kd_netlist_has(&req->srv->cfg->trusted_proxies, ci->client_addr);
+}
+
+void req_client_address(struct request *req, char *out, size_t len)
+{
+	char peer[INET6_ADDRSTRLEN];
+	http_client_address(req->conn, peer, sizeof peer);
+	kd_client_address(&req->srv->cfg->trusted_proxies, peer,
+	                  req_header(req, "X-Forwarded-For"), out, len);
 }
 
 enum MHD_Result respond(struct request *req, unsigned status, struct MHD_Response *resp)

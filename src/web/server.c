@@ -116,7 +116,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	double ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
 	            (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
 	char addr[INET6_ADDRSTRLEN];
-	http_client_address(conn, addr, sizeof addr);
+	req_client_address(req, addr, sizeof addr);
 	log_info("access", "%s \"%s %s\" %u %.2fms user=%lld%s", addr, req->method, req->path,
 	         req->status, ms, req->signed_in ? (long long)req->user.id : 0LL,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");

@@ -3,22 +3,30 @@
 
 #include <ctype.h>
 #include <pthread.h>
-#include <stdbool.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
-#define SLOTS 4096
+#define SLOTS 8192  /* a power of two */
+#define WINDOW 32   /* slots a key may land in, from its hash on */
 #define KEY_MAX 120
 
 struct slot {
 	char key[KEY_MAX];  /* "kind:key", "" when free */
 	int failures;
 	time_t until;       /* locked until */
-	time_t touched;
+	time_t touched;     /* last failure */
 };
 
 static struct slot slots[SLOTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t keyed = PTHREAD_ONCE_INIT;
+
+static void make_hash_key(void)
+{
+	randombytes_buf(hash_key, sizeof hash_key);
+}
 
 static void make_key(char *out, const char *kind, const char *key)
 {
@@ -27,35 +35,38 @@ static void make_key(char *out, const char *kind, const char *key)
 		*p = (char)tolower((unsigned char)*p);
 }
 
-static unsigned hash(const char *s)
+static size_t home_of(const char *k)
 {
-	unsigned h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	pthread_once(&keyed, make_hash_key);
+	unsigned char h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, (const unsigned char *)k, strlen(k), hash_key);
+	size_t v;
+	memcpy(&v, h, sizeof v);
+	return v & (SLOTS - 1);
 }
 
-/* The slot of k, or NULL; with create, a new or reused one. */
-static struct slot *find(const char *k, bool create, time_t now)
+/* Does the slot still count for anything? */
+static bool live(const struct slot *s, time_t now)
 {
-	unsigned h = hash(k);
-	struct slot *oldest = NULL;
-	for (unsigned i = 0; i < 16; i++) {
-		struct slot *s = &slots[(h + i) % SLOTS];
-		if (!strcmp(s->key, k))
+	return s->key[0] && (s->until > now || now - s->touched < THROTTLE_FORGET);
+}
+
+/* The slot of k, or NULL; with room, a free one for it (else *room is
+ * false).  Called with the lock held. */
+static struct slot *find(const char *k, time_t now, struct slot **room)
+{
+	size_t h = home_of(k);
+	struct slot *spare = NULL;
+	for (size_t i = 0; i < WINDOW; i++) {
+		struct slot *s = &slots[(h + i) & (SLOTS - 1)];
+		if (s->key[0] && !strcmp(s->key, k))
 			return s;
-		if (!s->key[0] || (s->until <= now && now - s->touched > THROTTLE_MAX_LOCK * 2)) {
-			if (!oldest || oldest->key[0])
-				oldest = s;
-		} else if (!oldest || (oldest->key[0] && s->touched < oldest->touched)) {
-			oldest = s;
-		}
+		if (!spare && !live(s, now))
+			spare = s;
 	}
-	if (!create)
-		return NULL;
-	memset(oldest, 0, sizeof *oldest);
-	snprintf(oldest->key, KEY_MAX, "%s", k);
-	return oldest;
+	if (room)
+		*room = spare;
+	return NULL;
 }
 
 long throttle_wait(const char *kind, const char *key, time_t now)
@@ -63,10 +74,21 @@ long throttle_wait(const char *kind, const char *key, time_t now)
 	char k[KEY_MAX];
 	make_key(k, kind, key);
 	pthread_mutex_lock(&lock);
-	struct slot *s = find(k, false, now);
+	struct slot *s = find(k, now, NULL);
 	long wait = s && s->until > now ? (long)(s->until - now) : 0;
 	pthread_mutex_unlock(&lock);
 	return wait;
+}
+
+bool throttle_room(const char *kind, const char *key, time_t now)
+{
+	char k[KEY_MAX];
+	make_key(k, kind, key);
+	struct slot *spare = NULL;
+	pthread_mutex_lock(&lock);
+	bool ok = find(k, now, &spare) || spare;
+	pthread_mutex_unlock(&lock);
+	return ok;
 }
 
 long throttle_fail(const char *kind, const char *key, int free_tries, time_t now)
@@ -74,10 +96,18 @@ long throttle_fail(const char *kind, const char *key, int free_tries, time_t now
 	char k[KEY_MAX];
 	make_key(k, kind, key);
 	pthread_mutex_lock(&lock);
-	struct slot *s = find(k, true, now);
-	/* a key quiet for a long while starts again */
-	if (s->failures && s->until <= now && now - s->touched > THROTTLE_MAX_LOCK * 2)
-		s->failures = 0;
+	struct slot *spare = NULL, *s = find(k, now, &spare);
+	if (!s && !spare) {
+		pthread_mutex_unlock(&lock);
+		return -1;
+	}
+	if (!s) {
+		s = spare;
+		memset(s, 0, sizeof *s);
+		snprintf(s->key, KEY_MAX, "%s", k);
+	} else if (!live(s, now)) {
+		s->failures = 0; /* quiet for a long while: start again */
+	}
 	s->failures++;
 	s->touched = now;
 	long lock_s = 0;
@@ -97,7 +127,7 @@ void throttle_clear(const char *kind, const char *key)
 	char k[KEY_MAX];
 	make_key(k, kind, key);
 	pthread_mutex_lock(&lock);
-	struct slot *s = find(k, false, 0);
+	struct slot *s = find(k, 0, NULL);
 	if (s)
 		memset(s, 0, sizeof *s);
 	pthread_mutex_unlock(&lock);

@@ -90,7 +90,7 @@ static void asking_records_host_practice_and_visitor_school(void **state)
 	struct world *w = *state;
 	int64_t id = ask(w, &w->teacher_a, w->clip_b, "2030-03-01", "2030-03-02", 0);
 	struct visit v;
-	assert_int_equal(visit_get(w->db, id, &v), 0);
+	assert_int_equal(visit_get(w->db, NULL, id, &v), 0);
 	assert_string_equal(v.status, "requested");
 	assert_string_equal(v.host_school, "birch");
 	assert_string_equal(v.visitor_school, "alder");
@@ -137,7 +137,7 @@ static void who_answers(void **state)
 	struct world *w = *state;
 	int64_t id = ask(w, &w->teacher_a, w->clip_b, "2030-03-01", "2030-03-02", 0);
 	struct visit v;
-	assert_int_equal(visit_get(w->db, id, &v), 0);
+	assert_int_equal(visit_get(w->db, NULL, id, &v), 0);
 	assert_true(visit_may_answer(w->db, &w->admin, &v));
 	assert_true(visit_may_answer(w->db, &w->princ_b, &v));
 	assert_true(visit_may_answer(w->db, &w->featured_b, &v));  /* the featured teacher */
@@ -160,7 +160,7 @@ static void who_answers(void **state)
 	assert_int_equal(answer(w, &w->featured_b, id, "maybe", NULL, NULL, NULL), KD_EINVAL);
 	assert_int_equal(answer(w, &w->featured_b, id, "accepted", "2030-03-02", "Room 12", NULL),
 	                 0);
-	assert_int_equal(visit_get(w->db, id, &v), 0);
+	assert_int_equal(visit_get(w->db, NULL, id, &v), 0);
 	assert_string_equal(v.status, "accepted");
 	assert_string_equal(v.date, "2030-03-02");
 	assert_string_equal(v.answer_note, "Room 12");
@@ -169,7 +169,7 @@ static void who_answers(void **state)
 	assert_int_equal(answer(w, &w->princ_b, id, "declined", NULL, NULL, NULL), KD_EEXIST);
 	assert_int_equal(answer(w, &w->princ_b, id, "done", NULL, NULL, NULL), KD_EPERM);
 	assert_int_equal(answer(w, &w->teacher_a, id, "done", NULL, NULL, "Three stations."), 0);
-	assert_int_equal(visit_get(w->db, id, &v), 0);
+	assert_int_equal(visit_get(w->db, NULL, id, &v), 0);
 	assert_string_equal(v.status, "done");
 	assert_string_equal(v.reflection, "Three stations.");
 	assert_string_equal(v.date, "2030-03-02");
