@@ -8,33 +8,20 @@
 #
 # Clips are made here with the ffmpeg tool and go in with `kindling ingest
 # --wait`.  Screenshots of each main page at phone and desktop width land
-# in build/screenshots/.  Last line: "browser: N passed, N failed".
+# in build/screenshots/ (or KINDLING_SHOTS).  The checks run.mjs prints
+# count with this script's.  Last line: "browser: N passed, N failed".
 
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${KINDLING_BIN:-$ROOT/build/kindling}
+. "$HERE/lib.sh"
+begin_suite browser ffmpeg sqlite3 node /usr/bin/chromium
 export KINDLING_NODE_MODULES=${KINDLING_NODE_MODULES:-$ROOT/tests/node_modules}
-unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG
-PASS=0 FAIL=0 SERVER_PID="" WORK=$(mktemp -d)
-trap '[ -n "$SERVER_PID" ] && kill -TERM $SERVER_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+# installed, and of a version the Node here can run (else it fails in odd ways)
+why=$(. "$HERE/../node_tools.sh" && node_tools_check browser playwright-core) ||
+	fatal "the Node here can run playwright-core" "${why:-tests/node_tools.sh failed}"
 
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "FAIL - $1 (${2//$'\n'/ })"; }
-check_eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '${3:0:400}'"; fi; }
-check_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "'${3:0:400}' does not match /$2/"; fi; }
-summary() { echo "browser: $PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit; }
-fatal() { not_ok "$1" "$2"; summary; }
-
-for tool in ffmpeg curl jq sqlite3 node /usr/bin/chromium; do
-	command -v "$tool" >/dev/null 2>&1 || fatal "$tool is installed" "install it (make deps-test)"
-done
-[ -d "$KINDLING_NODE_MODULES/playwright-core" ] || fatal "playwright-core is installed" "run make deps-test"
-
-D=$WORK/data
 M=$WORK/media
 mkdir -p "$M"
-ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 # make NAME PATTERN FREQUENCY: a 6 s H.264/AAC clip, different for each name
 make_clip() {
 	ff -f lavfi -i "testsrc2=size=320x240:rate=25:duration=6" -f lavfi -i "sine=frequency=$3:duration=6" \
@@ -42,19 +29,18 @@ make_clip() {
 }
 make_clip a 0 440 && make_clip b 90 550 && make_clip c 180 660 || fatal "ffmpeg makes test clips" "see above"
 
-"$BIN" school add north-high "North High" --data "$D" >/dev/null
-"$BIN" school add south-middle "South Middle" --data "$D" >/dev/null
+"$BIN" school add north-high "North High" --data "$DATA" >/dev/null
+"$BIN" school add south-middle "South Middle" --data "$DATA" >/dev/null
 PASSWORD='correct horse battery'
-CORA_TOKEN=$(printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Cora Coach" --role coach --school north-high \
-	--password-stdin --data "$D" 2>/dev/null | tail -n 1) || fatal "a coach with a password" "user add failed"
-printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Tess Teacher" --role teacher --school south-middle \
-	--password-stdin --data "$D" >/dev/null 2>&1
-printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Vic Visitor" --role teacher --school south-middle \
-	--password-stdin --data "$D" >/dev/null 2>&1
-printf '%s\n' "$PASSWORD" | "$BIN" user add --name "Nora Principal" --role principal --school north-high \
-	--password-stdin --data "$D" >/dev/null 2>&1
+# with_password NAME ROLE SCHOOL: a user who can sign in to the pages; prints the token
+with_password() { printf '%s\n' "$PASSWORD" | add_user "$1" "$2" "$3" --password-stdin; }
+CORA_TOKEN=$(with_password "Cora Coach" coach north-high)
+[ -n "$CORA_TOKEN" ] || fatal "a coach with a password" "user add failed"
+with_password "Tess Teacher" teacher south-middle >/dev/null
+with_password "Vic Visitor" teacher south-middle >/dev/null
+with_password "Nora Principal" principal north-high >/dev/null
 HOSTILE_TITLE='<img src=x onerror=alert(1)>'
-ingest() { "$BIN" ingest --data "$D" --wait --json "$@" 2>>"$WORK/ingest.err" | jq -r 'select(.status == "ready") | .id'; }
+ingest() { "$BIN" ingest --data "$DATA" --wait --json "$@" 2>>"$WORK/ingest.err" | jq -r 'select(.status == "ready") | .id'; }
 A=$(ingest --school north-high --practice station-rotation --title "Station rotation in maths" \
 	--teacher "Ana Ruiz" --grade 3-5 --subject math --tag timer "$M/a.mp4")
 H=$(ingest --school south-middle --practice station-rotation --title "$HOSTILE_TITLE" \
@@ -64,20 +50,13 @@ C=$(ingest --school south-middle --practice differentiation --title "Choice boar
 [ -n "$A" ] && [ -n "$H" ] && [ -n "$C" ] || fatal "three clips ingested and ready" "$(tail -5 "$WORK/ingest.err")"
 ok "three clips ingested and ready"
 
-"$BIN" serve --data "$D" --listen 127.0.0.1:0 >"$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 200); do
-	PORT=$(sed -n 's#^kindling: serving http://127.0.0.1:\([0-9]*\)/$#\1#p' "$WORK/serve.log")
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
-[ -n "$PORT" ] || fatal "the server starts" "$(tail -5 "$WORK/serve.log")"
-URL=http://127.0.0.1:$PORT
+start_server "$DATA" || fatal "the server starts" "$(log_tail)"
 
 # ------------------------------------------------------------ curl checks
-status() { curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' "$@"; }
-header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$WORK/headers" | head -1; }
+# status CURL ARGS...: prints the status of one request (cookies, forms and
+# full URLs vary too much here for req); body and headers as req keeps them,
+# so that header and jb read them.
+status() { curl -s --max-time 60 -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' "$@"; }
 check_eq "a page without a session redirects to the sign-in page" 303 "$(status "$URL/practices?school=north-high")"
 check_eq "  with where to go next" "/login?next=/practices%3Fschool%3Dnorth-high" "$(header Location)"
 check_eq "the API without a session stays 401" 401 "$(status "$URL/api/v1/clips")"
@@ -136,11 +115,11 @@ check_eq "  but not a clip of another school" 403 "$(status -b "$WORK/jar" --dat
 login "Tess Teacher" "$PASSWORD" >/dev/null
 status -b "$WORK/jar" "$URL/clips/$A" >/dev/null
 check_eq "a teacher sees no edit form" 0 "$(grep -c 'Edit this clip' "$WORK/body")"
-# (a fixture change straight in the catalogue, as run.sh does)
-sqlite3 "$D/catalogue.db" "UPDATE clips SET visibility = 'school' WHERE id = $A"
+# (a fixture change straight in the catalogue, as lib.sh fixture_catalogue does)
+sql "UPDATE clips SET visibility = 'school' WHERE id = $A"
 check_eq "a school-only clip of another school is not found for them" 404 "$(status -b "$WORK/jar" "$URL/clips/$A")"
 check_eq "  nor its video" 404 "$(status -b "$WORK/jar" "$URL/media/clips/$A/video.mp4")"
-sqlite3 "$D/catalogue.db" "UPDATE clips SET visibility = 'district' WHERE id = $A" 2>/dev/null
+sql "UPDATE clips SET visibility = 'district' WHERE id = $A" 2>/dev/null
 status -b "$WORK/jar" "$URL/" >/dev/null
 CSRF_T=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/body" | head -1 | sed 's/.*value="//; s/"$//')
 check_eq "signing out ends the session" 303 "$(status -b "$WORK/jar" --data-urlencode "csrf=$CSRF_T" "$URL/logout")"
@@ -155,7 +134,7 @@ check_match "  with Retry-After" '^[0-9]+$' "$(header Retry-After)"
 check_eq "  even with the right password while locked" 429 "$(login "Tess Teacher" "$PASSWORD")"
 
 # The district page: admins only (a bearer token works for pages too).
-ADMIN_TOKEN=$("$BIN" user add --name "Ada Admin" --role admin --data "$D" 2>/dev/null | tail -n 1)
+ADMIN_TOKEN=$(add_user "Ada Admin" admin)
 check_eq "the district page renders for an admin" 200 "$(status -H "Authorization: Bearer $ADMIN_TOKEN" "$URL/district?from=2000-01-01")"
 check_match "  with SVG charts and the practice x school grid" '<svg.*grid-table' "$(tr -d '\n' <"$WORK/body")"
 check_eq "  and is 403 for a coach" 403 "$(status -H "Authorization: Bearer $CORA_TOKEN" "$URL/district")"
@@ -163,7 +142,8 @@ check_eq "a coach gets 403 on a school's summary page" 403 "$(status -H "Authori
 check_eq "a bad range on the summary page is 400" 400 "$(status -H "Authorization: Bearer $ADMIN_TOKEN" "$URL/schools/north-high/summary?from=2026-13-01")"
 
 # ------------------------------------------------------------ the browser
-SHOTS=$ROOT/build/screenshots
+# (KINDLING_SHOTS: elsewhere, e.g. when build/ belongs to another run)
+SHOTS=${KINDLING_SHOTS:-$ROOT/build/screenshots}
 KD_URL=$URL KD_USER="Cora Coach" KD_PASSWORD=$PASSWORD KD_CLIP_A=$A KD_CLIP_HOSTILE=$H \
 	KD_HOSTILE_TITLE=$HOSTILE_TITLE KD_TEACHER_WORD=Vantongeren KD_SHOTS=$SHOTS \
 	KD_VISITOR="Vic Visitor" KD_HOST_PRINCIPAL="Nora Principal" KD_HOST_SCHOOL=north-high \
@@ -171,15 +151,14 @@ KD_URL=$URL KD_USER="Cora Coach" KD_PASSWORD=$PASSWORD KD_CLIP_A=$A KD_CLIP_HOST
 	timeout 180 node "$ROOT/tests/browser/run.mjs" >"$WORK/browser.out" 2>&1
 rc=$?
 cat "$WORK/browser.out"
-ANA_TOKEN=$("$BIN" user add --name "Ana Ruiz" --role teacher --school north-high --data "$D" 2>/dev/null | tail -n 1)
+ANA_TOKEN=$(add_user "Ana Ruiz" teacher north-high)
 check_eq "the featured teacher's /visits page" 200 "$(status -H "Authorization: Bearer $ANA_TOKEN" "$URL/visits")"
 check_match "  lists the visits to their classroom" 'Visits to my classroom.*Vic Visitor' "$(tr -d '\n' <"$WORK/body")"
 check_eq "playing a clip for a few seconds recorded a view (catalogue)" 1 \
-	"$(sqlite3 "$D/catalogue.db" "SELECT count(*) FROM views v JOIN users u ON u.id = v.user_id WHERE v.clip_id = $A AND u.name = 'Cora Coach'")"
+	"$(sql "SELECT count(*) FROM views v JOIN users u ON u.id = v.user_id WHERE v.clip_id = $A AND u.name = 'Cora Coach'")"
 PASS=$((PASS + $(grep -c '^ok - ' "$WORK/browser.out")))
 FAIL=$((FAIL + $(grep -c '^FAIL - ' "$WORK/browser.out")))
 if [ "$rc" -ne 0 ] && ! grep -q '^FAIL - ' "$WORK/browser.out"; then
 	not_ok "the browser run finished" "exit status $rc"
 fi
-[ "$FAIL" -gt 0 ] && grep -v ' access: ' "$WORK/serve.log" | tail -n 10 | sed 's/^/#   /'
-summary
+finish

@@ -8,16 +8,12 @@
 #
 # Last line: "pipeline: N passed, N failed".  Loopback only; every wait polls.
 
+# shellcheck disable=SC2119,SC2317  # kill_server: this server; clip_is runs through wait_until
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=${KINDLING_BIN:-$HERE/../../build/kindling}
-unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG
-SERVER_PID="" WORK=$(mktemp -d)
 . "$HERE/lib.sh"
-trap '[ -n "$SERVER_PID" ] && kill -TERM $SERVER_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+begin_suite pipeline ffmpeg ffprobe
 
-
-D=$WORK/data
 M=$WORK/media
 mkdir -p "$M/bulk"
 
@@ -40,10 +36,10 @@ cp "$M/vp9.webm" "$M/bulk/b.webm"
 cp "$M/notes.mp4" "$M/bulk/c-broken.mp4"
 echo "readme" > "$M/bulk/readme.txt"
 
-"$BIN" school add north-high "North High" --data "$D" >/dev/null
-TOKEN=$("$BIN" user add --name admin --role admin --data "$D" 2>/dev/null | tail -n 1)
+"$BIN" school add north-high "North High" --data "$DATA" >/dev/null
+TOKEN=$(add_user admin admin)
 
-ingest() { "$BIN" ingest --data "$D" --school north-high --practice station-rotation "$@" 2>"$WORK/ingest.err"; }
+ingest() { "$BIN" ingest --data "$DATA" --school north-high --practice station-rotation "$@" 2>"$WORK/ingest.err"; }
 
 # ------------------------------------------------------------ ingest --wait
 out=$(ingest --wait --json --teacher "Ana Ruiz" --tag demo "$M/good.mp4"); rc=$?
@@ -51,13 +47,13 @@ check_eq "ingest --wait of a good clip exits 0" 0 "$rc"
 check_eq "it ends ready" ready "$(jq -r .status <<<"$out")"
 GOOD=$(jq -r .id <<<"$out")
 check_match "it has an id" '^[0-9]+$' "$GOOD"
-check "the original is kept byte for byte" cmp -s "$M/good.mp4" "$D/media/$GOOD/original"
+check "the original is kept byte for byte" cmp -s "$M/good.mp4" "$DATA/media/$GOOD/original"
 check "the source file is left in place" test -f "$M/good.mp4"
 
 out=$(ingest --wait --json "$M/good.mp4"); rc=$?
 check_eq "the same file again: exit 0" 0 "$rc"
 check_eq "the same file again: the same clip" "$GOOD" "$(jq -r .id <<<"$out")"
-check_eq "no second folder appeared" 1 "$(ls "$D/media" | wc -l)"
+check_eq "no second folder appeared" 1 "$(ls "$DATA/media" | wc -l)"
 
 out=$(ingest --wait --json "$M/hevc_rot90.mov" "$M/vp9.webm" "$M/part2.avi")
 rc=$?
@@ -82,14 +78,23 @@ check_eq "the folder's video files were all taken, the .txt skipped" 3 "$(wc -l 
 check_eq "the good ones are ready, the broken one failed" "ready ready failed" \
 	"$(jq -r .status <<<"$out" | xargs)"
 
-out=$("$BIN" ingest --data "$D" --school nowhere --practice station-rotation "$M/good.mp4" 2>&1); rc=$?
+out=$("$BIN" ingest --data "$DATA" --school nowhere --practice station-rotation "$M/good.mp4" 2>&1); rc=$?
 check "an unknown school is refused before any work" test "$rc" -ne 0
 check_match "and the message lists the schools" 'north-high' "$out"
 
 # ------------------------------------------------------------ the server
-start_server "$D"
+start_server "$DATA" || fatal "the server starts" "$(log_tail)"
 AUTH="Authorization: Bearer $TOKEN"
 api() { curl -s -H "$AUTH" "$URL$1"; }
+# clip_is ID STATE...: sets status to clip ID's; true when it is one of STATE
+# (for wait_until: the loop ends on a final state, the caller checks which).
+clip_is() {
+	local id=$1 want
+	shift
+	status=$(api "/api/v1/clips/$id" | jq -r .status)
+	for want in "$@"; do [ "$status" = "$want" ] && return 0; done
+	return 1
+}
 
 clip=$(api /api/v1/clips/$GOOD)
 probe=$(ffprobe -v error -print_format json -show_format -show_streams "$M/good.mp4")
@@ -149,43 +154,29 @@ printf 'x' >> "$M/again.avi"   # a different SHA-256, still a playable file
 out=$(ingest --json "$M/again.avi")
 check_eq "ingest without --wait leaves the clip queued" queued "$(jq -r .status <<<"$out")"
 LATE=$(jq -r .id <<<"$out")
-status=""
-for _ in $(seq 300); do
-	status=$(api /api/v1/clips/$LATE | jq -r .status)
-	[ "$status" = ready ] || [ "$status" = failed ] && break
-	sleep 0.1
-done
+wait_until 30 clip_is "$LATE" ready failed
 check_eq "the running server processes it to ready" ready "$status"
 
 # A server killed while a clip is processing: the job is found again at the
 # next start and the clip still ends ready.
 ff -f lavfi -i testsrc2=size=640x360:rate=25:duration=30 -c:v mpeg4 -q:v 5 "$M/mid.avi"
 MID=$(ingest --json "$M/mid.avi" | jq -r .id)
-status=""
-for _ in $(seq 300); do
-	status=$(api /api/v1/clips/$MID | jq -r .status)
-	[ "$status" = processing ] && break
-	sleep 0.05
-done
+wait_until 30 clip_is "$MID" processing ready failed
 check_eq "the clip is processing when the server is killed" processing "$status"
-kill -KILL $SERVER_PID; wait $SERVER_PID 2>/dev/null
-start_server "$D"
-for _ in $(seq 1200); do
-	status=$(api /api/v1/clips/$MID | jq -r .status)
-	[ "$status" = ready ] || [ "$status" = failed ] && break
-	sleep 0.1
-done
+kill_server
+start_server "$DATA" || fatal "the server starts again after SIGKILL" "$(log_tail)"
+wait_until 120 clip_is "$MID" ready failed
 check_eq "after the restart the interrupted job is retried to ready" ready "$status"
 check_eq "its rendition plays to the end" "" \
 	"$(ffmpeg -v error -headers "$AUTH"$'\r\n' -i "$URL$(api /api/v1/clips/$MID | jq -r .video_url)" -f null - 2>&1)"
 
 # A clip that takes longer than job_timeout is stopped, retried, then failed.
-kill -TERM $SERVER_PID; wait $SERVER_PID; SERVER_PID=""
-printf 'job_timeout = 1\n' > "$D/kindling.conf"
+stop_server
+printf 'job_timeout = 1\n' > "$DATA/kindling.conf"
 ff -f lavfi -i testsrc2=size=1920x1080:rate=30:duration=20 -c:v mpeg4 -q:v 8 "$M/long.avi"
 out=$(ingest --wait --json "$M/long.avi"); rc=$?
 check_eq "a clip past the time limit ends failed" failed "$(jq -r .status <<<"$out")"
 check_match "saying it took too long, after retries" 'longer than.*tried 3 times' "$(jq -r .error <<<"$out")"
-rm -f "$D/kindling.conf"
+rm -f "$DATA/kindling.conf"
 
-finish pipeline
+finish

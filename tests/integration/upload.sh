@@ -8,35 +8,30 @@
 #
 # Last line: "upload: N passed, N failed".  Loopback only; waits poll.
 
+# shellcheck disable=SC2119,SC2317  # kill_server: this server; holds_bytes runs through wait_until
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=${KINDLING_BIN:-$HERE/../../build/kindling}
-export KINDLING_NODE_MODULES=${KINDLING_NODE_MODULES:-$HERE/../node_modules}
-unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG KINDLING_SERVER KINDLING_TOKEN
-SERVER_PID="" WORK=$(mktemp -d)
 . "$HERE/lib.sh"
-export XDG_CACHE_HOME=$WORK/cache XDG_CONFIG_HOME=$WORK/config
-trap '[ -n "$SERVER_PID" ] && kill -KILL $SERVER_PID 2>/dev/null; jobs -p | xargs -r kill -KILL 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+begin_suite upload ffmpeg node
+export KINDLING_NODE_MODULES=${KINDLING_NODE_MODULES:-$ROOT/tests/node_modules}
+# installed, and of a version the Node here can run (else it fails in odd ways)
+why=$(. "$HERE/../node_tools.sh" && node_tools_check upload tus-js-client) ||
+	fatal "the Node here can run tus-js-client" "${why:-tests/node_tools.sh failed}"
 
-
-D=$WORK/data
 M=$WORK/media
 mkdir -p "$M/bulk"
 
 # bytes the server holds for the one unfinished upload
-upload_bytes() { find "$D/uploads" -name data -printf '%s\n' 2>/dev/null | head -1; }
-wait_bytes() { # MIN: wait until the server holds at least MIN bytes of an upload
-	for _ in $(seq 600); do
-		[ "$(upload_bytes)" -ge "$1" ] 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+upload_bytes() { find "$DATA/uploads" -name data -printf '%s\n' 2>/dev/null | head -1; }
+# holds_bytes MIN: the server holds at least MIN bytes of an upload
+holds_bytes() { [ "$(upload_bytes)" -ge "$1" ] 2>/dev/null; }
+# wait_bytes MIN: until it does (the CLI runs at 25 MB/s: a couple of seconds)
+wait_bytes() { wait_until 30 holds_bytes "$1"; }
 
-"$BIN" school add north-high "North High" --data "$D" >/dev/null
-COACH=$("$BIN" user add --name coach --role coach --school north-high --data "$D" 2>/dev/null | tail -n 1)
-TEACHER=$("$BIN" user add --name teacher --role teacher --school north-high --data "$D" 2>/dev/null | tail -n 1)
-start_server "$D"
+"$BIN" school add north-high "North High" --data "$DATA" >/dev/null
+COACH=$(add_user coach coach north-high)
+TEACHER=$(add_user teacher teacher north-high)
+start_server "$DATA" || fatal "the server starts" "$(log_tail)"
 echo "# server on $URL"
 up() { "$BIN" upload --server "$URL" --token "$COACH" --school north-high --practice differentiation "$@"; }
 # the same in the background, as the process itself (so that $! is the CLI)
@@ -87,7 +82,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "${H[@]}" "$URL$loc")
 check_eq "termination: 204" 204 "$code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -I "${H[@]}" "$URL$loc")
 check_eq "after termination the upload is gone: 404" 404 "$code"
-check_eq "and its files are removed" 0 "$(find "$D/uploads" -mindepth 1 | wc -l)"
+check_eq "and its files are removed" 0 "$(find "$DATA/uploads" -mindepth 1 | wc -l)"
 
 # ---------------------------------------------------- tus-js-client
 out=$(node "$HERE/tus_client.mjs" "$URL/api/v1/uploads" "$COACH" "$M/small.mp4" north-high differentiation 16384 2>&1)
@@ -95,7 +90,7 @@ check_match "tus-js-client uploads in many PATCHes and gets the clip id" '"clip"
 JS_CLIP=$(jq -r .clip <<<"$out" 2>/dev/null)
 check_match "it took several PATCHes" '"patches":([3-9]|[1-9][0-9]+)' "$out"
 check_eq "the stored original is the file sent" "$(sha256sum < "$M/small.mp4" | cut -d' ' -f1)" \
-	"$(sha256sum < "$D/media/$JS_CLIP/original" | cut -d' ' -f1)"
+	"$(sha256sum < "$DATA/media/$JS_CLIP/original" | cut -d' ' -f1)"
 
 # ---------------------------------------------------- the CLI
 out=$(up --json "$M/small.mp4")
@@ -110,7 +105,7 @@ check_eq "and sent nothing" 0 "$(jq -r .sent_bytes <<<"$out")"
 (up_bg --json --limit-rate 25000000 "$M/big.mov" >"$WORK/first.json" 2>/dev/null) &
 CLI=$!
 check "the first run got part of the file across" wait_bytes 40000000
-kill -KILL $CLI; wait $CLI 2>/dev/null
+kill -KILL "$CLI"; wait "$CLI" 2>/dev/null
 have=$(upload_bytes)
 check "the server kept what arrived ($have bytes)" test "${have:-0}" -gt 0
 out=$(up --json "$M/big.mov" 2>"$WORK/resume.err"); rc=$?; [ $rc -eq 0 ] || cat "$WORK/resume.err"
@@ -119,21 +114,21 @@ sent=$(jq -r .sent_bytes <<<"$out")
 check "it sent fewer bytes than the file holds ($sent < $BIG)" test "$sent" -lt "$BIG"
 BIG_CLIP=$(jq -r .id <<<"$out")
 check_eq "the stored file has the file's SHA-256" "$(sha256sum < "$M/big.mov" | cut -d' ' -f1)" \
-	"$(sha256sum < "$D/media/$BIG_CLIP/original" | cut -d' ' -f1)"
+	"$(sha256sum < "$DATA/media/$BIG_CLIP/original" | cut -d' ' -f1)"
 
 # the server killed part-way and started again on the same port
 (up_bg --json --limit-rate 25000000 "$M/big2.mov" >"$WORK/second.json" 2>"$WORK/second.err") &
 CLI=$!
 check "the upload is under way" wait_bytes 40000000
-kill -KILL $SERVER_PID; wait $SERVER_PID 2>/dev/null
-start_server "$D" "$PORT"
+kill_server
+start_server "$DATA" "$PORT" || fatal "the server starts again on port $PORT" "$(log_tail)"
 wait $CLI; rc=$?
 out=$(cat "$WORK/second.json")
 check_eq "the CLI rode out the server restart and finished" "0 queued" "$rc $(jq -r .status <<<"$out")"
 check_match "it said it was retrying" 'retrying in' "$(cat "$WORK/second.err")"
 check "it resent less than the whole file" test "$(jq -r .sent_bytes <<<"$out")" -lt $((2 * $(stat -c %s "$M/big2.mov")))
 check_eq "the stored file matches after the restart" "$(sha256sum < "$M/big2.mov" | cut -d' ' -f1)" \
-	"$(sha256sum < "$D/media/$(jq -r .id <<<"$out")/original" | cut -d' ' -f1)"
+	"$(sha256sum < "$DATA/media/$(jq -r .id <<<"$out")/original" | cut -d' ' -f1)"
 
 # a folder with one broken file
 cp "$M/small.mp4" "$M/bulk/good.mp4"; printf 'more' >> "$M/bulk/good.mp4"
@@ -152,7 +147,7 @@ printf 'bulk2.mp4,"Warm-up, then stations",Ana Ruiz,"station-rotation,peer-feedb
 out=$(up --dry-run --manifest "$WORK/manifest.csv" "$M/bulk2.mp4" 2>&1); rc=$?
 check_match "--dry-run says what it would send, with the manifest's title" \
 	'would send [0-9]+ bytes.*title="Warm-up, then stations"' "$out"
-check_eq "--dry-run created no upload" 0 "$(find "$D/uploads" -name data | wc -l)"
+check_eq "--dry-run created no upload" 0 "$(find "$DATA/uploads" -name data | wc -l)"
 out=$(up --wait --json --manifest "$WORK/manifest.csv" "$M/bulk2.mp4" 2>/dev/null)
 clip=$(curl -s -H "Authorization: Bearer $COACH" "$URL/api/v1/clips/$(jq -r .id <<<"$out")")
 check_eq "the manifest row's metadata reached the clip" \
@@ -165,10 +160,10 @@ printf 'server = %s\ntoken = %s\n' "$URL" "$COACH" > "$XDG_CONFIG_HOME/kindling/
 out=$("$BIN" upload --school north-high --practice differentiation --json "$M/small.mp4" 2>/dev/null)
 check_eq "server and token come from ~/.config/kindling/config" true "$(jq -r .duplicate <<<"$out")"
 loc=$(curl -s -i -X POST "${H[@]}" -H "Upload-Length: 100" -H "Upload-Metadata: school $(b64 north-high),practices $(b64 differentiation)" "$URL/api/v1/uploads" | tr -d '\r' | sed -n 's/^Location: //Ip')
-dir=$D/uploads/${loc##*/}
+dir=$DATA/uploads/${loc##*/}
 touch -d '3 days ago' "$dir/data" "$dir/info.json"
-kill -TERM $SERVER_PID; wait $SERVER_PID
-start_server "$D" "$PORT"
+stop_server
+start_server "$DATA" "$PORT" || fatal "the server starts again on port $PORT" "$(log_tail)"
 check "an upload untouched for longer than upload_expiry_hours is removed at start" test ! -e "$dir"
 
-finish upload
+finish

@@ -12,34 +12,27 @@
 # shellcheck disable=SC2016  # jq programs in single quotes
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=${KINDLING_BIN:-$HERE/../../build/kindling}
-unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG KINDLING_SERVER KINDLING_TOKEN
-SERVER_PID="" WORK=$(mktemp -d)
 . "$HERE/lib.sh"
-trap '[ -n "$SERVER_PID" ] && kill -TERM $SERVER_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-export XDG_CONFIG_HOME=$WORK/config   # no config file of the person running the tests
+begin_suite visits sqlite3 python3
 
-D=$WORK/data
-sql() { sqlite3 -bail -cmd '.timeout 10000' "$D/catalogue.db" "$@"; }
 day() { date -u -d "$1" +%F; }
 T0=$(date -u +%F)
 FROM=$(day "-90 days") TO=$(day "+30 days")
 
-"$BIN" school add north-high "North High" --data "$D" >/dev/null 2>&1
-"$BIN" school add river-school "River School" --data "$D" >/dev/null 2>&1
-user() { "$BIN" user add --name "$1" --role "$2" ${3:+--school "$3"} --data "$D" 2>/dev/null | tail -n 1; }
-ADMIN=$(user admin admin)
-PRINC_N=$(user "Nora North" principal north-high)
-PRINC_R=$(user "Rick River" principal river-school)
-TEACH_N=$(user "Tom North" teacher north-high)
-ROSA=$(user "Rosa Diaz" teacher river-school)     # the featured teacher of clip 101
-COACH_R=$(user "Cai River" coach river-school)
+"$BIN" school add north-high "North High" --data "$DATA" >/dev/null 2>&1
+"$BIN" school add river-school "River School" --data "$DATA" >/dev/null 2>&1
+ADMIN=$(add_user admin admin)
+PRINC_N=$(add_user "Nora North" principal north-high)
+PRINC_R=$(add_user "Rick River" principal river-school)
+TEACH_N=$(add_user "Tom North" teacher north-high)
+ROSA=$(add_user "Rosa Diaz" teacher river-school)     # the featured teacher of clip 101
+COACH_R=$(add_user "Cai River" coach river-school)
 
 # Known clips.  River: 101 station-rotation (Rosa Diaz), 102 student-choice.
 # North: 201 station-rotation (T+5), 202 student-choice (T+7), 203
 # formative-assessment (no recorded date, uploaded T+6), 204 differentiation
 # with consent pending (only admins count it), 205 peer-feedback long ago.
-sql <<SQL
+sql <<SQL || fatal "fixture clips inserted with sqlite3" "see above"
 PRAGMA foreign_keys = ON;
 INSERT INTO clips (id, title, school_id, teacher, recorded_on, uploaded_at, consent, status, duration_s)
 VALUES
@@ -58,17 +51,8 @@ INSERT INTO clip_practices (clip_id, practice_id) SELECT c, (SELECT id FROM prac
 SQL
 check_eq "fixture clips are in" 7 "$(sql 'SELECT count(*) FROM clips')"
 
-start_server "$D"
+start_server "$DATA" || fatal "the server started" "$(log_tail)"
 check_match "the server started" '^[0-9]+$' "$PORT"
-
-# req METHOD PATH TOKEN [JSON]: STATUS, and the body in $WORK/body.
-req() {
-	local args=(-s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3")
-	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-	STATUS=$(curl "${args[@]}" "$URL$2")
-}
-jb() { jq -r "$1" "$WORK/body" 2>/dev/null; }
-header() { grep -i "^$1:" "$WORK/headers" | tail -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
 
 # ------------------------------------------------------------------ views
 req POST /api/v1/clips/102/views "$TEACH_N"
@@ -91,39 +75,39 @@ check_eq "the day is today, the school the viewer's" "$T0 river-school" \
 
 # ------------------------------------------------------------------ visits
 D1=$(day "+1 day") D2=$(day "+2 days") D3=$(day "+3 days")
-req POST /api/v1/visits "$TEACH_N" "{\"clip_id\": 101, \"dates\": [\"$D1\", \"$D2\"], \"note\": \"Could I see the timers, please?\"}"
+req_json POST /api/v1/visits "$TEACH_N" "{\"clip_id\": 101, \"dates\": [\"$D1\", \"$D2\"], \"note\": \"Could I see the timers, please?\"}"
 check_eq "a north teacher asks to visit clip 101: 201" 201 "$STATUS"
 V1=$(jb .id)
 check_eq "the visit as the API returns it" "requested 101 station-rotation river-school north-high Tom North $D1,$D2 null" \
 	"$(jb '"\(.status) \(.clip_id) \(.practice) \(.host_school) \(.visitor_school) \(.requester) \(.proposed_dates | join(",")) \(.date)"')"
 check_eq "with the contract's fields" true "$(jb 'has("id") and has("clip_title") and has("note") and has("answer_note") and has("reflection") and has("created_at") and has("updated_at")')"
-req POST /api/v1/visits "$TEACH_N" '{"clip_id": 201, "dates": ["2030-01-01"]}'
+req_json POST /api/v1/visits "$TEACH_N" '{"clip_id": 201, "dates": ["2030-01-01"]}'
 check_eq "a visit to one's own school: 403" 403 "$STATUS"
-req POST /api/v1/visits "$TEACH_N" '{"clip_id": 204, "dates": ["2030-01-01"]}'
+req_json POST /api/v1/visits "$TEACH_N" '{"clip_id": 204, "dates": ["2030-01-01"]}'
 check_eq "a visit from a clip one may not see: 404" 404 "$STATUS"
-req POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": ["2030-02-30"]}'
+req_json POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": ["2030-02-30"]}'
 check_eq "a date that does not exist: 400" 400 "$STATUS"
 check_match "saying how to write dates" 'YYYY-MM-DD' "$(jb .error)"
-req POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": ["2030-01-01", "2030-01-01"]}'
+req_json POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": ["2030-01-01", "2030-01-01"]}'
 check_eq "the same date twice: 400" 400 "$STATUS"
-req POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": ["2030-01-01", "2030-01-02", "2030-01-03", "2030-01-04"]}'
+req_json POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": ["2030-01-01", "2030-01-02", "2030-01-03", "2030-01-04"]}'
 check_eq "four dates: 400" 400 "$STATUS"
-req POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": []}'
+req_json POST /api/v1/visits "$TEACH_N" '{"clip_id": 101, "dates": []}'
 check_eq "no date: 400" 400 "$STATUS"
 
 req GET "/api/v1/visits/$V1/ics" "$TEACH_N"
 check_eq "no .ics before the visit is accepted: 409" 409 "$STATUS"
-req PATCH "/api/v1/visits/$V1" "$PRINC_N" "{\"status\": \"accepted\", \"date\": \"$D2\"}"
+req_json PATCH "/api/v1/visits/$V1" "$PRINC_N" "{\"status\": \"accepted\", \"date\": \"$D2\"}"
 check_eq "the visitor school's principal may not accept: 403" 403 "$STATUS"
-req PATCH "/api/v1/visits/$V1" "$COACH_R" "{\"status\": \"accepted\", \"date\": \"$D2\"}"
+req_json PATCH "/api/v1/visits/$V1" "$COACH_R" "{\"status\": \"accepted\", \"date\": \"$D2\"}"
 check_eq "a coach of the host school is not an answerer (cannot see it): 404" 404 "$STATUS"
-req PATCH "/api/v1/visits/$V1" "$TEACH_N" "{\"status\": \"done\"}"
+req_json PATCH "/api/v1/visits/$V1" "$TEACH_N" "{\"status\": \"done\"}"
 check_eq "done before accepted: 409" 409 "$STATUS"
-req PATCH "/api/v1/visits/$V1" "$ROSA" "{\"status\": \"accepted\", \"date\": \"$D3\"}"
+req_json PATCH "/api/v1/visits/$V1" "$ROSA" "{\"status\": \"accepted\", \"date\": \"$D3\"}"
 check_eq "accepting with a date that was not proposed: 400" 400 "$STATUS"
-req PATCH "/api/v1/visits/$V1" "$ROSA" '{"status": "accepted"}'
+req_json PATCH "/api/v1/visits/$V1" "$ROSA" '{"status": "accepted"}'
 check_eq "accepting without a date: 400" 400 "$STATUS"
-req PATCH "/api/v1/visits/$V1" "$ROSA" "{\"status\": \"accepted\", \"date\": \"$D2\", \"note\": \"Room 12; come at 9, a; b\\\\c\"}"
+req_json PATCH "/api/v1/visits/$V1" "$ROSA" "{\"status\": \"accepted\", \"date\": \"$D2\", \"note\": \"Room 12; come at 9, a; b\\\\c\"}"
 check_eq "the featured teacher accepts: 200" 200 "$STATUS"
 check_eq "accepted, on the date, with the answer note" "accepted $D2 Room 12; come at 9, a; b\\c" "$(jb '"\(.status) \(.date) \(.answer_note)"')"
 
@@ -147,20 +131,20 @@ check_eq "the host's principal may fetch it too" 200 "$STATUS"
 req GET "/api/v1/visits/$V1/ics" "$COACH_R"
 check_eq "someone else may not: 404" 404 "$STATUS"
 
-req PATCH "/api/v1/visits/$V1" "$ROSA" '{"status": "done"}'
+req_json PATCH "/api/v1/visits/$V1" "$ROSA" '{"status": "done"}'
 check_eq "only the visitor marks it done: 403" 403 "$STATUS"
-req PATCH "/api/v1/visits/$V1" "$TEACH_N" '{"status": "done", "reflection": "Timers on the board; I will try three stations."}'
+req_json PATCH "/api/v1/visits/$V1" "$TEACH_N" '{"status": "done", "reflection": "Timers on the board; I will try three stations."}'
 check_eq "the visitor marks it done with a reflection: 200" 200 "$STATUS"
 check_eq "done, with the reflection" "done Timers on the board; I will try three stations." "$(jb '"\(.status) \(.reflection)"')"
 
 # a second request, declined by river's principal; a third, to north, left requested
-req POST /api/v1/visits "$TEACH_N" "{\"clip_id\": 102, \"dates\": [\"$D1\"]}"
+req_json POST /api/v1/visits "$TEACH_N" "{\"clip_id\": 102, \"dates\": [\"$D1\"]}"
 V2=$(jb .id)
-req PATCH "/api/v1/visits/$V2" "$PRINC_R" '{"status": "declined", "note": "Testing week, sorry."}'
+req_json PATCH "/api/v1/visits/$V2" "$PRINC_R" '{"status": "declined", "note": "Testing week, sorry."}'
 check_eq "the host's principal declines: 200 declined" "200 declined" "$STATUS $(jb .status)"
-req PATCH "/api/v1/visits/$V2" "$PRINC_R" "{\"status\": \"accepted\", \"date\": \"$D1\"}"
+req_json PATCH "/api/v1/visits/$V2" "$PRINC_R" "{\"status\": \"accepted\", \"date\": \"$D1\"}"
 check_eq "a declined visit cannot be accepted after: 409" 409 "$STATUS"
-req POST /api/v1/visits "$ROSA" '{"clip_id": 201, "dates": ["2030-05-05"], "note": "Returning the favour"}'
+req_json POST /api/v1/visits "$ROSA" '{"clip_id": 201, "dates": ["2030-05-05"], "note": "Returning the favour"}'
 check_eq "a river teacher asks to visit north: 201" 201 "$STATUS"
 
 req GET "/api/v1/visits/$V2" "$PRINC_N"
@@ -276,4 +260,4 @@ check_eq "server and token from ~/.config/kindling/config: the admin's 4 clips" 
 "$BIN" summary --school north-high --format xml >/dev/null 2>&1
 check_eq "an unknown format: exit 2" 2 "$?"
 
-finish visits
+finish
