@@ -24,6 +24,7 @@ enum kd_err {
 	KD_EAUTH = -9,     /* credentials missing or wrong */
 	KD_EVERSION = -10, /* data written by a newer kindling */
 	KD_EBUSY = -11,    /* the database stayed locked */
+	KD_ELIMIT = -12,   /* too many of something for now (a rate or a count) */
 };
 
 /* Short human description of a KD_E* code.  Never returns NULL. */

@@ -78,14 +78,18 @@ int visit_update(sqlite3 *db, const struct kd_user *user, int64_t id, const char
                  size_t errlen);
 
 /* Visits hosted by or made from school (a slug: principals only their own,
- * admins any), or, with mine, made by user.  Newest first. */
+ * admins any), or, with mine, made by user.  Newest first, one page (from
+ * 1) of per_page (1..VISITS_PER_PAGE_MAX); *total counts them all. */
+#define VISITS_PER_PAGE_MAX 500
 int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool mine,
-               struct visit **out, size_t *n, char *err, size_t errlen);
+               int64_t page, int64_t per_page, struct visit **out, size_t *n, int64_t *total,
+               char *err, size_t errlen);
 
 /* For a teacher: the visits to their classroom (hosted by their school,
  * of clips naming them as the teacher, the same match as
  * visit_may_answer).  Nothing for other roles.  Newest first. */
-int visit_list_featured(sqlite3 *db, const struct kd_user *user, struct visit **out, size_t *n);
+int visit_list_featured(sqlite3 *db, const struct kd_user *user, int64_t page, int64_t per_page,
+                        struct visit **out, size_t *n, int64_t *total);
 
 /* The iCalendar (RFC 5545) text of an accepted visit: CRLF lines folded at
  * 75 octets, text escaped.  dtstamp is "YYYYMMDDTHHMMSSZ".  Caller frees.

@@ -7,33 +7,45 @@
 #include <string.h>
 
 #include "catalogue_sql.h"
+#include "kindling/catalogue.h"
+#include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
-int comments_list(sqlite3 *db, const struct kd_user *user, int64_t clip_id,
-                  struct comment **out, size_t *n)
+/* May user delete a note by author on clip c (its uploader, school)? */
+static bool may_delete(const struct kd_user *user, int64_t author, const struct cat_clip *c)
+{
+	return author == user->id || cat_clip_may_edit(user, c);
+}
+
+int comments_list(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int64_t page,
+                  struct comment **out, size_t *n, int64_t *total)
 {
 	*out = NULL;
 	*n = 0;
+	*total = 0;
+	struct cat_clip clip;
+	int rc = cat_clip_get(db, user, clip_id, &clip);
+	if (rc < 0)
+		return rc;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
 		"SELECT m.id, m.clip_id, coalesce(m.user_id, 0), m.at_s, u.name, m.body, "
-		"m.created_at FROM clips c JOIN comments m ON m.clip_id = c.id "
-		"LEFT JOIN users u ON u.id = m.user_id WHERE c.id = ?1 AND " CAT_VISIBLE
-		" ORDER BY m.at_s IS NULL, m.at_s, m.id",
+		"m.created_at, count(*) OVER () FROM comments m "
+		"LEFT JOIN users u ON u.id = m.user_id WHERE m.clip_id = ?1"
+		" ORDER BY m.at_s IS NULL, m.at_s, m.id LIMIT ?2 OFFSET ?3",
 		-1, &st, NULL) != SQLITE_OK) {
 		log_error("comments", "%s", sqlite3_errmsg(db));
+		cat_clip_free(&clip);
 		return KD_EDB;
 	}
+	if (page < 1)
+		page = 1;
 	sqlite3_bind_int64(st, 1, clip_id);
-	cat_bind_viewer(st, user);
-	size_t cap = 0;
-	int rc;
+	sqlite3_bind_int64(st, 2, COMMENTS_PER_PAGE);
+	sqlite3_bind_int64(st, 3, (page - 1) * COMMENTS_PER_PAGE);
+	*out = kd_calloc(COMMENTS_PER_PAGE, sizeof **out);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = kd_realloc(*out, cap * sizeof **out);
-		}
 		struct comment *c = &(*out)[(*n)++];
 		c->id = sqlite3_column_int64(st, 0);
 		c->clip_id = sqlite3_column_int64(st, 1);
@@ -43,19 +55,32 @@ int comments_list(sqlite3 *db, const struct kd_user *user, int64_t clip_id,
 		c->author = cat_col_dup(st, 4);
 		c->body = cat_col_dup(st, 5);
 		c->created_at = cat_col_dup(st, 6);
+		c->may_delete = may_delete(user, c->user_id, &clip);
+		*total = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_finalize(st);
+	cat_clip_free(&clip);
 	if (rc != SQLITE_DONE) {
 		comments_free(*out, *n);
 		*out = NULL;
 		*n = 0;
 		return db_err_code(rc);
 	}
+	if (*n == 0 && page > 1) { /* past the end: the count is still wanted */
+		sqlite3_stmt *cnt;
+		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM comments WHERE clip_id = ?1", -1, &cnt,
+		                       NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(cnt, 1, clip_id);
+			if (sqlite3_step(cnt) == SQLITE_ROW)
+				*total = sqlite3_column_int64(cnt, 0);
+			sqlite3_finalize(cnt);
+		}
+	}
 	return 0;
 }
 
 int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const double *at_s,
-                 const char *body, int64_t *id, char *err, size_t errlen)
+                 const char *body, unsigned per_day, int64_t *id, char *err, size_t errlen)
 {
 	/* trim surrounding white space */
 	while (*body == ' ' || *body == '\n' || *body == '\r' || *body == '\t')
@@ -86,10 +111,14 @@ int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const
 		return KD_EINVAL;
 	}
 	sqlite3_stmt *st;
-	/* Only on a clip the user may see: the INSERT finds no row otherwise. */
+	/* Only on a clip the user may see, and while today's notes of this
+	 * person on this clip are fewer than per_day: otherwise the INSERT
+	 * finds no row, and the reason is looked up after. */
 	if (sqlite3_prepare_v2(db,
 		"INSERT INTO comments (clip_id, user_id, at_s, body) "
-		"SELECT c.id, ?2, ?3, ?4 FROM clips c WHERE c.id = ?1 AND " CAT_VISIBLE,
+		"SELECT c.id, ?2, ?3, ?4 FROM clips c WHERE c.id = ?1 AND " CAT_VISIBLE
+		" AND (SELECT count(*) FROM comments WHERE clip_id = ?1 AND user_id = ?2 "
+		"      AND created_at >= strftime('%Y-%m-%dT00:00:00Z', 'now')) < ?5",
 		-1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot add the note: %s", sqlite3_errmsg(db));
 		return KD_EDB;
@@ -99,6 +128,7 @@ int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const
 	if (at_s)
 		sqlite3_bind_double(st, 3, round(*at_s * 10) / 10);
 	sqlite3_bind_text(st, 4, body, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, per_day);
 	cat_bind_viewer(st, user);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -107,12 +137,74 @@ int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const
 		return db_err_code(rc);
 	}
 	if (sqlite3_changes(db) == 0) {
+		struct cat_clip c;
+		if ((rc = cat_clip_get(db, user, clip_id, &c)) == 0) {
+			cat_clip_free(&c);
+			snprintf(err, errlen, "you have added %u notes to this clip today, as many as "
+			         "one person may; add more tomorrow, or edit what you wrote into fewer",
+			         per_day);
+			return KD_ELIMIT;
+		}
 		snprintf(err, errlen, "no clip with id %lld, or you may not have access to it",
 		         (long long)clip_id);
-		return KD_ENOTFOUND;
+		return rc == KD_ENOTFOUND ? KD_ENOTFOUND : rc;
 	}
 	*id = sqlite3_last_insert_rowid(db);
 	return 0;
+}
+
+int comments_delete(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int64_t id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT clip_id, coalesce(user_id, 0) FROM comments WHERE id = ?1 "
+	                       "AND (?2 = 0 OR clip_id = ?2)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, clip_id);
+	int rc = sqlite3_step(st);
+	int64_t author = 0;
+	if (rc == SQLITE_ROW) {
+		clip_id = sqlite3_column_int64(st, 0);
+		author = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	struct cat_clip c;
+	if ((rc = cat_clip_get(db, user, clip_id, &c)) < 0)
+		return rc; /* a note on a clip the user cannot see: not there for them */
+	bool allowed = may_delete(user, author, &c);
+	cat_clip_free(&c);
+	if (!allowed)
+		return KD_EPERM;
+	if (sqlite3_prepare_v2(db, "DELETE FROM comments WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+}
+
+int comments_page_of(sqlite3 *db, int64_t clip_id, int64_t id, int64_t *page)
+{
+	/* The notes before it in the order of comments_list. */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+		"SELECT count(*) FROM comments m, comments t WHERE t.id = ?2 AND m.clip_id = ?1 AND "
+		"((m.at_s IS NULL) < (t.at_s IS NULL) OR ((m.at_s IS NULL) = (t.at_s IS NULL) AND "
+		"(coalesce(m.at_s, 0) < coalesce(t.at_s, 0) OR (coalesce(m.at_s, 0) = "
+		"coalesce(t.at_s, 0) AND m.id < t.id))))",
+		-1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, clip_id);
+	sqlite3_bind_int64(st, 2, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*page = sqlite3_column_int64(st, 0) / COMMENTS_PER_PAGE + 1;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_err_code(rc);
 }
 
 void comments_free(struct comment *list, size_t n)

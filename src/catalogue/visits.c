@@ -56,7 +56,8 @@ void visits_free(struct visit *list, size_t n)
 	" LEFT JOIN schools vs ON vs.id = v.visitor_school_id"                              \
 	" JOIN users u ON u.id = v.requester_id"
 
-static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n);
+static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n, int64_t *total);
+static void bind_page(sqlite3_stmt *st, int i, int64_t page, int64_t per_page);
 
 static void read_visit(sqlite3_stmt *st, struct visit *v)
 {
@@ -381,7 +382,8 @@ out:
 }
 
 int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool mine,
-               struct visit **out, size_t *n, char *err, size_t errlen)
+               int64_t page, int64_t per_page, struct visit **out, size_t *n, int64_t *total,
+               char *err, size_t errlen)
 {
 	*out = NULL;
 	*n = 0;
@@ -405,40 +407,58 @@ int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool
 	}
 	sqlite3_stmt *st;
 	if (prepare(db,
-	            "SELECT " VISIT_COLUMNS VISIT_JOINS
+	            "SELECT " VISIT_COLUMNS ", count(*) OVER ()" VISIT_JOINS
 	            " WHERE (?1 = 0 OR v.host_school_id = ?1 OR v.visitor_school_id = ?1)"
-	            " AND (?2 = 0 OR v.requester_id = ?3) ORDER BY v.id DESC LIMIT 1000",
+	            " AND (?2 = 0 OR v.requester_id = ?3) ORDER BY v.id DESC LIMIT ?4 OFFSET ?5",
 	            &st) < 0)
 		return KD_EDB;
 	sqlite3_bind_int64(st, 1, school_id);
 	sqlite3_bind_int(st, 2, mine);
 	sqlite3_bind_int64(st, 3, user->id);
+	bind_page(st, 4, page, per_page);
 	bind_reader(st, user);
-	return read_list(st, out, n);
+	return read_list(st, out, n, total);
 }
 
-int visit_list_featured(sqlite3 *db, const struct kd_user *user, struct visit **out, size_t *n)
+int visit_list_featured(sqlite3 *db, const struct kd_user *user, int64_t page, int64_t per_page,
+                        struct visit **out, size_t *n, int64_t *total)
 {
 	*out = NULL;
 	*n = 0;
+	*total = 0;
 	if (user->role != KD_ROLE_TEACHER || !user->school_id || !user->name[0])
 		return 0;
 	sqlite3_stmt *st;
 	if (prepare(db,
-	            "SELECT " VISIT_COLUMNS VISIT_JOINS
+	            "SELECT " VISIT_COLUMNS ", count(*) OVER ()" VISIT_JOINS
 	            " WHERE v.host_school_id = ?1 AND c.teacher = ?2 COLLATE NOCASE"
-	            " ORDER BY v.id DESC LIMIT 1000",
+	            " ORDER BY v.id DESC LIMIT ?3 OFFSET ?4",
 	            &st) < 0)
 		return KD_EDB;
 	sqlite3_bind_int64(st, 1, user->school_id);
 	sqlite3_bind_text(st, 2, user->name, -1, SQLITE_STATIC);
+	bind_page(st, 3, page, per_page);
 	bind_reader(st, user);
-	return read_list(st, out, n);
+	return read_list(st, out, n, total);
 }
 
-/* Step st to its end, reading each row into a growing array; finalizes st. */
-static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n)
+/* LIMIT and OFFSET of a page (from 1) of per_page (1..VISITS_PER_PAGE_MAX)
+ * at parameters i and i + 1. */
+static void bind_page(sqlite3_stmt *st, int i, int64_t page, int64_t per_page)
 {
+	if (per_page < 1 || per_page > VISITS_PER_PAGE_MAX)
+		per_page = VISITS_PER_PAGE_MAX;
+	if (page < 1)
+		page = 1;
+	sqlite3_bind_int64(st, i, per_page);
+	sqlite3_bind_int64(st, i + 1, (page - 1) * per_page);
+}
+
+/* Step st to its end, reading each row (then the count of all rows) into a
+ * growing array; finalizes st. */
+static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n, int64_t *total)
+{
+	*total = 0;
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -447,6 +467,7 @@ static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n)
 			*out = kd_realloc(*out, cap * sizeof **out);
 		}
 		read_visit(st, &(*out)[(*n)++]);
+		*total = sqlite3_column_int64(st, sqlite3_column_count(st) - 1);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

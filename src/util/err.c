@@ -16,6 +16,7 @@ const char *kd_strerror(int err)
 	case KD_EAUTH: return "not signed in";
 	case KD_EVERSION: return "written by a newer version of kindling";
 	case KD_EBUSY: return "database busy";
+	case KD_ELIMIT: return "too many for now";
 	}
 	return "unknown error";
 }

@@ -1,6 +1,6 @@
 /*
- * api.h - the JSON API under /api/v1 (api_clips.c, api_catalogue.c,
- * api_visits.c, api_summary.c) and /healthz.  Private to src/web/.
+ * api.h - the JSON API under /api/v1 (api_clips.c, api_notes.c,
+ * api_catalogue.c, api_visits.c, api_summary.c) and /healthz.  Private to src/web/.
  *
  * Errors are {"error": "..."} with the status of http_status_of(); a clip
  * the asker may not see is a 404, never a 403, so its existence does not
@@ -19,6 +19,9 @@ enum MHD_Result api_clip_get(struct request *req);
 enum MHD_Result api_clip_patch(struct request *req);
 enum MHD_Result api_clip_delete(struct request *req);
 enum MHD_Result api_clip_view(struct request *req);
+enum MHD_Result api_notes_list(struct request *req);
+enum MHD_Result api_note_add(struct request *req);
+enum MHD_Result api_note_delete(struct request *req);
 enum MHD_Result api_schools_list(struct request *req);
 enum MHD_Result api_practices_list(struct request *req);
 enum MHD_Result api_me(struct request *req);

@@ -12,11 +12,6 @@
 #include "kindling/log.h"
 #include "kindling/paths.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *string_array(char **items, size_t n)
 {
 	json_t *a = json_array();
@@ -48,51 +43,30 @@ static json_t *clip_json(const struct cat_clip *c)
 	json_object_set_new(o, "teacher", json_string(c->teacher));
 	json_object_set_new(o, "grade", json_string(c->grade));
 	json_object_set_new(o, "subject", json_string(c->subject));
-	json_object_set_new(o, "recorded_on", str_or_null(c->recorded_on));
+	json_object_set_new(o, "recorded_on", json_str_or_null(c->recorded_on));
 	json_object_set_new(o, "uploaded_at", json_string(c->uploaded_at));
-	json_object_set_new(o, "uploader", str_or_null(c->uploader));
+	json_object_set_new(o, "uploader", json_str_or_null(c->uploader));
 	json_object_set_new(o, "status", json_string(cat_status_name(c->status)));
-	json_object_set_new(o, "error", str_or_null(c->error));
+	json_object_set_new(o, "error", json_str_or_null(c->error));
 	json_object_set_new(o, "consent", json_string(c->consent));
 	json_object_set_new(o, "visibility", json_string(c->visibility));
 	json_object_set_new(o, "duration_s", m->probed ? json_real(m->duration_s) : json_null());
 	json_object_set_new(o, "width", m->probed ? json_integer(m->width) : json_null());
 	json_object_set_new(o, "height", m->probed ? json_integer(m->height) : json_null());
 	json_object_set_new(o, "rotation", m->probed ? json_integer(m->rotation) : json_null());
-	json_object_set_new(o, "video_codec", str_or_null(m->video_codec));
-	json_object_set_new(o, "audio_codec", str_or_null(m->audio_codec));
+	json_object_set_new(o, "video_codec", json_str_or_null(m->video_codec));
+	json_object_set_new(o, "audio_codec", json_str_or_null(m->audio_codec));
 	json_object_set_new(o, "fps", m->probed ? json_real(m->fps) : json_null());
 	json_object_set_new(o, "bit_rate", m->probed ? json_integer(m->bit_rate) : json_null());
 	json_object_set_new(o, "size_bytes", m->probed ? json_integer(m->size_bytes) : json_null());
-	json_object_set_new(o, "container", str_or_null(m->container));
-	json_object_set_new(o, "sha256", str_or_null(c->sha256));
+	json_object_set_new(o, "container", json_str_or_null(m->container));
+	json_object_set_new(o, "sha256", json_str_or_null(c->sha256));
 	json_object_set_new(o, "thumbnail_url", file_url(c, KD_FILE_THUMBNAIL));
 	json_object_set_new(o, "poster_url", file_url(c, KD_FILE_POSTER));
 	json_object_set_new(o, "video_url", file_url(c, KD_FILE_VIDEO));
 	json_object_set_new(o, "storyboard_url", file_url(c, KD_FILE_STORYBOARD_VTT));
 	json_object_set_new(o, "captions_url", file_url(c, KD_FILE_CAPTIONS));
 	return o;
-}
-
-/* A strictly decimal query argument in [lo, hi]; def when absent. */
-static int int_arg(struct request *req, const char *name, int64_t def, int64_t lo, int64_t hi,
-                   int64_t *out)
-{
-	const char *v = req_arg(req, name);
-	if (!v || !*v) {
-		*out = def;
-		return 0;
-	}
-	int64_t n = 0;
-	for (const char *p = v; *p; p++) {
-		if (*p < '0' || *p > '9' || n > hi)
-			return KD_EINVAL;
-		n = n * 10 + (*p - '0');
-	}
-	if (n < lo || n > hi)
-		return KD_EINVAL;
-	*out = n;
-	return 0;
 }
 
 static const struct {
@@ -117,8 +91,8 @@ enum MHD_Result api_clips_list(struct request *req)
 	    (strlen(q.sha256) != 64 || strspn(q.sha256, "0123456789abcdef") != 64))
 		return respond_error(req, MHD_HTTP_BAD_REQUEST,
 		                     "sha256 must be 64 lowercase hexadecimal digits");
-	if (int_arg(req, "page", 1, 1, CAT_PAGE_MAX, &q.page) < 0 ||
-	    int_arg(req, "per_page", 24, 1, CAT_PER_PAGE_MAX, &q.per_page) < 0)
+	if (req_int_arg(req, "page", 1, 1, CAT_PAGE_MAX, &q.page) < 0 ||
+	    req_int_arg(req, "per_page", 24, 1, CAT_PER_PAGE_MAX, &q.per_page) < 0)
 		return respond_error(req, MHD_HTTP_BAD_REQUEST,
 		                     "page must be a whole number from 1 to %d, and per_page from 1 "
 		                     "to %d",

@@ -8,11 +8,6 @@
 #include "kindling/err.h"
 #include "kindling/visits.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 /* The visit object of the API. */
 static json_t *visit_json(const struct visit *v)
 {
@@ -22,21 +17,21 @@ static json_t *visit_json(const struct visit *v)
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(v->id));
 	json_object_set_new(o, "clip_id", v->clip_id ? json_integer(v->clip_id) : json_null());
-	json_object_set_new(o, "clip_title", str_or_null(v->clip_title));
-	json_object_set_new(o, "teacher", str_or_null(v->clip_teacher));
-	json_object_set_new(o, "practice", str_or_null(v->practice));
-	json_object_set_new(o, "host_school", str_or_null(v->host_school));
-	json_object_set_new(o, "host_school_name", str_or_null(v->host_school_name));
-	json_object_set_new(o, "visitor_school", str_or_null(v->visitor_school));
-	json_object_set_new(o, "requester", str_or_null(v->requester));
+	json_object_set_new(o, "clip_title", json_str_or_null(v->clip_title));
+	json_object_set_new(o, "teacher", json_str_or_null(v->clip_teacher));
+	json_object_set_new(o, "practice", json_str_or_null(v->practice));
+	json_object_set_new(o, "host_school", json_str_or_null(v->host_school));
+	json_object_set_new(o, "host_school_name", json_str_or_null(v->host_school_name));
+	json_object_set_new(o, "visitor_school", json_str_or_null(v->visitor_school));
+	json_object_set_new(o, "requester", json_str_or_null(v->requester));
 	json_object_set_new(o, "proposed_dates", dates);
-	json_object_set_new(o, "date", str_or_null(v->date));
-	json_object_set_new(o, "note", str_or_null(v->note));
-	json_object_set_new(o, "answer_note", str_or_null(v->answer_note));
-	json_object_set_new(o, "reflection", str_or_null(v->reflection));
-	json_object_set_new(o, "status", str_or_null(v->status));
-	json_object_set_new(o, "created_at", str_or_null(v->created_at));
-	json_object_set_new(o, "updated_at", str_or_null(v->updated_at));
+	json_object_set_new(o, "date", json_str_or_null(v->date));
+	json_object_set_new(o, "note", json_str_or_null(v->note));
+	json_object_set_new(o, "answer_note", json_str_or_null(v->answer_note));
+	json_object_set_new(o, "reflection", json_str_or_null(v->reflection));
+	json_object_set_new(o, "status", json_str_or_null(v->status));
+	json_object_set_new(o, "created_at", json_str_or_null(v->created_at));
+	json_object_set_new(o, "updated_at", json_str_or_null(v->updated_at));
 	return o;
 }
 
@@ -145,17 +140,28 @@ enum MHD_Result api_visits_list(struct request *req)
 {
 	const char *school = req_arg(req, "school"), *mine = req_arg(req, "mine");
 	bool only_mine = mine && (!strcmp(mine, "1") || !strcmp(mine, "true"));
+	int64_t page, per_page;
+	if (req_int_arg(req, "page", 1, 1, 1000000, &page) < 0 ||
+	    req_int_arg(req, "per_page", 100, 1, VISITS_PER_PAGE_MAX, &per_page) < 0)
+		return respond_error(req, MHD_HTTP_BAD_REQUEST,
+		                     "page must be a whole number from 1, and per_page from 1 to %d",
+		                     VISITS_PER_PAGE_MAX);
 	struct visit *list;
 	size_t n;
+	int64_t total;
 	char err[KD_ERRMSG_MAX] = "";
-	int rc = visit_list(req->db, &req->user, school, only_mine, &list, &n, err, sizeof err);
+	int rc = visit_list(req->db, &req->user, school, only_mine, page, per_page, &list, &n,
+	                    &total, err, sizeof err);
 	if (rc < 0)
 		return respond_kd_error(req, rc, err);
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, visit_json(&list[i]));
 	visits_free(list, n);
-	return respond_json(req, MHD_HTTP_OK, json_pack("{so}", "visits", a));
+	return respond_json(req, MHD_HTTP_OK,
+	                    json_pack("{sI sI sI so}", "total", (json_int_t)total, "page",
+	                              (json_int_t)page, "per_page", (json_int_t)per_page, "visits",
+	                              a));
 }
 
 /* The visit of the path, if the user may see it; otherwise answers 404

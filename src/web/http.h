@@ -68,6 +68,12 @@ typedef enum MHD_Result (*handler_fn)(struct request *req);
 const char *req_arg(struct request *req, const char *name);
 /* A request header, or NULL. */
 const char *req_header(struct request *req, const char *name);
+/* A strictly decimal query argument in [lo, hi]: 0 with *out (def when
+ * absent or empty), or KD_EINVAL. */
+int req_int_arg(struct request *req, const char *name, int64_t def, int64_t lo, int64_t hi,
+                int64_t *out);
+/* s as a JSON string, or null for NULL. */
+json_t *json_str_or_null(const char *s);
 /* The peer's address as text ("-" when unknown). */
 void http_client_address(struct MHD_Connection *conn, char *out, size_t len);
 /* Did the request come from one of the trusted_proxies? */
@@ -108,7 +114,7 @@ enum MHD_Result respond_redirect(struct request *req, const char *location,
 enum MHD_Result respond_text(struct request *req, unsigned status, const char *type,
                              const char *disposition, char *text);
 /* The HTTP status that fits a KD_E* code: the one mapping of errors to
- * statuses (400 bad input, 404, 409, 403, 401, 413, 503 busy, else 500). */
+ * statuses (400 bad input, 404, 409, 403, 401, 413, 429, 503 busy, else 500). */
 unsigned http_status_of(int err);
 /* Answer {"error": message} with http_status_of(err). */
 enum MHD_Result respond_kd_error(struct request *req, int err, const char *message);

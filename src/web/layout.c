@@ -132,11 +132,10 @@ bool page_form_ok(struct request *req, enum MHD_Result *answered)
 	return false;
 }
 
-/* The request's GET arguments as a query string, with page replaced by
- * page_no (0: left out). */
+/* The request's GET arguments as a query string, leaving out one. */
 struct args_ctx {
 	struct kd_buf *b;
-	int64_t page;
+	const char *skip;
 };
 
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -144,7 +143,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 {
 	(void)kind;
 	struct args_ctx *ctx = cls;
-	if (!strcmp(key, "page"))
+	if (!strcmp(key, ctx->skip))
 		return MHD_YES;
 	kd_buf_putc(ctx->b, ctx->b->len ? '&' : '?');
 	html_url_encode(ctx->b, key);
@@ -153,16 +152,51 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
-char *page_self_url(struct request *req, const char *path, int64_t page)
+char *page_self_url(struct request *req, const char *path, const char *param, int64_t page)
 {
 	struct kd_buf q = KD_BUF_INIT(8192);
-	struct args_ctx ctx = {&q, page};
+	struct args_ctx ctx = {&q, param};
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, &ctx);
 	if (page > 1)
-		kd_buf_printf(&q, "%cpage=%lld", q.len ? '&' : '?', (long long)page);
+		kd_buf_printf(&q, "%c%s=%lld", q.len ? '&' : '?', param, (long long)page);
 	char *s = kd_asprintf("%s%s", path, kd_buf_str(&q));
 	kd_buf_release(&q);
 	return s;
+}
+
+void page_pagination(struct html *h, struct request *req, const char *path, const char *param,
+                     int64_t page, int64_t total, int64_t per_page, const char *fragment)
+{
+	int64_t pages = (total + per_page - 1) / per_page;
+	if (pages <= 1)
+		return;
+	html_raw(h, "<nav class=\"pages\" aria-label=\"Pages\">");
+	for (int dir = -1; dir <= 1; dir += 2) {
+		int64_t to = page + dir;
+		if (dir == 1) {
+			html_raw(h, "<span>");
+			html_textf(h, "Page %lld of %lld", (long long)page, (long long)pages);
+			html_raw(h, "</span>");
+		}
+		if (to < 1 || to > pages)
+			continue;
+		char *u = page_self_url(req, path, param, to);
+		html_raw(h, dir < 0 ? "<a rel=\"prev\" href=\"" : "<a rel=\"next\" href=\"");
+		html_attr(h, u);
+		html_attr(h, fragment ? fragment : "");
+		html_raw(h, dir < 0 ? "\">← Previous page</a>" : "\">Next page →</a>");
+		free(u);
+	}
+	html_raw(h, "</nav>");
+}
+
+int64_t page_number(struct request *req, const char *param, int64_t max)
+{
+	const char *v = req_arg(req, param);
+	if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 7)
+		return 1;
+	long long n = atoll(v);
+	return n < 1 ? 1 : n > max ? max : n;
 }
 
 const char *page_nonempty(const char *s)

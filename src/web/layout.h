@@ -40,10 +40,18 @@ enum MHD_Result page_csrf_refused(struct request *req);
  * is not, answers (into *answered) and returns false. */
 bool page_form_ok(struct request *req, enum MHD_Result *answered);
 
-/* path with the request's query string, its page= replaced by page (left
+/* path with the request's query string, its param= replaced by page (left
  * out when page is 0 or 1): for links to other pages of a list, and back
  * after signing in.  The caller frees. */
-char *page_self_url(struct request *req, const char *path, int64_t page);
+char *page_self_url(struct request *req, const char *path, const char *param, int64_t page);
+/* Links to the previous and next pages of a list of total items shown
+ * per_page at a time, its page number in the query argument param; fragment
+ * ("#notes", or NULL) is added to the links.  Nothing for a single page. */
+void page_pagination(struct html *h, struct request *req, const char *path, const char *param,
+                     int64_t page, int64_t total, int64_t per_page, const char *fragment);
+/* The page number in query argument param: 1 when absent or malformed,
+ * at most max. */
+int64_t page_number(struct request *req, const char *param, int64_t max);
 
 /* s, or NULL when it is NULL or empty. */
 const char *page_nonempty(const char *s);

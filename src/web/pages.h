@@ -32,6 +32,7 @@ enum MHD_Result page_search(struct request *req);
 enum MHD_Result page_clip(struct request *req);
 enum MHD_Result page_clip_edit(struct request *req);
 enum MHD_Result page_comment_add(struct request *req);
+enum MHD_Result page_comment_delete(struct request *req);
 
 /* pages_visits.c */
 enum MHD_Result page_visit_add(struct request *req);

@@ -69,41 +69,7 @@ static void clip_grid(struct html *h, const struct cat_page *p, const char *quer
 	html_raw(h, "</ul>");
 }
 
-static void pagination(struct html *h, struct request *req, const char *path, int64_t page,
-                       int64_t total, int64_t per_page)
-{
-	int64_t pages = (total + per_page - 1) / per_page;
-	if (pages <= 1)
-		return;
-	html_raw(h, "<nav class=\"pages\" aria-label=\"Pages\">");
-	if (page > 1) {
-		char *u = page_self_url(req, path, page - 1);
-		html_raw(h, "<a rel=\"prev\" href=\"");
-		html_attr(h, u);
-		html_raw(h, "\">← Newer page</a>");
-		free(u);
-	}
-	html_raw(h, "<span>");
-	html_textf(h, "Page %lld of %lld", (long long)page, (long long)pages);
-	html_raw(h, "</span>");
-	if (page < pages) {
-		char *u = page_self_url(req, path, page + 1);
-		html_raw(h, "<a rel=\"next\" href=\"");
-		html_attr(h, u);
-		html_raw(h, "\">Next page →</a>");
-		free(u);
-	}
-	html_raw(h, "</nav>");
-}
 
-static int64_t page_arg(struct request *req)
-{
-	const char *v = req_arg(req, "page");
-	if (!v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 7)
-		return 1;
-	long long n = atoll(v);
-	return n < 1 ? 1 : n > CAT_PAGE_MAX ? CAT_PAGE_MAX : n;
-}
 
 static const struct {
 	const char *value, *label;
@@ -149,7 +115,7 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 		.grade = page_nonempty(req_arg(req, "grade")),
 		.subject = page_nonempty(req_arg(req, "subject")),
 		.sort = CAT_SORT_NEWEST,
-		.page = page_arg(req),
+		.page = page_number(req, "page", CAT_PAGE_MAX),
 		.per_page = PER_PAGE,
 	};
 	const char *sort = req_arg(req, "sort");
@@ -225,7 +191,7 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 	html_textf(&h, "%lld clip%s", (long long)p.total, p.total == 1 ? "" : "s");
 	html_raw(&h, "</p>");
 	clip_grid(&h, &p, NULL);
-	pagination(&h, req, path, q.page, p.total, q.per_page);
+	page_pagination(&h, req, path, "page", q.page, p.total, q.per_page, NULL);
 	page_end(&h);
 	cat_page_free(&p);
 	return respond_html(req, MHD_HTTP_OK, &h);
@@ -353,7 +319,7 @@ enum MHD_Result page_search(struct request *req)
 	html_attr(&h, q ? q : "");
 	html_raw(&h, "\"></div><button type=\"submit\">Search</button></form>");
 	if (q && *q) {
-		struct cat_query cq = {.q = q, .sort = CAT_SORT_RELEVANCE, .page = page_arg(req),
+		struct cat_query cq = {.q = q, .sort = CAT_SORT_RELEVANCE, .page = page_number(req, "page", CAT_PAGE_MAX),
 		                       .per_page = PER_PAGE};
 		struct cat_page p;
 		char err[KD_ERRMSG_MAX] = "";
@@ -367,7 +333,7 @@ enum MHD_Result page_search(struct request *req)
 		           p.total == 1 ? "" : "s", q);
 		html_raw(&h, "</p>");
 		clip_grid(&h, &p, q);
-		pagination(&h, req, "/search", cq.page, p.total, cq.per_page);
+		page_pagination(&h, req, "/search", "page", cq.page, p.total, cq.per_page, NULL);
 		cat_page_free(&p);
 	}
 	page_end(&h);

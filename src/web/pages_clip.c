@@ -45,7 +45,8 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 		return page_failed(req, rc, "The catalogue could not be read.");
 	struct comment *notes = NULL;
 	size_t nn = 0;
-	comments_list(req->db, &req->user, c.id, &notes, &nn);
+	int64_t notes_page = page_number(req, "notes", 1000000), total_notes = 0;
+	comments_list(req->db, &req->user, c.id, notes_page, &notes, &nn, &total_notes);
 	struct cat_practice *ps = NULL;
 	size_t np = 0;
 	cat_practices_list(req->db, &req->user, &ps, &np);
@@ -195,6 +196,11 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	/* Notes */
 	html_raw(&h, "<section id=\"notes\" class=\"notes\" aria-labelledby=\"notes-h\">"
 	             "<h2 id=\"notes-h\">Notes</h2>");
+	if (total_notes > COMMENTS_PER_PAGE) {
+		html_raw(&h, "<p class=\"count\">");
+		html_textf(&h, "%lld notes", (long long)total_notes);
+		html_raw(&h, "</p>");
+	}
 	if (nn == 0)
 		html_raw(&h, "<p class=\"empty\">No notes yet.</p>");
 	else
@@ -222,10 +228,24 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 		html_textf(&h, "%.10s", notes[i].created_at);
 		html_raw(&h, "</time><p class=\"note-body\">");
 		html_text(&h, notes[i].body);
-		html_raw(&h, "</p></li>");
+		html_raw(&h, "</p>");
+		if (notes[i].may_delete) {
+			html_raw(&h, "<form class=\"note-delete\" method=\"post\" action=\"");
+			html_attrf(&h, "/clips/%lld/comments/%lld/delete", (long long)c.id,
+			           (long long)notes[i].id);
+			html_raw(&h, "\">");
+			page_csrf_field(&h, req);
+			html_raw(&h, "<button type=\"submit\" class=\"link\">Delete<span class=\"vh\"> "
+			             "this note</span></button></form>");
+		}
+		html_raw(&h, "</li>");
 	}
 	if (nn)
 		html_raw(&h, "</ol>");
+	char *here = kd_asprintf("/clips/%lld", (long long)c.id);
+	page_pagination(&h, req, here, "notes", notes_page, total_notes, COMMENTS_PER_PAGE,
+	                "#notes");
+	free(here);
 	html_raw(&h, "<form class=\"note-form\" method=\"post\" action=\"");
 	html_attrf(&h, "/clips/%lld/comments", (long long)c.id);
 	html_raw(&h, "\">");
@@ -244,6 +264,40 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	return respond_html(req, status, &h);
 }
 
+/* To the clip page that shows note id (the page of notes it is on). */
+static enum MHD_Result back_to_note(struct request *req, int64_t clip, int64_t id)
+{
+	int64_t page = 1;
+	comments_page_of(req->db, clip, id, &page);
+	char loc[128];
+	if (page > 1)
+		snprintf(loc, sizeof loc, "/clips/%lld?notes=%lld#note-%lld", (long long)clip,
+		         (long long)page, (long long)id);
+	else
+		snprintf(loc, sizeof loc, "/clips/%lld#note-%lld", (long long)clip, (long long)id);
+	return respond_redirect(req, loc, NULL);
+}
+
+enum MHD_Result page_comment_delete(struct request *req)
+{
+	enum MHD_Result refused;
+	if (!page_form_ok(req, &refused))
+		return refused;
+	int rc = comments_delete(req->db, &req->user, req->ids[0], req->ids[1]);
+	if (rc == KD_ENOTFOUND)
+		return page_not_found(req, "There is no such note, or you may not have access to it.");
+	if (rc == 0) {
+		char loc[96];
+		snprintf(loc, sizeof loc, "/clips/%lld#notes", (long long)req->ids[0]);
+		return respond_redirect(req, loc, NULL);
+	}
+	if (rc == KD_EPERM)
+		return page_message(req, MHD_HTTP_FORBIDDEN, "Not allowed",
+		                    "A note can be deleted by whoever wrote it, by those who may edit "
+		                    "the clip, and by admins.");
+	return page_failed(req, rc, "The note could not be deleted. Try again in a moment.");
+}
+
 enum MHD_Result page_comment_add(struct request *req)
 {
 	enum MHD_Result refused;
@@ -260,13 +314,11 @@ enum MHD_Result page_comment_add(struct request *req)
 	char err[KD_ERRMSG_MAX] = "";
 	int64_t id = 0;
 	int rc = comments_add(req->db, &req->user, req->ids[0], timed ? &at_s : NULL,
-	                      body ? body : "", &id, err, sizeof err);
+	                      body ? body : "", req->srv->cfg->notes_per_day, &id, err,
+	                      sizeof err);
 	enum MHD_Result r;
 	if (rc == 0) {
-		char loc[96];
-		snprintf(loc, sizeof loc, "/clips/%lld#note-%lld", (long long)req->ids[0],
-		         (long long)id);
-		r = respond_redirect(req, loc, NULL);
+		r = back_to_note(req, req->ids[0], id);
 	} else if (rc == KD_ENOTFOUND) {
 		r = page_not_found(req, "There is no clip at this address, or you may not have access "
 		                   "to it.");

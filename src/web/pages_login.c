@@ -33,7 +33,7 @@ static bool safe_next(const char *next)
 
 enum MHD_Result page_sign_in_first(struct request *req)
 {
-	char *here = strcmp(req->method, "GET") ? kd_strdup("/") : page_self_url(req, req->path, 0);
+	char *here = strcmp(req->method, "GET") ? kd_strdup("/") : page_self_url(req, req->path, "page", 0);
 	struct kd_buf loc = KD_BUF_INIT(8192);
 	kd_buf_puts(&loc, "/login");
 	if (strcmp(here, "/") != 0) {

@@ -16,6 +16,9 @@
 #include "kindling/mem.h"
 #include "kindling/summary.h"
 
+/* Teachers the page lists (most clips first); the downloads have all. */
+#define TEACHERS_SHOWN 100
+
 static const char *STATUSES[] = {"requested", "accepted", "declined", "done"};
 
 static const char *str(json_t *o, const char *k)
@@ -235,7 +238,9 @@ enum MHD_Result page_school_summary(struct request *req)
 	if (json_array_size(tt)) {
 		static const char *const tcols[] = {"Teacher", "Clips"};
 		table_head(&h, "Teachers on video", tcols, 2);
-		for (size_t i = 0; i < json_array_size(tt); i++) {
+		size_t shown = json_array_size(tt) < TEACHERS_SHOWN ? json_array_size(tt)
+		                                                    : TEACHERS_SHOWN;
+		for (size_t i = 0; i < shown; i++) {
 			json_t *r = json_array_get(tt, i);
 			html_raw(&h, "<tr>");
 			cell(&h, str(r, "teacher"), true);
@@ -243,6 +248,12 @@ enum MHD_Result page_school_summary(struct request *req)
 			html_raw(&h, "</tr>");
 		}
 		html_raw(&h, "</tbody></table>");
+		if (shown < json_array_size(tt)) {
+			html_raw(&h, "<p class=\"more\">");
+			html_textf(&h, "And %zu more teachers: the CSV and JSON downloads list them all.",
+			           json_array_size(tt) - shown);
+			html_raw(&h, "</p>");
+		}
 	}
 	html_raw(&h, "</section></div>");
 	page_end(&h);

@@ -16,6 +16,10 @@
 #include "kindling/mem.h"
 #include "kindling/visits.h"
 
+/* Visits a list shows at a time, and upcoming ones a school's page shows. */
+#define VISITS_PER_PAGE 50
+#define UPCOMING_MAX 20
+
 /* The school whose hosted visits the page shows: ?school= for admins, the
  * principal's own school; NULL for everyone else. */
 static const char *host_school(struct request *req, const char *arg)
@@ -172,11 +176,15 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 	char err[KD_ERRMSG_MAX] = "";
 	struct visit *mine = NULL, *hosted = NULL;
 	size_t nm = 0, nh = 0;
-	int rc = visit_list(req->db, &req->user, NULL, true, &mine, &nm, err, sizeof err);
+	/* Each list in pages, so the page stays small however much is written. */
+	int64_t mine_page = page_number(req, "mine", 1000000), hosted_page =
+		page_number(req, "hosted", 1000000), mine_total = 0, hosted_total = 0;
+	int rc = visit_list(req->db, &req->user, NULL, true, mine_page, VISITS_PER_PAGE, &mine, &nm,
+	                    &mine_total, err, sizeof err);
 	if (rc < 0)
 		return page_message(req, http_status_of(rc), "Something went wrong", err);
-	int hrc = school ? visit_list(req->db, &req->user, school, false, &hosted, &nh, err,
-	                              sizeof err)
+	int hrc = school ? visit_list(req->db, &req->user, school, false, hosted_page,
+	                              VISITS_PER_PAGE, &hosted, &nh, &hosted_total, err, sizeof err)
 	                 : 0;
 
 	struct html h;
@@ -196,6 +204,8 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 		my_visit(&h, req, &mine[i]);
 	if (nm)
 		html_raw(&h, "</ol>");
+	page_pagination(&h, req, "/visits", "mine", mine_page, mine_total, VISITS_PER_PAGE,
+	                "#mine-h");
 	html_raw(&h, "</section>");
 
 	if (req->user.role == KD_ROLE_ADMIN) {
@@ -219,12 +229,17 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 	if (req->user.role == KD_ROLE_TEACHER) {
 		struct visit *fv = NULL;
 		size_t nf = 0;
-		if (visit_list_featured(req->db, &req->user, &fv, &nf) == 0 && nf) {
+		int64_t feat_page = page_number(req, "featured", 1000000), feat_total = 0;
+		if (visit_list_featured(req->db, &req->user, feat_page, VISITS_PER_PAGE, &fv, &nf,
+		                        &feat_total) == 0 && nf) {
 			html_raw(&h, "<section aria-labelledby=\"feat-h\"><h2 id=\"feat-h\">Visits to "
 			             "my classroom</h2><ol class=\"visit-list hosted\">");
 			for (size_t i = 0; i < nf; i++)
 				hosted_visit(&h, req, &fv[i], NULL);
-			html_raw(&h, "</ol></section>");
+			html_raw(&h, "</ol>");
+			page_pagination(&h, req, "/visits", "featured", feat_page, feat_total,
+			                VISITS_PER_PAGE, "#feat-h");
+			html_raw(&h, "</section>");
 		}
 		visits_free(fv, nf);
 	}
@@ -264,6 +279,8 @@ static enum MHD_Result visits_page(struct request *req, unsigned status, const c
 				html_raw(&h, "</li>");
 			}
 			html_raw(&h, "</ul>");
+			page_pagination(&h, req, "/visits", "hosted", hosted_page, hosted_total,
+			                VISITS_PER_PAGE, "#hosted-h");
 		}
 		html_raw(&h, "</section>");
 	}
@@ -440,7 +457,11 @@ void page_school_visits(struct html *h, struct request *req, const char *school)
 	html_raw(h, "\">Summary of this school</a> <a href=\"");
 	html_attrf(h, "/visits?school=%s", school);
 	html_raw(h, "\">All its visits</a></p><h2 id=\"sv-h\">Upcoming visits</h2>");
-	if (visit_list(req->db, &req->user, school, false, &vs, &n, err, sizeof err) < 0) {
+	int64_t total;
+	/* The newest requests; the block shows the upcoming ones among them
+	 * and links to all. */
+	if (visit_list(req->db, &req->user, school, false, 1, VISITS_PER_PAGE_MAX, &vs, &n, &total,
+	               err, sizeof err) < 0) {
 		html_raw(h, "<p class=\"error\">");
 		html_text(h, err);
 		html_raw(h, "</p></section>");
@@ -448,6 +469,7 @@ void page_school_visits(struct html *h, struct request *req, const char *school)
 	}
 	size_t shown = 0;
 	for (int hosted = 1; hosted >= 0; hosted--) {
+		size_t shown_here = 0;
 		html_raw(h, hosted ? "<h3>Hosted here</h3><ul class=\"upcoming hosted\">"
 		                   : "<h3>Made from here</h3><ul class=\"upcoming made\">");
 		for (size_t i = 0; i < n; i++) {
@@ -456,9 +478,10 @@ void page_school_visits(struct html *h, struct request *req, const char *school)
 			bool upcoming = !strcmp(v->status, "requested") ||
 			                (!strcmp(v->status, "accepted") && v->date &&
 			                 strcmp(v->date, today) >= 0);
-			if (here != (hosted == 1) || !upcoming)
+			if (here != (hosted == 1) || !upcoming || shown_here == UPCOMING_MAX)
 				continue;
 			shown++;
+			shown_here++;
 			html_raw(h, "<li>");
 			html_text(h, v->date ? v->date : "(to be agreed)");
 			html_raw(h, ": ");

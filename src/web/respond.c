@@ -37,6 +37,32 @@ void http_client_address(struct MHD_Connection *conn, char *out, size_t len)
 		          (socklen_t)len);
 }
 
+/* A strictly decimal query argument in [lo, hi]; def when absent. */
+int req_int_arg(struct request *req, const char *name, int64_t def, int64_t lo, int64_t hi,
+                int64_t *out)
+{
+	const char *v = req_arg(req, name);
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	int64_t n = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9' || n > hi)
+			return KD_EINVAL;
+		n = n * 10 + (*p - '0');
+	}
+	if (n < lo || n > hi)
+		return KD_EINVAL;
+	*out = n;
+	return 0;
+}
+
+json_t *json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
 bool req_via_trusted_proxy(struct request *req)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -157,6 +183,7 @@ unsigned http_status_of(int err)
 	case KD_EAUTH: return MHD_HTTP_UNAUTHORIZED;
 	case KD_ETOOBIG: return MHD_HTTP_CONTENT_TOO_LARGE;
 	case KD_EBUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case KD_ELIMIT: return MHD_HTTP_TOO_MANY_REQUESTS;
 	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
 }

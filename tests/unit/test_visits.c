@@ -187,40 +187,55 @@ static void listing(void **state)
 	int64_t v2 = ask(w, &w->featured_b, w->clip_a, "2030-03-01", NULL, 0);
 	struct visit *list;
 	size_t n;
+	int64_t total;
 	char err[KD_ERRMSG_MAX] = "";
-	assert_int_equal(visit_list(w->db, &w->teacher_a, NULL, true, &list, &n, err, sizeof err), 0);
+	assert_int_equal(visit_list(w->db, &w->teacher_a, NULL, true, 1, 50, &list, &n, &total, err,
+	                            sizeof err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(list[0].id, v1);
 	visits_free(list, n);
-	assert_int_equal(visit_list(w->db, &w->princ_a, "alder", false, &list, &n, err, sizeof err),
+	assert_int_equal(visit_list(w->db, &w->princ_a, "alder", false, 1, 50, &list, &n, &total, err,
+	                            sizeof err),
 	                 0);
 	assert_int_equal(n, 2); /* made v1, hosted v2, newest first */
+	assert_int_equal(total, 2);
 	assert_int_equal(list[0].id, v2);
 	visits_free(list, n);
-	assert_int_equal(visit_list(w->db, &w->princ_b, "alder", false, &list, &n, err, sizeof err),
+	/* in pages: one a page, the second page holds the older */
+	assert_int_equal(visit_list(w->db, &w->princ_a, "alder", false, 2, 1, &list, &n, &total, err,
+	                            sizeof err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 2);
+	assert_int_equal(list[0].id, v1);
+	visits_free(list, n);
+	assert_int_equal(visit_list(w->db, &w->princ_b, "alder", false, 1, 50, &list, &n, &total, err,
+	                            sizeof err),
 	                 KD_EPERM);
-	assert_int_equal(visit_list(w->db, &w->teacher_a, "alder", false, &list, &n, err,
+	assert_int_equal(visit_list(w->db, &w->teacher_a, "alder", false, 1, 50, &list, &n, &total, err,
 	                            sizeof err), KD_EPERM);
-	assert_int_equal(visit_list(w->db, &w->admin, "birch", false, &list, &n, err, sizeof err), 0);
+	assert_int_equal(visit_list(w->db, &w->admin, "birch", false, 1, 50, &list, &n, &total, err,
+	                            sizeof err), 0);
 	assert_int_equal(n, 2);
 	visits_free(list, n);
-	assert_int_equal(visit_list(w->db, &w->admin, "nowhere", false, &list, &n, err, sizeof err),
+	assert_int_equal(visit_list(w->db, &w->admin, "nowhere", false, 1, 50, &list, &n, &total, err,
+	                            sizeof err),
 	                 KD_ENOTFOUND);
-	assert_int_equal(visit_list(w->db, &w->admin, NULL, false, &list, &n, err, sizeof err),
+	assert_int_equal(visit_list(w->db, &w->admin, NULL, false, 1, 50, &list, &n, &total, err,
+	                            sizeof err),
 	                 KD_EINVAL);
 	/* the featured teacher sees the visits to their classroom, no one else's */
-	assert_int_equal(visit_list_featured(w->db, &w->featured_b, &list, &n), 0);
+	assert_int_equal(visit_list_featured(w->db, &w->featured_b, 1, 50, &list, &n, &total), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(list[0].id, v1);
 	assert_true(visit_may_answer(w->db, &w->featured_b, &list[0]));
 	visits_free(list, n);
-	assert_int_equal(visit_list_featured(w->db, &w->teacher_a, &list, &n), 0);
+	assert_int_equal(visit_list_featured(w->db, &w->teacher_a, 1, 50, &list, &n, &total), 0);
 	assert_int_equal(n, 1); /* v2 asks for Tom Alder's classroom */
 	assert_int_equal(list[0].id, v2);
 	visits_free(list, n);
-	assert_int_equal(visit_list_featured(w->db, &w->teacher_b2, &list, &n), 0);
+	assert_int_equal(visit_list_featured(w->db, &w->teacher_b2, 1, 50, &list, &n, &total), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(visit_list_featured(w->db, &w->princ_b, &list, &n), 0);
+	assert_int_equal(visit_list_featured(w->db, &w->princ_b, 1, 50, &list, &n, &total), 0);
 	assert_int_equal(n, 0);
 }
 
