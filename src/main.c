@@ -26,6 +26,7 @@ static const struct {
 	                       "[--visibility district|school|private] [--wait] [--json] FILE|DIR..."},
 	{"summary", cli_summary, "summary [--server URL] [--token T] --school SLUG [--from DATE] "
 	                         "[--to DATE] [--format table|csv|json]"},
+	{"routes", cli_routes, "routes   (the HTTP routes the server answers)"},
 	{"seed", cli_seed, "seed [--data DIR] [--clips N]   (sample schools and synthetic clips)"},
 };
 

@@ -63,6 +63,8 @@ void cat_practices_free(struct cat_practice *list, size_t n);
  * there is none; free *out with cat_schools_free(*out, 1) /
  * cat_practices_free(*out, 1). */
 int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out);
+/* Just the row id of a school's slug: 0, KD_ENOTFOUND or KD_EDB. */
+int cat_school_id(sqlite3 *db, const char *slug, int64_t *id);
 int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out);
 
 /* A comma-separated list of all practice (or school) slugs, for messages
@@ -199,6 +201,11 @@ struct cat_clip_edit {
  * clips they uploaded or clips of their own school; the uploader can. */
 bool cat_clip_may_edit(const struct kd_user *user, const struct cat_clip *clip);
 
+/* May this user file clips at this school (upload there, or move a clip
+ * there)?  Admins and coaches without a school (who serve the district)
+ * anywhere; a coach at their own school; nobody else. */
+bool cat_may_file_at(const struct kd_user *user, int64_t school_id);
+
 /* Check an edit without applying it: lengths, dates, enumerations, that
  * practices and school exist.  KD_EINVAL / KD_ENOTFOUND with a message. */
 int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, size_t errlen);
@@ -212,7 +219,8 @@ int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char
 int cat_clip_delete(sqlite3 *db, int64_t id);
 
 /* A new clip, as the upload and ingest paths create it.  Returns its id
- * in *id; KD_EEXIST when a clip with that sha256 exists (its id in *id).
+ * in *id; KD_EEXIST when a clip with that sha256 exists that c->viewer
+ * may see (its id in *id).
  * Runs in the caller's transaction when one is open (intake.c makes the
  * clip, its job and its file one step), else in its own. */
 struct cat_clip_new {
@@ -229,6 +237,10 @@ struct cat_clip_new {
 	const char *original_name;
 	const char *sha256;
 	int64_t uploader_id; /* 0: none */
+	/* Whose duplicates count: a clip with the same sha256 is the same clip
+	 * only if this user may see it (nothing is revealed of another).
+	 * NULL: every clip (the server's own ingest). */
+	const struct kd_user *viewer;
 };
 int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen);

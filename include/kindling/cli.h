@@ -14,6 +14,7 @@
 #include "kindling/config.h"
 
 int cli_serve(int argc, char **argv);
+int cli_routes(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_school(int argc, char **argv);
 int cli_practice(int argc, char **argv);

@@ -14,6 +14,7 @@
 #define KINDLING_SERVER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kindling/config.h"
 
@@ -21,5 +22,10 @@
  * the database be migrated.  Returns 0 after a clean shutdown, or a KD_E*
  * code with a message in err when the service could not start. */
 int server_run(const struct kd_config *cfg, char *err, size_t errlen);
+
+/* Print the HTTP routes, one a line: "METHOD PATTERN ACCESS MAX_BODY",
+ * ACCESS being public, page (signed in; others go to the login page) or
+ * signed-in, MAX_BODY the bytes of body it takes ("stream" for uploads). */
+void server_print_routes(FILE *out);
 
 #endif

@@ -59,6 +59,9 @@ int users_session_create(sqlite3 *db, int64_t user_id, long ttl_s, char *sid, ch
 /* Check a session cookie value.  Fills *user and csrf (may be NULL). */
 int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf);
 
+/* The enabled user with this id.  Returns 0, KD_ENOTFOUND or KD_EDB. */
+int users_get(sqlite3 *db, int64_t id, struct kd_user *user);
+
 /* End a session; an unknown one is not an error. */
 int users_session_delete(sqlite3 *db, const char *sid);
 

@@ -191,6 +191,13 @@ bool cat_clip_may_edit(const struct kd_user *u, const struct cat_clip *c)
 	return u->role == KD_ROLE_COACH && u->school_id && u->school_id == c->school_id;
 }
 
+bool cat_may_file_at(const struct kd_user *u, int64_t school_id)
+{
+	if (u->role == KD_ROLE_ADMIN)
+		return true;
+	return u->role == KD_ROLE_COACH && (!u->school_id || u->school_id == school_id);
+}
+
 /* Text a person typed for a field: length in bytes and no control
  * characters (newlines and tabs only where multiline is true). */
 static int check_text(const char *field, const char *v, size_t min, size_t max, bool multiline,
@@ -434,12 +441,16 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 	}
 	sqlite3_stmt *st;
 	if (c->sha256) {
-		if (sqlite3_prepare_v2(db, "SELECT id FROM clips WHERE sha256 = ?1", -1, &st, NULL) !=
-		    SQLITE_OK) {
+		static const struct kd_user everyone = {.role = KD_ROLE_ADMIN};
+		if (sqlite3_prepare_v2(db,
+		                       "SELECT c.id FROM clips c WHERE c.sha256 = ?1 AND " CAT_VISIBLE
+		                       " ORDER BY c.id LIMIT 1",
+		                       -1, &st, NULL) != SQLITE_OK) {
 			rc = KD_EDB;
 			goto fail;
 		}
 		sqlite3_bind_text(st, 1, c->sha256, -1, SQLITE_STATIC);
+		cat_bind_viewer(st, c->viewer ? c->viewer : &everyone);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			*id = sqlite3_column_int64(st, 0);
 			sqlite3_finalize(st);

@@ -2,6 +2,7 @@
 #include "kindling/db.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,9 +91,36 @@ static int user_version(sqlite3 *db, int *version)
 	return rc == SQLITE_ROW ? 0 : db_err(rc);
 }
 
+/* A migration that rebuilds a table says so on its first line: foreign
+ * keys are off while it runs (they cannot be turned off inside its
+ * transaction), and checked before it commits. */
+static bool wants_fk_off(const struct db_migration *m)
+{
+	return !strncmp(m->sql, "-- kindling: foreign_keys=off", 29);
+}
+
+/* How many rows break a foreign key (-1 when it cannot be told). */
+static long fk_violations(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	long n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		n++;
+	sqlite3_finalize(st);
+	return n;
+}
+
 int db_migrate(sqlite3 *db, char *err, size_t errlen)
 {
 	int have = 0, want = db_schema_version();
+	bool fk_off = false;
+	if (user_version(db, &have) == 0)
+		for (int v = have; v >= 0 && v < want; v++)
+			fk_off |= wants_fk_off(&db_migrations[v]);
+	if (fk_off)
+		sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
 	/* Take the write lock before reading the version, so two processes
 	 * starting at once cannot both apply the same migration. */
 	int rc = db_begin(db);
@@ -113,7 +141,18 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 		char pragma[48];
 		if (v > have && (rc = db_begin(db)) < 0)
 			break;
+		/* Rows that broke a key before (written with foreign keys off by
+		 * some other tool) are not this migration's to judge. */
+		long broken = wants_fk_off(&db_migrations[v]) ? fk_violations(db) : 0;
 		rc = sqlite3_exec(db, db_migrations[v].sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK && broken >= 0 && fk_violations(db) > broken) {
+			snprintf(err, errlen, "migration %s would leave rows pointing at missing ones; "
+			         "the catalogue is unchanged: keep running the previous kindling and "
+			         "report this", db_migrations[v].name);
+			db_rollback(db);
+			sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+			return KD_EDB;
+		}
 		if (rc == SQLITE_OK) {
 			snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
 			rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);
@@ -122,6 +161,7 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 			snprintf(err, errlen, "migration %s failed: %s", db_migrations[v].name,
 			         sqlite3_errmsg(db));
 			db_rollback(db);
+			sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 			return db_err(rc) ? db_err(rc) : KD_EDB;
 		}
 		if ((rc = db_commit(db)) < 0) {
@@ -134,6 +174,8 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	if (have >= want)
 		db_rollback(db);
+	if (fk_off)
+		sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start a migration: %s", sqlite3_errmsg(db));
 		return rc;
@@ -147,7 +189,9 @@ static int configure(sqlite3 *db, char *err, size_t errlen)
 	sqlite3_extended_result_codes(db, 1);
 	static const char *pragmas =
 		"PRAGMA journal_mode = WAL;"
-		"PRAGMA synchronous = NORMAL;"
+		/* A commit is on the disk when it returns: an upload the client
+		 * was told is complete survives a power cut. */
+		"PRAGMA synchronous = FULL;"
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA temp_store = MEMORY;"
 		/* A district catalogue is a few hundred MB at most: read it through

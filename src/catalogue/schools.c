@@ -247,6 +247,11 @@ int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
+int cat_school_id(sqlite3 *db, const char *slug, int64_t *id)
+{
+	return cat_slug_id(db, CAT_SCHOOLS, slug, id);
+}
+
 int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out)
 {
 	sqlite3_stmt *st;

@@ -257,6 +257,22 @@ int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char 
 		sid, user, csrf, USERS_CSRF_MAX);
 }
 
+int users_get(sqlite3 *db, int64_t id, struct kd_user *user)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT " USER_COLS " FROM users u LEFT JOIN schools s ON "
+	                       "s.id = u.school_id WHERE u.id = ?1 AND u.disabled = 0",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		fill_user(st, 0, user);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err(rc);
+}
+
 int users_session_delete(sqlite3 *db, const char *sid)
 {
 	struct kd_user u;

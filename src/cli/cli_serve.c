@@ -1,6 +1,8 @@
-/* cli_serve.c - kindling serve: open the data folder and run the server. */
+/* cli_serve.c - kindling serve: open the data folder and run the server;
+ * kindling routes: what it answers. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "kindling/cli.h"
 #include "kindling/db.h"
@@ -53,4 +55,16 @@ int cli_serve(int argc, char **argv)
 		cli_fail("%s", err);
 	kd_config_free(&cfg);
 	return rc < 0 ? 1 : 0;
+}
+
+int cli_routes(int argc, char **argv)
+{
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+			cli_fail("routes takes no arguments");
+		printf("usage: kindling routes   (the HTTP routes: method, path, who, body bytes)\n");
+		return strcmp(argv[1], "--help") && strcmp(argv[1], "-h") ? 2 : 0;
+	}
+	server_print_routes(stdout);
+	return 0;
 }

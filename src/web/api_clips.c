@@ -262,7 +262,7 @@ enum MHD_Result api_clip_patch(struct request *req)
 	enum MHD_Result answered;
 	if (!load_editable(req, "change", &c, &answered))
 		return answered;
-	int64_t uploader = c.uploader_id;
+	int64_t uploader = c.uploader_id, school_id = c.school_id;
 	cat_clip_free(&c);
 	int rc;
 
@@ -273,10 +273,13 @@ enum MHD_Result api_clip_patch(struct request *req)
 	struct clip_edit_json ej;
 	char err[KD_ERRMSG_MAX] = "";
 	rc = clip_edit_from_json(body, &ej, err, sizeof err);
-	if (rc == 0 && ej.edit.school && req->user.role != KD_ROLE_ADMIN &&
-	    req->user.id != uploader) {
+	int64_t target = 0;
+	if (rc == 0 && ej.edit.school && cat_school_id(req->db, ej.edit.school, &target) == 0 &&
+	    target != school_id && req->user.role != KD_ROLE_ADMIN &&
+	    (req->user.id != uploader || !cat_may_file_at(&req->user, target))) {
 		snprintf(err, sizeof err,
-		         "only an admin or the clip's uploader may move it to another school");
+		         "only an admin, or the clip's uploader where they may file clips (a coach: "
+		         "at their own school), may move it to another school");
 		rc = KD_EPERM;
 	}
 	if (rc == 0)

@@ -262,3 +262,17 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	log_info("server", "stopped cleanly");
 	return 0;
 }
+
+void server_print_routes(FILE *out)
+{
+	size_t n;
+	const struct route *r = router_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		const char *access = (r[i].flags & ROUTE_PUBLIC) ? "public"
+		                     : (r[i].flags & ROUTE_PAGE) ? "page" : "signed-in";
+		if (r[i].begin)
+			fprintf(out, "%s %s %s stream\n", r[i].method, r[i].pattern, access);
+		else
+			fprintf(out, "%s %s %s %zu\n", r[i].method, r[i].pattern, access, r[i].max_body);
+	}
+}

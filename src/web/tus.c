@@ -130,14 +130,14 @@ enum MHD_Result tus_create(struct request *req)
 	struct tus_clip_meta m = {0};
 	int rc = tus_parse_metadata(req_header(req, "Upload-Metadata"), meta, err, sizeof err);
 	if (rc == 0)
-		rc = tus_clip_meta(req->db, req->srv->cfg->default_consent, meta, req->user.id, &m,
-		                   err, sizeof err);
+		rc = tus_clip_meta(req->db, req->srv->cfg->default_consent, meta, &req->user, &m, err,
+		                   sizeof err);
 	tus_clip_meta_free(&m);
 	if (rc < 0) {
 		json_decref(meta);
 		if (rc == KD_EINVAL || rc == KD_ENOTFOUND)
 			return tus_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
-		return respond_kd_error(req, rc, err);
+		return tus_error(req, http_status_of(rc), "%s", err);
 	}
 
 	struct statvfs vfs;
@@ -346,18 +346,29 @@ static enum MHD_Result complete(struct request *req, struct sink *s)
 	char err[KD_ERRMSG_MAX] = "";
 	int64_t id = 0;
 	bool dup = false;
-	int rc = tus_clip_meta(req->db, req->srv->cfg->default_consent, meta, s->u.user, &m, err,
-	                       sizeof err);
+	/* As the uploader is now: disabled since, or moved to another school,
+	 * the clip is not made. */
+	struct kd_user uploader;
+	int rc = users_get(req->db, s->u.user, &uploader);
+	if (rc == KD_ENOTFOUND)
+		snprintf(err, sizeof err, "the account that began this upload is disabled or gone");
+	if (rc == 0)
+		rc = tus_clip_meta(req->db, req->srv->cfg->default_consent, meta, &uploader, &m, err,
+		                   sizeof err);
 	if (rc == 0)
 		rc = intake_file(req->srv->cfg, req->db, s->u.data_path, true, &m.c, &id, &dup, err,
 		                 sizeof err);
 	tus_clip_meta_free(&m);
 	if (rc < 0) {
 		log_warn("tus", "upload %s complete but not taken in: %s", s->u.id, err);
-		kd_remove_tree(s->u.dir);
-		if (rc == KD_EINVAL || rc == KD_ENOTFOUND)
-			return tus_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
-		return tus_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		/* Refused for good: the bytes go.  Anything else (a busy catalogue,
+		 * a disk error) keeps them, and sending the last PATCH again (no
+		 * bytes, at the full offset) tries once more. */
+		bool refused = rc == KD_EINVAL || rc == KD_ENOTFOUND || rc == KD_EPERM;
+		if (refused)
+			kd_remove_tree(s->u.dir);
+		return tus_error(req, rc == KD_ENOTFOUND ? MHD_HTTP_BAD_REQUEST : http_status_of(rc),
+		                 "%s%s", err, refused ? "" : "; send the upload again to finish it");
 	}
 	/* Keep the record, without the bytes, so a client that lost this answer
 	 * learns the clip from HEAD; expiry removes it later. */

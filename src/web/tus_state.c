@@ -111,8 +111,9 @@ static int split_list(const char *s, struct tus_list *l)
 	return 0;
 }
 
-int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta, int64_t uploader,
-                  struct tus_clip_meta *m, char *err, size_t errlen)
+int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta,
+                  const struct kd_user *uploader, struct tus_clip_meta *m, char *err,
+                  size_t errlen)
 {
 	memset(m, 0, sizeof *m);
 	const char *filename = meta_str(meta, "filename");
@@ -140,7 +141,8 @@ int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta, int64_
 		c->consent = default_consent;
 	c->visibility = meta_str(meta, "visibility");
 	c->original_name = filename;
-	c->uploader_id = uploader;
+	c->uploader_id = uploader->id;
+	c->viewer = uploader;
 	if (split_list(meta_str(meta, "practices"), &m->practices) < 0 ||
 	    split_list(meta_str(meta, "tags"), &m->tags) < 0) {
 		snprintf(err, errlen, "too many practices or tags (at most %d practices, %d tags)",
@@ -158,7 +160,16 @@ int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta, int64_
 		free(known);
 		return KD_EINVAL;
 	}
-	return cat_clip_new_check(db, c, err, errlen);
+	int rc = cat_clip_new_check(db, c, err, errlen);
+	int64_t school_id = 0;
+	if (rc == 0 && (rc = cat_school_id(db, c->school, &school_id)) == 0 &&
+	    !cat_may_file_at(uploader, school_id)) {
+		snprintf(err, errlen, "a coach uploads clips of their own school (%s), not of %s; "
+		         "ask an admin to file clips at another school",
+		         uploader->school[0] ? uploader->school : "none", c->school);
+		rc = KD_EPERM;
+	}
+	return rc;
 }
 
 void tus_clip_meta_free(struct tus_clip_meta *m)

@@ -49,16 +49,19 @@ struct tus_list {
 	size_t n;
 };
 /* The clip an upload's metadata describes, as intake wants it, checked
- * against the catalogue; title falls back to the file name.  Strings point
- * into meta and m.  Returns 0, KD_EINVAL or KD_ENOTFOUND with err; free
- * with tus_clip_meta_free() in every case. */
+ * against the catalogue and the uploader's right to file at its school
+ * (cat_may_file_at); title falls back to the file name.  Strings point
+ * into meta and m (and uploader, for the duplicate check).  Returns 0,
+ * KD_EINVAL, KD_ENOTFOUND or KD_EPERM with err; free with
+ * tus_clip_meta_free() in every case. */
 struct tus_clip_meta {
 	struct cat_clip_new c;
 	struct tus_list practices, tags;
 	char *title;
 };
-int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta, int64_t uploader,
-                  struct tus_clip_meta *m, char *err, size_t errlen);
+int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta,
+                  const struct kd_user *uploader, struct tus_clip_meta *m, char *err,
+                  size_t errlen);
 void tus_clip_meta_free(struct tus_clip_meta *m);
 
 /* A new upload of length bytes by user with meta (taken over): its folder,
