@@ -33,10 +33,6 @@
 #include "kindling/paths.h"
 
 #define TUS_VERSION "1.0.0"
-/* Room kept free on the disk beside an upload, for the catalogue and the
- * files processing makes. */
-#define DISK_MARGIN ((uint64_t)256 << 20)
-
 static enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -140,17 +136,38 @@ enum MHD_Result tus_create(struct request *req)
 		return tus_error(req, http_status_of(rc), "%s", err);
 	}
 
+	const struct kd_config *cfg = req->srv->cfg;
+	uint64_t pending = 0;
+	unsigned mine = 0;
+	tus_pending(cfg->data_dir, req->user.id, &pending, &mine);
+	if (mine >= cfg->uploads_per_person) {
+		json_decref(meta);
+		return tus_error(req, MHD_HTTP_TOO_MANY_REQUESTS,
+		                 "you have %u unfinished uploads, as many as one person may: finish them "
+		                 "(run the same kindling upload again; it resumes them) or cancel them "
+		                 "before starting more", mine);
+	}
+	/* Room for this file, for what unfinished uploads will still write, and
+	 * the reserve the catalogue and processing need. */
 	struct statvfs vfs;
-	char *root = paths_uploads_dir(req->srv->cfg->data_dir);
-	bool room = statvfs(root, &vfs) != 0 ||
-	            (uint64_t)vfs.f_bavail * vfs.f_frsize >= length + DISK_MARGIN;
+	char *root = paths_uploads_dir(cfg->data_dir);
+	uint64_t need = length + pending + (cfg->disk_reserve_mb << 20), free_bytes = 0;
+	bool room = true;
+	if (statvfs(root, &vfs) == 0) {
+		free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		room = free_bytes >= need;
+	}
 	free(root);
 	if (!room) {
 		json_decref(meta);
+		log_warn("tus", "refusing an upload of %" PRIu64 " bytes: %" PRIu64 " free, %" PRIu64
+		         " promised to unfinished uploads, %" PRIu64 " MB kept in reserve", length,
+		         free_bytes, pending, cfg->disk_reserve_mb);
 		return tus_error(req, MHD_HTTP_INSUFFICIENT_STORAGE,
-		                 "the server's disk has no room for this file (%.1f GB free); ask your "
-		                 "admin to free space",
-		                 (double)vfs.f_bavail * (double)vfs.f_frsize / 1e9);
+		                 "the server's disk has no room for this file (%.1f GB free, %.1f GB "
+		                 "promised to uploads in progress); try again later, and ask your "
+		                 "admin to free space or add a disk",
+		                 (double)free_bytes / 1e9, (double)pending / 1e9);
 	}
 	struct tus_upload u;
 	if (tus_upload_create(req->srv->cfg->data_dir, req->user.id, length, meta, &u) < 0) {
@@ -301,6 +318,16 @@ enum MHD_Result tus_patch_begin(struct request *req)
 		free(s);
 		return tus_error(req, MHD_HTTP_CONFLICT,
 		                 "this upload is already complete: it is clip %lld", (long long)clip);
+	}
+	const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t body = 0;
+	if (cl && tus_parse_u64(cl, &body) && body > s->u.length - s->u.offset) {
+		uint64_t room = s->u.length - s->u.offset;
+		tus_upload_free(&s->u);
+		free(s);
+		return tus_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
+		                 "the body is %" PRIu64 " bytes but only %" PRIu64 " remain of the "
+		                 "Upload-Length given at creation", body, room);
 	}
 	if (offset != s->u.offset) {
 		uint64_t have = s->u.offset;

@@ -301,3 +301,28 @@ int tus_expire(const struct kd_config *cfg, unsigned max_age_s)
 	free(root);
 	return 0;
 }
+
+int tus_pending(const char *data_dir, int64_t user, uint64_t *bytes, unsigned *of_user)
+{
+	*bytes = 0;
+	*of_user = 0;
+	char *root = paths_uploads_dir(data_dir);
+	DIR *d = opendir(root);
+	free(root);
+	if (!d)
+		return KD_EIO;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct tus_upload u;
+		if (strlen(e->d_name) != TUS_ID_LEN || tus_upload_load(data_dir, e->d_name, &u) < 0)
+			continue;
+		if (!u.clip) {
+			*bytes += u.length > u.offset ? u.length - u.offset : 0;
+			if (u.user == user)
+				(*of_user)++;
+		}
+		tus_upload_free(&u);
+	}
+	closedir(d);
+	return 0;
+}

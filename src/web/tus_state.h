@@ -79,6 +79,10 @@ int tus_upload_save(struct tus_upload *u);
 int tus_upload_set_clip(struct tus_upload *u, int64_t clip);
 void tus_upload_free(struct tus_upload *u);
 
+/* What unfinished uploads will still write (bytes), and how many of them
+ * are user's.  Returns 0 or KD_EIO. */
+int tus_pending(const char *data_dir, int64_t user, uint64_t *bytes, unsigned *of_user);
+
 /* Remove uploads that got no bytes for max_age_s seconds (and finished
  * ones kept for late HEADs). */
 int tus_expire(const struct kd_config *cfg, unsigned max_age_s);
