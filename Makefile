@@ -19,7 +19,7 @@ CC      ?= cc
 LIBS := libavformat:libavformat-dev libavcodec:libavcodec-dev libavutil:libavutil-dev \
         libswscale:libswscale-dev libswresample:libswresample-dev sqlite3:libsqlite3-dev \
         libmicrohttpd:libmicrohttpd-dev jansson:libjansson-dev libsodium:libsodium-dev \
-        libcurl:libcurl4-openssl-dev libcrypto:libssl-dev
+        libcurl:libcurl4-openssl-dev libcrypto:libssl-dev libseccomp:libseccomp-dev
 PKGS := $(foreach l,$(LIBS),$(firstword $(subst :, ,$(l))))
 
 # Debian packages: to build, to test, to benchmark.

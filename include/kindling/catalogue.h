@@ -250,6 +250,10 @@ int cat_clip_new_check(sqlite3 *db, const struct cat_clip_new *c, char *err, siz
 
 /* Record what processing found and where it stands (the worker's calls). */
 int cat_clip_set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error);
+/* The same, only for a clip still queued or processing: a finished clip
+ * (ready or failed) is left as it is, and that is not an error. */
+int cat_clip_set_status_unfinished(sqlite3 *db, int64_t id, enum cat_status status,
+                                   const char *error);
 int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int coded_width,
                        int coded_height, const char *created_time);
 /* Status of a clip whoever asks (for runners and command-line tools); the

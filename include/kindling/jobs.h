@@ -21,7 +21,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kindling/catalogue.h"
 #include "kindling/config.h"
+#include "kindling/err.h"
 
 /* Queue processing of a clip (inside the caller's transaction if any). */
 int jobs_enqueue(sqlite3 *db, int64_t clip_id);
@@ -68,11 +70,34 @@ void jobs_runner_stop(struct jobs_runner **r, unsigned grace_s);
 int jobs_run_clips(const struct kd_config *cfg, const char *bin,
                    const struct jobs_limits *limits, const int64_t *clips, size_t n);
 
-/* What `kindling worker` does: process one clip completely (probe, facts,
- * thumbnail, poster, storyboard, rendition) and set its status.  A bad file
- * is not an error here: the clip is marked failed with the reason and 0 is
- * returned.  Errors are for the worker itself failing (disk, database). */
-int jobs_process_clip(const struct kd_config *cfg, sqlite3 *db, int64_t clip_id, char *err,
+/* What a worker found and made of a clip.  A worker has no catalogue: it
+ * writes this to its runner as one line of JSON on its standard output,
+ * and the runner records it (jobs_record). */
+struct jobs_result {
+	enum cat_status status;        /* CAT_READY or CAT_FAILED */
+	char error[KD_ERRMSG_MAX];     /* why it failed, for a coach to read */
+	bool probed;                   /* the media facts below are known */
+	char container[64], video_codec[32], audio_codec[32], created_time[32];
+	double duration_s, fps;
+	int width, height, rotation, coded_width, coded_height;
+	int64_t bit_rate, size_bytes;
+};
+/* The line a worker writes (caller frees), and reading it back: 0, or
+ * KD_EINVAL when it is not a report a worker writes. */
+char *jobs_result_json(const struct jobs_result *r);
+int jobs_result_parse(const char *text, size_t len, struct jobs_result *r, char *err,
                       size_t errlen);
+
+/* What `kindling worker` does: process one clip completely (probe, facts,
+ * thumbnail, poster, storyboard, rendition) from the files of its folder
+ * in data_dir, into r.  A bad file is not an error here: r says failed,
+ * with the reason, and 0 is returned.  Errors are for the worker itself
+ * failing (disk).  It touches no catalogue. */
+int jobs_process_clip(const char *data_dir, int64_t clip_id, struct jobs_result *r, char *err,
+                      size_t errlen);
+
+/* A worker's report, recorded in one transaction: the clip's media facts
+ * and status, and its job done. */
+int jobs_record(sqlite3 *db, int64_t job_id, int64_t clip_id, const struct jobs_result *r);
 
 #endif

@@ -499,23 +499,37 @@ fail:
 	return rc;
 }
 
-int cat_clip_set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error)
+static int set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error,
+                      bool only_unfinished)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
 		"UPDATE clips SET status = ?2, error = ?3, "
-		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1 "
+		"AND (?4 = 0 OR status IN ('queued', 'processing'))",
 		-1, &st, NULL) != SQLITE_OK)
 		return KD_EDB;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, cat_status_name(status), -1, SQLITE_STATIC);
 	if (error)
 		sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, only_unfinished);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_err_code(rc);
-	return sqlite3_changes(db) ? 0 : KD_ENOTFOUND;
+	return sqlite3_changes(db) || only_unfinished ? 0 : KD_ENOTFOUND;
+}
+
+int cat_clip_set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error)
+{
+	return set_status(db, id, status, error, false);
+}
+
+int cat_clip_set_status_unfinished(sqlite3 *db, int64_t id, enum cat_status status,
+                                   const char *error)
+{
+	return set_status(db, id, status, error, true);
 }
 
 int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int coded_width,

@@ -176,6 +176,15 @@ int visit_create(sqlite3 *db, const struct kd_user *user, int64_t clip_id,
 		cat_clip_free(&c);
 		return KD_EPERM;
 	}
+	/* Even those who see every clip (admins) ask only from a clip the
+	 * district shares: ready, with consent on file. */
+	if (c.status != CAT_READY || strcmp(c.consent, "on-file") != 0) {
+		snprintf(err, errlen, "this clip is not shared with the district (it is %s, consent "
+		         "%s): a visit is asked from a ready, shared clip",
+		         cat_status_name(c.status), c.consent);
+		cat_clip_free(&c);
+		return KD_EINVAL;
+	}
 	json_t *a = json_array();
 	for (size_t i = 0; i < n_dates; i++)
 		json_array_append_new(a, json_string(dates[i]));

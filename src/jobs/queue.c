@@ -112,9 +112,9 @@ int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason)
 		if (failed) {
 			char msg[KD_ERRMSG_MAX];
 			snprintf(msg, sizeof msg, "%s (tried %d times)", reason, attempts);
-			rc = cat_clip_set_status(db, clip, CAT_FAILED, msg);
+			rc = cat_clip_set_status_unfinished(db, clip, CAT_FAILED, msg);
 		} else {
-			rc = cat_clip_set_status(db, clip, CAT_QUEUED, NULL);
+			rc = cat_clip_set_status_unfinished(db, clip, CAT_QUEUED, NULL);
 		}
 		if (rc < 0 && rc != KD_ENOTFOUND) {
 			db_rollback(db);
@@ -165,4 +165,41 @@ int jobs_recover(sqlite3 *db)
 		         (long long)sqlite3_column_int64(st, 0));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+}
+
+int jobs_record(sqlite3 *db, int64_t job_id, int64_t clip_id, const struct jobs_result *r)
+{
+	int rc = db_begin(db);
+	if (rc < 0)
+		return rc;
+	if (r->probed) {
+		struct cat_media m = {
+			.container = (char *)r->container, .duration_s = r->duration_s,
+			.width = r->width, .height = r->height, .rotation = r->rotation,
+			.video_codec = (char *)r->video_codec, .audio_codec = (char *)r->audio_codec,
+			.fps = r->fps, .bit_rate = r->bit_rate, .size_bytes = r->size_bytes,
+		};
+		rc = cat_clip_set_media(db, clip_id, &m, r->coded_width, r->coded_height,
+		                        r->created_time);
+	}
+	if (rc == 0)
+		rc = cat_clip_set_status(db, clip_id, r->status,
+		                         r->status == CAT_FAILED ? r->error : NULL);
+	if (rc == KD_ENOTFOUND)
+		rc = 0; /* deleted while it was processed: only the job is left */
+	sqlite3_stmt *st;
+	if (rc == 0 && sqlite3_prepare_v2(db,
+		"UPDATE jobs SET state = 'done', error = NULL, "
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+		-1, &st, NULL) != SQLITE_OK)
+		rc = KD_EDB;
+	else if (rc == 0) {
+		sqlite3_bind_int64(st, 1, job_id);
+		rc = step_done(db, st);
+	}
+	if (rc == 0)
+		rc = db_commit(db);
+	if (rc < 0)
+		db_rollback(db);
+	return rc;
 }

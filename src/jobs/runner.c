@@ -1,6 +1,7 @@
 /* runner.c - claiming jobs and supervising worker processes. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kindling/buf.h"
 #include "kindling/catalogue.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
@@ -25,7 +27,12 @@ struct slot {
 	int64_t job_id;
 	int64_t clip_id;
 	struct timespec started;
+	int report;         /* the worker's standard output, its report */
+	struct kd_buf got;  /* what it has written so far */
 };
+
+/* A report is one short line; a worker writing more is broken. */
+#define REPORT_MAX (64 * 1024)
 
 struct jobs_runner {
 	const struct kd_config *cfg;
@@ -58,17 +65,26 @@ static double seconds_since(const struct timespec *t)
 
 static int spawn_worker(struct jobs_runner *r, struct slot *s)
 {
-	char clip[24], mem[24], cpu[24];
+	char clip[24], mem[24], cpu[24], file[24];
 	snprintf(clip, sizeof clip, "%lld", (long long)s->clip_id);
 	snprintf(mem, sizeof mem, "%lu", r->limits.mem_mb);
 	snprintf(cpu, sizeof cpu, "%u", r->limits.cpu_s);
+	/* Nothing processing makes is larger than twice the largest upload. */
+	snprintf(file, sizeof file, "%llu",
+	         (unsigned long long)r->cfg->upload_max_mb * 2 + 1024);
 	char *argv[] = {"kindling", "worker", "--data", r->cfg->data_dir, "--clip", clip,
-	                "--mem-mb", mem, "--cpu-s", cpu, NULL};
+	                "--mem-mb", mem, "--cpu-s", cpu, "--file-mb", file, NULL};
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		log_error("jobs", "cannot start a worker: %s", strerror(errno));
+		return KD_EIO;
+	}
 	/* exec, not a bare fork: the server is multi-threaded, and a child of a
 	 * threaded process may only call async-signal-safe functions. */
 	/* The server blocks SIGINT/SIGTERM in its threads and ignores SIGPIPE;
 	 * a worker starts with neither. */
 	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t fa;
 	sigset_t none, dflt;
 	sigemptyset(&none);
 	sigemptyset(&dflt);
@@ -79,17 +95,78 @@ static int spawn_worker(struct jobs_runner *r, struct slot *s)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int rc = posix_spawn(&s->pid, r->bin, NULL, &attr, argv, environ);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	char **env = environ;
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer's check at exit clones a tracer, which the worker's
+	 * system-call filter rightly stops: sanitizer builds check leaks in
+	 * the server and the tests, not in the sandboxed worker. */
+	size_t n_env = 0, k = 0;
+	while (environ[n_env])
+		n_env++;
+	env = kd_calloc(n_env + 2, sizeof *env);
+	for (size_t i = 0; i < n_env; i++)
+		if (strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
+			env[k++] = environ[i];
+	env[k] = "ASAN_OPTIONS=detect_leaks=0";
+#endif
+	int rc = posix_spawn(&s->pid, r->bin, &fa, &attr, argv, env);
+	if (env != environ)
+		free(env);
+	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	close(out[1]);
 	if (rc != 0) {
 		log_error("jobs", "cannot start a worker (%s): %s", r->bin, strerror(rc));
+		close(out[0]);
 		s->pid = 0;
 		return KD_EIO;
 	}
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	s->report = out[0];
+	kd_buf_init(&s->got, REPORT_MAX);
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	log_info("jobs", "clip %lld: worker %d started (job %lld)", (long long)s->clip_id,
 	         (int)s->pid, (long long)s->job_id);
 	return 0;
+}
+
+/* Take what the worker has written (all of it once it has exited). */
+static void drain(struct slot *s)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(s->report, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			kd_buf_append(&s->got, buf, (size_t)n); /* past the cap: cut, then refused */
+}
+
+/* A finished worker: its report recorded, or its job retried. */
+static void settle(struct jobs_runner *r, struct slot *s, bool exited_ok, const char *reason)
+{
+	drain(s);
+	struct jobs_result res;
+	char err[KD_ERRMSG_MAX] = "", why[256];
+	int rc;
+	if (exited_ok &&
+	    jobs_result_parse(s->got.data ? s->got.data : "", s->got.len, &res, err, sizeof err) ==
+	            0) {
+		rc = jobs_record(r->db, s->job_id, s->clip_id, &res);
+	} else {
+		if (exited_ok) {
+			snprintf(why, sizeof why, "processing failed (%.200s); see the server log", err);
+			reason = why;
+		}
+		log_warn("jobs", "clip %lld: %s", (long long)s->clip_id, reason);
+		rc = jobs_finish(r->db, s->job_id, false, reason);
+	}
+	if (rc < 0)
+		log_error("jobs", "cannot record the end of job %lld: %s", (long long)s->job_id,
+		          kd_strerror(rc));
+	close(s->report);
+	kd_buf_release(&s->got);
+	s->pid = 0;
 }
 
 /* Collect finished workers and kill the ones past their time. */
@@ -100,6 +177,7 @@ static void reap(struct jobs_runner *r)
 		if (!s->pid)
 			continue;
 		int status;
+		drain(s);
 		pid_t p = waitpid(s->pid, &status, WNOHANG);
 		if (p == 0) {
 			if (seconds_since(&s->started) > r->limits.timeout_s) {
@@ -109,7 +187,7 @@ static void reap(struct jobs_runner *r)
 			}
 			continue;
 		}
-		char reason[256];
+		char reason[256] = "";
 		bool ok = false;
 		if (p < 0)
 			snprintf(reason, sizeof reason, "the worker was lost (%s)", strerror(errno));
@@ -121,6 +199,11 @@ static void reap(struct jobs_runner *r)
 			         "processing took longer than %u minutes; the file may be damaged or far "
 			         "too long: check it plays on a computer, or cut it into shorter clips",
 			         (r->limits.timeout_s + 59) / 60);
+		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+			snprintf(reason, sizeof reason,
+			         "processing tried something a worker may not do (a system call its "
+			         "sandbox forbids) and was stopped; the file may be hostile: tell your "
+			         "admin");
 		else if (WIFSIGNALED(status))
 			snprintf(reason, sizeof reason,
 			         "processing crashed on this file (signal %d); the file is probably "
@@ -130,13 +213,7 @@ static void reap(struct jobs_runner *r)
 			snprintf(reason, sizeof reason,
 			         "processing failed (worker exit status %d); see the server log",
 			         WEXITSTATUS(status));
-		if (!ok)
-			log_warn("jobs", "clip %lld: %s", (long long)s->clip_id, reason);
-		int rc = jobs_finish(r->db, s->job_id, ok, ok ? NULL : reason);
-		if (rc < 0)
-			log_error("jobs", "cannot record the end of job %lld: %s", (long long)s->job_id,
-			          kd_strerror(rc));
-		s->pid = 0;
+		settle(r, s, ok, reason);
 	}
 }
 
@@ -279,6 +356,8 @@ void jobs_runner_stop(struct jobs_runner **rp, unsigned grace_s)
 			continue;
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, NULL, 0);
+		close(s->report);
+		kd_buf_release(&s->got);
 		/* Leave the job running in the table: the next start finds it
 		 * interrupted and retries it without spending an attempt here. */
 		log_warn("jobs", "clip %lld: stopped its worker at shutdown; it will be retried",

@@ -1,13 +1,9 @@
-/* worker.c - processing one clip: what a `kindling worker` process does. */
-#include <errno.h>
+/* worker.c - processing one clip: what a `kindling worker` process does,
+ * inside its sandbox, with no catalogue (see jobs.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/jobs.h"
 #include "kindling/log.h"
@@ -15,45 +11,44 @@
 #include "kindling/mem.h"
 #include "kindling/paths.h"
 
-/* Mark the clip failed with a reason a coach can act on. */
-static int fail_clip(sqlite3 *db, int64_t id, const char *why)
+static void failed(struct jobs_result *r, int64_t id, const char *why)
 {
 	log_warn("worker", "clip %lld failed: %s", (long long)id, why);
-	int rc = cat_clip_set_status(db, id, CAT_FAILED, why);
-	return rc == KD_ENOTFOUND ? 0 : rc;
+	r->status = CAT_FAILED;
+	snprintf(r->error, sizeof r->error, "%s", why);
 }
 
-int jobs_process_clip(const struct kd_config *cfg, sqlite3 *db, int64_t id, char *err,
+static void keep_facts(struct jobs_result *r, const struct media_facts *f)
+{
+	r->probed = true;
+	snprintf(r->container, sizeof r->container, "%s", f->container);
+	snprintf(r->video_codec, sizeof r->video_codec, "%s", f->video_codec);
+	snprintf(r->audio_codec, sizeof r->audio_codec, "%s", f->audio_codec);
+	snprintf(r->created_time, sizeof r->created_time, "%s", f->creation_time);
+	r->duration_s = f->duration_s;
+	r->fps = f->fps;
+	r->width = f->width;
+	r->height = f->height;
+	r->rotation = f->rotation;
+	r->coded_width = f->coded_width;
+	r->coded_height = f->coded_height;
+	r->bit_rate = f->bit_rate;
+	r->size_bytes = f->size_bytes;
+}
+
+int jobs_process_clip(const char *data_dir, int64_t id, struct jobs_result *r, char *err,
                       size_t errlen)
 {
+	memset(r, 0, sizeof *r);
 	char why[KD_ERRMSG_MAX] = "";
 	char *files[KD_FILE_COUNT] = {0};
 	for (int i = 0; i < KD_FILE_COUNT; i++)
-		files[i] = paths_clip_file(cfg->data_dir, id, (enum kd_media_file)i);
+		files[i] = paths_clip_file(data_dir, id, (enum kd_media_file)i);
 	struct media_facts f;
-	int rc = 0, lock = -1;
-	/* A worker orphaned by a server killed mid-job may still be writing
-	 * this clip's files: wait for it rather than write beside it. */
-	lock = open(files[KD_FILE_ORIGINAL], O_RDONLY | O_CLOEXEC);
-	if (lock < 0) {
-		rc = fail_clip(db, id, "the uploaded file is missing from the server; upload it again");
-		goto out;
-	}
-	while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
-		;
+	int rc;
 	if ((rc = media_probe(files[KD_FILE_ORIGINAL], &f, why, sizeof why)) < 0)
 		goto media_error;
-	struct cat_media m = {
-		.container = f.container, .duration_s = f.duration_s, .width = f.width,
-		.height = f.height, .rotation = f.rotation, .video_codec = f.video_codec,
-		.audio_codec = f.audio_codec, .fps = f.fps, .bit_rate = f.bit_rate,
-		.size_bytes = f.size_bytes,
-	};
-	if ((rc = cat_clip_set_media(db, id, &m, f.coded_width, f.coded_height,
-	                             f.creation_time)) < 0) {
-		snprintf(err, errlen, "cannot record the media facts: %s", sqlite3_errmsg(db));
-		goto out;
-	}
+	keep_facts(r, &f);
 	if ((rc = media_make_images(files[KD_FILE_ORIGINAL], &f, files[KD_FILE_THUMBNAIL],
 	                            files[KD_FILE_POSTER], why, sizeof why)) < 0)
 		goto media_error;
@@ -66,23 +61,21 @@ int jobs_process_clip(const struct kd_config *cfg, sqlite3 *db, int64_t id, char
 	if ((rc = media_make_rendition(files[KD_FILE_ORIGINAL], &f, files[KD_FILE_VIDEO], why,
 	                               sizeof why)) < 0)
 		goto media_error;
-	rc = cat_clip_set_status(db, id, CAT_READY, NULL);
-	if (rc == KD_ENOTFOUND)
-		rc = 0; /* deleted while we worked: nothing to report */
-	else if (rc == 0)
-		log_info("worker", "clip %lld ready: %s %dx%d %.1fs%s", (long long)id, f.video_codec,
-		         f.width, f.height, f.duration_s, f.browser_ready ? " (remuxed)" : "");
+	r->status = CAT_READY;
+	log_info("worker", "clip %lld ready: %s %dx%d %.1fs%s", (long long)id, f.video_codec, f.width,
+	         f.height, f.duration_s, f.browser_ready ? " (remuxed)" : "");
 	goto out;
 media_error:
-	if (rc == KD_EINVAL) {
+	if (rc == KD_EINVAL || rc == KD_ENOTFOUND) {
 		/* The file is the problem, not us: the job is done, the clip failed. */
-		rc = fail_clip(db, id, why);
+		failed(r, id, rc == KD_ENOTFOUND ? "the uploaded file is missing from the server; "
+		                                   "upload it again"
+		                                 : why);
+		rc = 0;
 	} else {
 		snprintf(err, errlen, "%s", why[0] ? why : kd_strerror(rc));
 	}
 out:
-	if (lock >= 0)
-		close(lock);
 	for (int i = 0; i < KD_FILE_COUNT; i++)
 		free(files[i]);
 	return rc;
