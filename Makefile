@@ -6,6 +6,9 @@
 #   make bench      benchmarks (not part of make test)
 #   make unit [TEST=name]          the unit tests (or tests/unit/test_<name>.c)
 #   make integration [SUITE=name]  the integration suites (or one of them)
+#   make crash      50 rounds of kill -9 at random moments (3 run in make test)
+#   make soak       10 minutes of browsing, uploads and ingest at once
+#   make fuzz-long  an hour of fuzzing (make test runs each target 10 s)
 #
 # Build output goes to $(O) (build/ by default); sanitizer builds go to
 # build/san/ and are made by calling this Makefile again with O and SAN set.
@@ -53,7 +56,7 @@ SUITES   := $(sort $(basename $(notdir $(filter-out tests/integration/lib.sh,\
                 $(wildcard tests/integration/*.sh)))))
 
 .PHONY: all deps deps-test deps-bench deps-demo build-deps test unit integration layers \
-        sanitize fuzz demo bench clean
+        sanitize fuzz fuzz-long crash soak demo bench clean
 all: $(O)/kindling
 
 # Every missing library at once, with the packages that bring it.
@@ -151,6 +154,23 @@ sanitize:
 
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run
+
+# An hour of fuzzing in all, shared by the targets (not part of make test).
+FUZZ_TARGET_COUNT = $(words $(wildcard tests/fuzz/fuzz_*.c))
+fuzz-long:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run \
+	  FUZZ_SECONDS=$$((3600 / $(FUZZ_TARGET_COUNT)))
+
+# kill -9 at random moments, many rounds (a few run in make test).
+crash: deps-test
+	$(MAKE) --no-print-directory all
+	CRASH_ROUNDS=$${CRASH_ROUNDS:-50} KINDLING_BIN=$(abspath $(O)/kindling) \
+	  bash tests/integration/crash.sh
+
+# Ten minutes of browsing, uploads and ingest at once (not part of make test).
+soak: deps-test deps-bench
+	$(MAKE) --no-print-directory all
+	KINDLING_BIN=$(abspath $(O)/kindling) bash tests/soak.sh
 
 test: deps-test
 	$(MAKE) --no-print-directory all
