@@ -56,6 +56,14 @@ static size_t csv_row(char *line, char **fields, size_t max)
 	return n;
 }
 
+static bool utf8_valid(const char *s)
+{
+	json_t *j = json_string(s); /* jansson checks UTF-8: NULL when it is not */
+	bool ok = j != NULL;
+	json_decref(j);
+	return ok;
+}
+
 static bool known_column(const char *name)
 {
 	if (!strcmp(name, "file"))
@@ -96,6 +104,11 @@ int manifest_parse(struct manifest *m, const char *text, size_t len, const char 
                    char *err, size_t errlen)
 {
 	m->rows = json_object();
+	/* Excel's "CSV UTF-8" starts with a byte order mark. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		text += 3;
+		len -= 3;
+	}
 	char *copy = kd_strndup(text, len);
 	char *header[FIELDS_MAX], *fields[FIELDS_MAX];
 	size_t n_header = 0;
@@ -111,10 +124,22 @@ int manifest_parse(struct manifest *m, const char *text, size_t len, const char 
 		if (!*line)
 			continue;
 		if (!have_header) {
+			if (!utf8_valid(line)) {
+				snprintf(err, errlen, "%s line %d: the text is not UTF-8; save the manifest as "
+				         "\"CSV UTF-8\"", name, lineno);
+				rc = -1;
+				break;
+			}
 			if ((rc = read_header(line, header, &n_header, name, err, errlen)) < 0)
 				break;
 			have_header = true;
 			continue;
+		}
+		if (!utf8_valid(line)) {
+			snprintf(err, errlen, "%s line %d: the text is not UTF-8; save the manifest as "
+			         "\"CSV UTF-8\" (in Excel: Save As, CSV UTF-8)", name, lineno);
+			rc = -1;
+			break;
 		}
 		size_t n = csv_row(line, fields, FIELDS_MAX);
 		json_t *row = json_object();

@@ -144,6 +144,7 @@ rollback:
 	if (dir)
 		kd_remove_tree(dir);
 out:
+	meta->sha256 = NULL; /* it pointed at this function's own copy */
 	if (staged)
 		unlink(staged);
 	free(staged);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "kindling/err.h"
 #include "kindling/jobs.h"
 #include "kindling/log.h"
+#include "kindling/mem.h"
 
 static int step_done(sqlite3 *db, sqlite3_stmt *st)
 {
@@ -130,14 +132,16 @@ int jobs_recover(sqlite3 *db)
 	if (sqlite3_prepare_v2(db, "SELECT id, worker_pid FROM jobs WHERE state = 'running'", -1,
 	                       &st, NULL) != SQLITE_OK)
 		return KD_EDB;
-	int64_t ids[256];
-	size_t n = 0;
-	while (n < 256 && sqlite3_step(st) == SQLITE_ROW) {
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
 		/* A runner that still exists (an ingest in another terminal) keeps
 		 * its jobs; a vanished one's jobs are interrupted. */
 		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM))
 			continue;
+		if (n == cap)
+			ids = kd_realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
@@ -147,9 +151,12 @@ int jobs_recover(sqlite3 *db)
 		int rc = jobs_finish(db, ids[i], false,
 		                     "processing was interrupted several times; try uploading the "
 		                     "file again, and tell your admin if it keeps happening");
-		if (rc < 0)
+		if (rc < 0) {
+			free(ids);
 			return rc;
+		}
 	}
+	free(ids);
 	/* A clip waiting for processing with no job to do it (a catalogue
 	 * written before clip and job were one transaction) would wait for
 	 * ever: give it one. */

@@ -18,6 +18,10 @@
 
 int kd_mkdirs(const char *path, unsigned mode)
 {
+	if (!*path) {
+		errno = ENOENT;
+		return KD_EIO;
+	}
 	char *p = kd_strdup(path);
 	int rc = 0;
 	for (char *s = p + 1; ; s++) {
@@ -179,10 +183,12 @@ int kd_remove_tree(const char *path)
 char *kd_path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);
-	while (la > 1 && a[la - 1] == '/')
+	while (la > 0 && a[la - 1] == '/')
 		la--;
 	while (*b == '/')
 		b++;
+	if (la == 0 && *a == '/')
+		return kd_asprintf("/%s", b); /* under the root */
 	return kd_asprintf("%.*s/%s", (int)la, a, b);
 }
 

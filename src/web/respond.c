@@ -146,7 +146,10 @@ static enum MHD_Result verror(struct request *req, unsigned status, const char *
 {
 	char msg[KD_ERRMSG_MAX];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (status >= 500)
+	/* A busy catalogue or a full disk is the state of things, not a fault. */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE || status == MHD_HTTP_INSUFFICIENT_STORAGE)
+		log_warn("http", "%s %s: %s", req->method, req->path, msg);
+	else if (status >= 500)
 		log_error("http", "%s %s: %s", req->method, req->path, msg);
 	struct MHD_Response *resp = json_response(req, json_pack("{s:s}", "error", msg));
 	if (resp && hname)

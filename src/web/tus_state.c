@@ -286,8 +286,10 @@ int tus_expire(const struct kd_config *cfg, unsigned max_age_s)
 		char *info = kd_path_join(dir, "info.json");
 		struct stat st;
 		/* The age of an upload is the time since bytes last arrived. */
-		time_t touched = stat(data, &st) == 0 ? st.st_mtime
-		                 : stat(info, &st) == 0 ? st.st_mtime : 0;
+		/* (a folder with neither: a creation cut short by a crash) */
+		time_t touched = stat(data, &st) == 0   ? st.st_mtime
+		                 : stat(info, &st) == 0 ? st.st_mtime
+		                 : stat(dir, &st) == 0  ? st.st_mtime : 0;
 		if (touched && now - touched > (time_t)max_age_s) {
 			log_info("tus", "removing upload %s: untouched for %ld hours", e->d_name,
 			         (long)((now - touched) / 3600));

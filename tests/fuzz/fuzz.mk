@@ -26,7 +26,7 @@ run: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 	  if $(FUZZ_O)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	       -artifact_prefix=$(FUZZ_O)/crash-$$t- $(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t \
 	       > $(FUZZ_O)/$$t.log 2>&1; then \
-	    echo "ok - fuzz $$t: $$(grep -o 'Done [0-9]* runs' $(FUZZ_O)/$$t.log)"; passed=$$((passed+1)); \
+	    echo "ok - fuzz $$t: $$(grep -a -o 'Done [0-9]* runs' $(FUZZ_O)/$$t.log | tail -1)"; passed=$$((passed+1)); \
 	  else \
 	    echo "FAIL - fuzz $$t (see $(FUZZ_O)/$$t.log)"; tail -30 $(FUZZ_O)/$$t.log; failed=$$((failed+1)); \
 	  fi; \

@@ -398,6 +398,23 @@ static void slugs_dates_and_counts(void **state)
 	cat_schools_free(ss, n);
 }
 
+static void slugs_never_carry_url_syntax(void **state)
+{
+	(void)state;
+	/* pages put slugs in links and forms as they are */
+	assert_true(cat_slug_valid("north-high"));
+	assert_true(cat_slug_valid("a1"));
+	assert_false(cat_slug_valid(""));
+	assert_false(cat_slug_valid("North"));
+	assert_false(cat_slug_valid("a/b"));
+	assert_false(cat_slug_valid("a&b=c"));
+	assert_false(cat_slug_valid("x#y"));
+	char long_slug[70];
+	memset(long_slug, 'a', 65);
+	long_slug[65] = '\0';
+	assert_false(cat_slug_valid(long_slug));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -413,6 +430,7 @@ int main(void)
 		T(who_may_edit),
 		T(duplicates_by_hash_and_deletes),
 		T(slugs_dates_and_counts),
+		cmocka_unit_test(slugs_never_carry_url_syntax),
 	};
 	return cmocka_run_group_tests_name("catalogue", tests, NULL, NULL);
 }
