@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "static.h"
+#include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/mem.h"
 
@@ -197,6 +198,18 @@ int64_t page_number(struct request *req, const char *param, int64_t max)
 		return 1;
 	long long n = atoll(v);
 	return n < 1 ? 1 : n > max ? max : n;
+}
+
+bool page_load_clip(struct request *req, struct cat_clip *c, enum MHD_Result *answered)
+{
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], c);
+	if (rc == 0)
+		return true;
+	*answered = rc == KD_ENOTFOUND
+	                    ? page_not_found(req, "There is no clip at this address, or you may not "
+	                                          "have access to it.")
+	                    : page_failed(req, rc, "The catalogue could not be read.");
+	return false;
 }
 
 const char *page_nonempty(const char *s)

@@ -53,6 +53,12 @@ void page_pagination(struct html *h, struct request *req, const char *path, cons
  * at most max. */
 int64_t page_number(struct request *req, const char *param, int64_t max);
 
+/* The clip of the path (req->ids[0]) if the user may see it: true with
+ * *c filled (cat_clip_free it), or false with the not-found or failure
+ * page answered into *answered. */
+struct cat_clip;
+bool page_load_clip(struct request *req, struct cat_clip *c, enum MHD_Result *answered);
+
 /* s, or NULL when it is NULL or empty. */
 const char *page_nonempty(const char *s);
 /* A length as shown: "m:ss" or "h:mm:ss". */

@@ -37,12 +37,9 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
                                  const char *note_draft)
 {
 	struct cat_clip c;
-	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
-	if (rc == KD_ENOTFOUND)
-		return page_not_found(req, "There is no clip at this address, or you may not have "
-		                      "access to it.");
-	if (rc < 0)
-		return page_failed(req, rc, "The catalogue could not be read.");
+	enum MHD_Result failed;
+	if (!page_load_clip(req, &c, &failed))
+		return failed;
 	struct comment *notes = NULL;
 	size_t nn = 0;
 	int64_t notes_page = page_number(req, "notes", 1000000), total_notes = 0;
@@ -355,12 +352,9 @@ enum MHD_Result page_clip_edit(struct request *req)
 	if (!page_form_ok(req, &refused))
 		return refused;
 	struct cat_clip c;
-	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
-	if (rc == KD_ENOTFOUND)
-		return page_not_found(req, "There is no clip at this address, or you may not have "
-		                      "access to it.");
-	if (rc < 0)
-		return page_failed(req, rc, "The catalogue could not be read.");
+	enum MHD_Result failed;
+	if (!page_load_clip(req, &c, &failed))
+		return failed;
 	bool may = cat_clip_may_edit(&req->user, &c);
 	cat_clip_free(&c);
 	if (!may)
@@ -386,6 +380,7 @@ enum MHD_Result page_clip_edit(struct request *req)
 		.set_tags = tags != NULL,
 	};
 	char err[KD_ERRMSG_MAX] = "";
+	int rc = 0;
 	if (np == 0)
 		snprintf(err, sizeof err, "Choose at least one practice.");
 	else if (np > CAT_PRACTICES_MAX)

@@ -335,12 +335,9 @@ void page_visit_form(struct html *h, struct request *req, const struct cat_clip 
 static enum MHD_Result refused_request(struct request *req, unsigned status, const char *why)
 {
 	struct cat_clip c;
-	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
-	if (rc == KD_ENOTFOUND)
-		return page_not_found(req, "There is no clip at this address, or you may not have "
-		                           "access to it.");
-	if (rc < 0)
-		return page_failed(req, rc, "The catalogue could not be read.");
+	enum MHD_Result failed;
+	if (!page_load_clip(req, &c, &failed))
+		return failed;
 	struct html h;
 	html_init(&h, PAGE_MAX);
 	page_begin(&h, req, "Visit this classroom");

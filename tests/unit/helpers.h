@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "kindling/catalogue.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
@@ -26,6 +27,23 @@ static inline sqlite3 *test_db(void)
 	if (rc != 0)
 		fail_msg("db_open: %s", err);
 	return db;
+}
+
+/* cmocka group fixtures: a fresh catalogue with one school in *state. */
+static inline sqlite3 *test_db_with_school(const char *slug, const char *name)
+{
+	sqlite3 *db = test_db();
+	char err[KD_ERRMSG_MAX];
+	if (cat_school_add(db, slug, name, "", err, sizeof err) != 0)
+		fail_msg("%s", err);
+	return db;
+}
+
+static inline int test_db_teardown(void **state)
+{
+	sqlite3 *db = *state;
+	db_close(&db);
+	return 0;
 }
 
 /* Run one SQL statement that must succeed. */

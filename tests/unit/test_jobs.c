@@ -23,18 +23,7 @@ static const char *practices[] = {"differentiation"};
 
 static int setup_db(void **state)
 {
-	sqlite3 *db = test_db();
-	char err[KD_ERRMSG_MAX];
-	if (cat_school_add(db, "alder", "Alder School", "", err, sizeof err) != 0)
-		fail_msg("%s", err);
-	*state = db;
-	return 0;
-}
-
-static int teardown_db(void **state)
-{
-	sqlite3 *db = *state;
-	db_close(&db);
+	*state = test_db_with_school("alder", "Alder School");
 	return 0;
 }
 
@@ -460,7 +449,7 @@ static void unwritable_media_leaves_no_clip_and_no_job(void **state)
 int main(void)
 {
 	users_init();
-#define T(f) cmocka_unit_test_setup_teardown(f, setup_db, teardown_db)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_db, test_db_teardown)
 #define I(f) cmocka_unit_test_setup_teardown(f, setup_intake, teardown_intake)
 	const struct CMUnitTest tests[] = {
 		T(claim_takes_the_oldest_queued_job_once),

@@ -127,18 +127,7 @@ static void metadata_refuses_bad_entries(void **state)
 /* A catalogue with one school, for the metadata of a clip. */
 static int setup_db(void **state)
 {
-	sqlite3 *db = test_db();
-	char err[KD_ERRMSG_MAX];
-	if (cat_school_add(db, "north-high", "North High", "", err, sizeof err) != 0)
-		fail_msg("%s", err);
-	*state = db;
-	return 0;
-}
-
-static int teardown_db(void **state)
-{
-	sqlite3 *db = *state;
-	db_close(&db);
+	*state = test_db_with_school("north-high", "North High");
 	return 0;
 }
 
@@ -521,13 +510,13 @@ int main(void)
 		cmocka_unit_test(metadata_pairs_are_decoded),
 		cmocka_unit_test(metadata_refuses_bad_entries),
 		cmocka_unit_test_setup_teardown(clip_title_comes_from_the_file_name, setup_db,
-		                                teardown_db),
+		                                test_db_teardown),
 		cmocka_unit_test_setup_teardown(clip_meta_needs_practices_and_a_known_school, setup_db,
-		                                teardown_db),
+		                                test_db_teardown),
 		cmocka_unit_test_setup_teardown(clip_meta_uses_the_default_consent, setup_db,
-		                                teardown_db),
+		                                test_db_teardown),
 		cmocka_unit_test_setup_teardown(clip_meta_checks_who_may_file_at_the_school, setup_db,
-		                                teardown_db),
+		                                test_db_teardown),
 		cmocka_unit_test_setup_teardown(upload_lives_in_its_folder, setup_data, teardown_data),
 		cmocka_unit_test_setup_teardown(load_refuses_malformed_and_missing_ids, setup_data,
 		                                teardown_data),
