@@ -3,12 +3,16 @@
  *
  * Each clip to process is a row in the jobs table.  A runner (a thread in
  * `kindling serve`, or in `kindling ingest --wait`) claims queued jobs one
- * UPDATE at a time, so two runners never take the same job, and starts one
- * worker process per job (`kindling worker`, the same binary) with memory,
- * CPU and file-size limits.  A worker that crashes, is killed, or passes
- * its wall-clock timeout costs the job one attempt; a job out of attempts
- * marks its clip failed with the reason.  Jobs interrupted by a restart are
- * found again when the next runner starts.
+ * UPDATE at a time, so two runners never take the same job, and has each
+ * processed in a worker process of its own, with memory, CPU and
+ * file-size limits, no_new_privs, Landlock and a system-call filter (see
+ * sandbox.h).  Workers are forked from one process the runner starts when
+ * it has work (`kindling worker --zygote`, the same binary, with FFmpeg
+ * loaded once; see src/jobs/zygote.h), up to cfg->workers at a time.  A
+ * worker that crashes, is killed, or passes its wall-clock timeout costs
+ * the job one attempt; a job out of attempts marks its clip failed with
+ * the reason.  Jobs interrupted by a restart are found again when the next
+ * runner starts.
  *
  * Status of a clip moves queued -> processing -> ready | failed.
  */
@@ -24,6 +28,7 @@
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
 #include "kindling/err.h"
+#include "kindling/sandbox.h"
 
 /* Queue processing of a clip (inside the caller's transaction if any). */
 int jobs_enqueue(sqlite3 *db, int64_t clip_id);
@@ -58,15 +63,24 @@ struct jobs_runner;
  * those of the configuration. */
 int jobs_runner_start(const struct kd_config *cfg, const char *bin,
                       const struct jobs_limits *limits, struct jobs_runner **out);
-/* Tell the runner new work is queued (it also polls once a second). */
+/* Tell the runner new work is queued (it also looks once a second). */
 void jobs_runner_wake(struct jobs_runner *r);
 /* Stop claiming, let running workers finish within grace_s seconds, then
  * kill them (their jobs will be retried at the next start). */
 void jobs_runner_stop(struct jobs_runner **r, unsigned grace_s);
 
-/* Run the jobs of the given clips in this process's own runner until each
- * is ready or failed (used by `kindling ingest --wait` when no server is
- * running, and harmless when one is: a job is claimed once). */
+/* A runner of this process's own for given clips only (`kindling ingest
+ * --wait`; harmless beside a server's runner: a job is claimed once, and
+ * a clip another runner took is waited for).  Start it, add clips as they
+ * are taken in (their processing starts at once, while the next file is
+ * still being copied), then finish: that waits until every clip added is
+ * ready or failed (or deleted), and stops the runner. */
+int jobs_batch_start(const struct kd_config *cfg, const char *bin,
+                     const struct jobs_limits *limits, struct jobs_runner **out);
+void jobs_batch_add(struct jobs_runner *r, int64_t clip_id);
+void jobs_batch_finish(struct jobs_runner **r);
+
+/* The same for clips already queued: start, add them all, finish. */
 int jobs_run_clips(const struct kd_config *cfg, const char *bin,
                    const struct jobs_limits *limits, const int64_t *clips, size_t n);
 
@@ -95,6 +109,23 @@ int jobs_result_parse(const char *text, size_t len, struct jobs_result *r, char 
  * failing (disk).  It touches no catalogue. */
 int jobs_process_clip(const char *data_dir, int64_t clip_id, struct jobs_result *r, char *err,
                       size_t errlen);
+
+/* A worker process, for one clip: wait for any earlier worker of the
+ * clip to let go of it, enter the sandbox (limits, Landlock to the clip's
+ * folder, the system-call filter), process the clip and write the report
+ * line on standard output.  Returns 0 once the report is written (a bad
+ * file included: the report says failed), or KD_EIO with err set when the
+ * sandbox or the report could not be made (the runner retries the job). */
+int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_limits *limits,
+                    char *err, size_t errlen);
+
+/* What `kindling worker --zygote FD` does: fork a worker (as above) per
+ * clip the runner sends over the socket sock, until the runner closes it
+ * (src/jobs/zygote.h).  argv/argc: the process's arguments, rewritten in
+ * each child to name its clip.  Returns 0 when the runner closed the
+ * socket, KD_EIO when it cannot start. */
+int jobs_zygote_main(int sock, const char *data_dir, const struct sandbox_limits *limits,
+                     char **argv, int argc);
 
 /* A worker's report, recorded in one transaction: the clip's media facts
  * and status, and its job done. */

@@ -53,6 +53,13 @@ struct media_facts {
 	bool browser_ready;
 };
 
+/* Set up once what FFmpeg keeps for the whole process: its log going to
+ * ours, and the static tables of the decoders and encoders kindling uses
+ * most, so that worker processes forked afterwards share them instead of
+ * each building its own.  Reads no file.  Cannot fail: what it could not
+ * set up, the first use sets up as it would have anyway. */
+void media_prepare(void);
+
 /* Open and probe path.  KD_EINVAL (with a plain reason) for anything that is
  * not a usable video: empty, not a media file, no video stream, cut off,
  * absurd dimensions (over 8192 px a side). */

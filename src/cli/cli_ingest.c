@@ -110,6 +110,14 @@ int cli_ingest(int argc, char **argv)
 		goto out;
 	}
 	int64_t *ids = kd_calloc(files.n ? files.n : 1, sizeof *ids);
+	/* With --wait, processing starts with the first file taken in, while
+	 * the next ones are still being copied. */
+	char *self = wait ? kd_self_exe() : NULL;
+	struct jobs_runner *batch = NULL;
+	if (wait && jobs_batch_start(&cfg, self, NULL, &batch) < 0) {
+		cli_fail("cannot start processing the clips");
+		exit_code = 1;
+	}
 	for (size_t i = 0; i < files.n; i++) {
 		char *auto_title = title ? NULL : cli_title_from_name(files.paths[i]);
 		struct cat_clip_new m = meta;
@@ -124,18 +132,13 @@ int cli_ingest(int argc, char **argv)
 			ids[i] = 0;
 		} else if (!wait) {
 			report(as_json, files.paths[i], ids[i], dup ? "duplicate" : "queued", NULL, dup);
+		} else if (batch) {
+			jobs_batch_add(batch, ids[i]);
 		}
 		free(auto_title);
 	}
 	if (wait) {
-		char *self = kd_self_exe();
-		size_t n = 0;
-		int64_t *todo = kd_calloc(files.n ? files.n : 1, sizeof *todo);
-		for (size_t i = 0; i < files.n; i++)
-			if (ids[i])
-				todo[n++] = ids[i];
-		jobs_run_clips(&cfg, self, NULL, todo, n);
-		free(todo);
+		jobs_batch_finish(&batch);
 		free(self);
 		for (size_t i = 0; i < files.n; i++) {
 			if (!ids[i])

@@ -1,17 +1,25 @@
-/* runner.c - claiming jobs and supervising worker processes. */
+/* runner.c - claiming jobs and supervising their worker processes.
+ *
+ * One thread per runner waits in poll() for whatever comes first: a
+ * worker's report, the zygote saying a worker ended, a wake-up (new work,
+ * a clip added to a batch, stop), or the next deadline (a worker's time
+ * limit, the once-a-second look for work queued by other processes).
+ * Nothing waits on a timer when there is something to do. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "jobs/zygote.h"
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
 #include "kindling/db.h"
@@ -20,32 +28,56 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
-extern char **environ;
-
 struct slot {
-	pid_t pid;          /* 0: free */
+	bool busy;
+	uint64_t token;     /* this run, in the zygote's messages */
+	pid_t pid;          /* the worker, once the zygote has said */
 	int64_t job_id;
 	int64_t clip_id;
 	struct timespec started;
 	int report;         /* the worker's standard output, its report */
 	struct kd_buf got;  /* what it has written so far */
+	bool eof;           /* it will write no more */
+	bool ended;         /* the worker is gone */
+	bool status_known;  /* and status is how it ended */
+	int status;
+	bool killed;        /* we had it killed: past its time */
 };
 
 /* A report is one short line; a worker writing more is broken. */
 #define REPORT_MAX (64 * 1024)
+/* How often a runner looks for work queued by other processes, and for
+ * clips of a batch that another runner took. */
+#define LOOK_MS 1000
+/* A zygote with nothing to do for this long is stopped: an idle server
+ * keeps no worker process, and the next clip starts one again. */
+#define ZYGOTE_IDLE_MS 2000
 
 struct jobs_runner {
 	const struct kd_config *cfg;
 	char *bin;
 	struct jobs_limits limits;
+	uint64_t file_mb;
 	sqlite3 *db;
 	struct slot *slots;
 	int n_slots;
+	struct zygote zygote;
+	struct timespec idle_since; /* no worker running since */
+	struct timespec looked;     /* last look for work */
+	uint64_t tokens;
+	int wake;                   /* eventfd */
 	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	bool started;
+
+	pthread_mutex_t lock;       /* guards what follows */
 	bool stopping;
-	bool woken;
+	bool batch;                 /* only the clips added to it */
+	bool closed;                /* no more will be added */
+	int64_t *todo;              /* added, not yet claimed by us */
+	size_t n_todo, cap_todo;
+	/* Clips of the batch another runner holds: looked at until done. */
+	int64_t *elsewhere;
+	size_t n_elsewhere, cap_elsewhere;
 };
 
 void jobs_limits_from_config(const struct kd_config *cfg, struct jobs_limits *l)
@@ -56,108 +88,212 @@ void jobs_limits_from_config(const struct kd_config *cfg, struct jobs_limits *l)
 	l->cpu_s = cfg->job_timeout * 2 + 10;
 }
 
-static double seconds_since(const struct timespec *t)
+static double ms_since(const struct timespec *t)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+	return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
-static int spawn_worker(struct jobs_runner *r, struct slot *s)
+static int busy(const struct jobs_runner *r)
 {
-	char clip[24], mem[24], cpu[24], file[24];
-	snprintf(clip, sizeof clip, "%lld", (long long)s->clip_id);
-	snprintf(mem, sizeof mem, "%lu", r->limits.mem_mb);
-	snprintf(cpu, sizeof cpu, "%u", r->limits.cpu_s);
-	/* Nothing processing makes is larger than twice the largest upload. */
-	snprintf(file, sizeof file, "%llu",
-	         (unsigned long long)r->cfg->upload_max_mb * 2 + 1024);
-	char *argv[] = {"kindling", "worker", "--data", r->cfg->data_dir, "--clip", clip,
-	                "--mem-mb", mem, "--cpu-s", cpu, "--file-mb", file, NULL};
+	int n = 0;
+	for (int i = 0; i < r->n_slots; i++)
+		n += r->slots[i].busy;
+	return n;
+}
+
+static void push(int64_t **a, size_t *n, size_t *cap, int64_t v)
+{
+	if (*n == *cap)
+		*a = kd_realloc(*a, (*cap = *cap ? *cap * 2 : 64) * sizeof **a);
+	(*a)[(*n)++] = v;
+}
+
+/* Whether a clip needs nothing more from anyone: ready, failed or gone. */
+static bool clip_done(struct jobs_runner *r, int64_t clip)
+{
+	enum cat_status status;
+	char *error = NULL;
+	int rc = cat_clip_status(r->db, clip, &status, &error);
+	free(error);
+	if (rc == KD_ENOTFOUND)
+		return true;
+	return rc == 0 && (status == CAT_READY || status == CAT_FAILED);
+}
+
+/* ------------------------------------------------------------ starting workers */
+
+/* The zygote ended (killed, or crashed): its workers died with it, and
+ * how each ended is unknown; their reports tell whether they finished. */
+static void zygote_lost(struct jobs_runner *r)
+{
+	if (!r->zygote.pid)
+		return;
+	log_warn("jobs", "the worker zygote %d ended; its workers with it", (int)r->zygote.pid);
+	zygote_stop(&r->zygote);
+	for (int i = 0; i < r->n_slots; i++)
+		if (r->slots[i].busy && !r->slots[i].ended)
+			r->slots[i].ended = true; /* status_known stays false */
+}
+
+static int start_worker(struct jobs_runner *r, struct slot *s)
+{
+	if (!r->zygote.pid &&
+	    zygote_start(&r->zygote, r->bin, r->cfg->data_dir, &r->limits, r->file_mb) < 0)
+		return KD_EIO;
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		log_error("jobs", "cannot start a worker: %s", strerror(errno));
 		return KD_EIO;
 	}
-	/* exec, not a bare fork: the server is multi-threaded, and a child of a
-	 * threaded process may only call async-signal-safe functions. */
-	/* The server blocks SIGINT/SIGTERM in its threads and ignores SIGPIPE;
-	 * a worker starts with neither. */
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t fa;
-	sigset_t none, dflt;
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dflt);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	char **env = environ;
-#if defined(__SANITIZE_ADDRESS__)
-	/* LeakSanitizer's check at exit clones a tracer, which the worker's
-	 * system-call filter rightly stops: sanitizer builds check leaks in
-	 * the server and the tests, not in the sandboxed worker. */
-	size_t n_env = 0, k = 0;
-	while (environ[n_env])
-		n_env++;
-	env = kd_calloc(n_env + 2, sizeof *env);
-	for (size_t i = 0; i < n_env; i++)
-		if (strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
-			env[k++] = environ[i];
-	env[k] = "ASAN_OPTIONS=detect_leaks=0";
-#endif
-	int rc = posix_spawn(&s->pid, r->bin, &fa, &attr, argv, env);
-	if (env != environ)
-		free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	s->token = ++r->tokens;
+	int rc = zygote_run(&r->zygote, s->token, s->clip_id, out[1]);
+	if (rc < 0) {
+		/* It died since the last clip: its workers with it.  Once more
+		 * with a new one. */
+		zygote_lost(r);
+		rc = zygote_start(&r->zygote, r->bin, r->cfg->data_dir, &r->limits, r->file_mb);
+		if (rc == 0)
+			rc = zygote_run(&r->zygote, s->token, s->clip_id, out[1]);
+	}
 	close(out[1]);
-	if (rc != 0) {
-		log_error("jobs", "cannot start a worker (%s): %s", r->bin, strerror(rc));
+	if (rc < 0) {
 		close(out[0]);
-		s->pid = 0;
 		return KD_EIO;
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	s->busy = true;
+	s->pid = 0;
 	s->report = out[0];
+	s->eof = s->ended = s->status_known = s->killed = false;
 	kd_buf_init(&s->got, REPORT_MAX);
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
-	log_info("jobs", "clip %lld: worker %d started (job %lld)", (long long)s->clip_id,
-	         (int)s->pid, (long long)s->job_id);
 	return 0;
 }
 
-/* Take what the worker has written (all of it once it has exited). */
+/* The next clip for a free slot: 0 with the claim made, KD_ENOTFOUND when
+ * there is none now. */
+static int next_job(struct jobs_runner *r, struct slot *s)
+{
+	if (!r->batch) {
+		int rc = jobs_claim(r->db, getpid(), 0, &s->job_id, &s->clip_id);
+		if (rc < 0 && rc != KD_ENOTFOUND)
+			log_warn("jobs", "cannot claim a job: %s", kd_strerror(rc));
+		return rc < 0 ? KD_ENOTFOUND : 0;
+	}
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		int64_t clip = 0;
+		if (r->n_todo) {
+			clip = r->todo[0];
+			memmove(r->todo, r->todo + 1, --r->n_todo * sizeof *r->todo);
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (!clip)
+			return KD_ENOTFOUND;
+		int rc = jobs_claim(r->db, getpid(), clip, &s->job_id, &s->clip_id);
+		if (rc == 0)
+			return 0;
+		if (rc != KD_ENOTFOUND)
+			log_warn("jobs", "cannot claim the job of clip %lld: %s", (long long)clip,
+			         kd_strerror(rc));
+		/* Done already (a duplicate of a processed file), or another
+		 * runner holds it: look at it again later. */
+		if (rc != KD_ENOTFOUND || !clip_done(r, clip)) {
+			pthread_mutex_lock(&r->lock);
+			push(&r->elsewhere, &r->n_elsewhere, &r->cap_elsewhere, clip);
+			pthread_mutex_unlock(&r->lock);
+		}
+	}
+}
+
+/* Start workers for queued jobs while slots are free. */
+static void fill(struct jobs_runner *r)
+{
+	for (int i = 0; i < r->n_slots; i++) {
+		struct slot *s = &r->slots[i];
+		if (s->busy)
+			continue;
+		if (next_job(r, s) < 0)
+			return;
+		if (start_worker(r, s) < 0) {
+			jobs_finish(r->db, s->job_id, false, "the server could not start a worker");
+			if (r->batch && !clip_done(r, s->clip_id)) {
+				pthread_mutex_lock(&r->lock);
+				push(&r->todo, &r->n_todo, &r->cap_todo, s->clip_id);
+				pthread_mutex_unlock(&r->lock);
+			}
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ workers ending */
+
+/* Take what the worker has written; at its end, note it. */
 static void drain(struct slot *s)
 {
 	char buf[4096];
 	ssize_t n;
-	while ((n = read(s->report, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+	while (!s->eof) {
+		n = read(s->report, buf, sizeof buf);
 		if (n > 0)
 			kd_buf_append(&s->got, buf, (size_t)n); /* past the cap: cut, then refused */
+		else if (n == 0)
+			s->eof = true;
+		else if (errno != EINTR)
+			break; /* EAGAIN: more to come */
+	}
 }
 
-/* A finished worker: its report recorded, or its job retried. */
-static void settle(struct jobs_runner *r, struct slot *s, bool exited_ok, const char *reason)
+static void reason_of(const struct jobs_runner *r, const struct slot *s, char *reason,
+                      size_t len)
 {
-	drain(s);
+	int st = s->status;
+	if (!s->status_known)
+		snprintf(reason, len, "the worker was lost (its parent process ended)");
+	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && s->killed)
+		snprintf(reason, len,
+		         "processing took longer than %u minutes; the file may be damaged or far "
+		         "too long: check it plays on a computer, or cut it into shorter clips",
+		         (r->limits.timeout_s + 59) / 60);
+	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		snprintf(reason, len,
+		         "processing tried something a worker may not do (a system call its "
+		         "sandbox forbids) and was stopped; the file may be hostile: tell your "
+		         "admin");
+	else if (WIFSIGNALED(st))
+		snprintf(reason, len,
+		         "processing crashed on this file (signal %d); the file is probably "
+		         "damaged: re-export it from the camera or editing app and upload it again",
+		         WTERMSIG(st));
+	else
+		snprintf(reason, len, "processing failed (worker exit status %d); see the server log",
+		         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* A worker that ended and said all it will: its report recorded, or its
+ * job retried. */
+static void settle(struct jobs_runner *r, struct slot *s)
+{
 	struct jobs_result res;
-	char err[KD_ERRMSG_MAX] = "", why[256];
+	char err[KD_ERRMSG_MAX] = "", reason[512] = "";
+	bool exited_ok = s->status_known && WIFEXITED(s->status) && WEXITSTATUS(s->status) == 0;
+	/* A worker lost with its zygote may still have finished: its report
+	 * comes only once every file it made is on disk. */
+	bool parsed = (exited_ok || !s->status_known) &&
+	              jobs_result_parse(s->got.data ? s->got.data : "", s->got.len, &res, err,
+	                                sizeof err) == 0;
 	int rc;
-	if (exited_ok &&
-	    jobs_result_parse(s->got.data ? s->got.data : "", s->got.len, &res, err, sizeof err) ==
-	            0) {
+	if (parsed) {
 		rc = jobs_record(r->db, s->job_id, s->clip_id, &res);
 	} else {
-		if (exited_ok) {
-			snprintf(why, sizeof why, "processing failed (%.200s); see the server log", err);
-			reason = why;
-		}
+		if (exited_ok)
+			snprintf(reason, sizeof reason,
+			         "processing failed (%.200s); see the server log", err);
+		else
+			reason_of(r, s, reason, sizeof reason);
 		log_warn("jobs", "clip %lld: %s", (long long)s->clip_id, reason);
 		rc = jobs_finish(r->db, s->job_id, false, reason);
 	}
@@ -166,86 +302,184 @@ static void settle(struct jobs_runner *r, struct slot *s, bool exited_ok, const 
 		          kd_strerror(rc));
 	close(s->report);
 	kd_buf_release(&s->got);
-	s->pid = 0;
+	s->busy = false;
+	/* A failed attempt put the job back in the queue: a batch takes it
+	 * up again itself. */
+	if (r->batch && !parsed && !clip_done(r, s->clip_id)) {
+		pthread_mutex_lock(&r->lock);
+		push(&r->todo, &r->n_todo, &r->cap_todo, s->clip_id);
+		pthread_mutex_unlock(&r->lock);
+	}
+	if (!busy(r))
+		clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
 }
 
-/* Collect finished workers and kill the ones past their time. */
-static void reap(struct jobs_runner *r)
+static struct slot *slot_of(struct jobs_runner *r, uint64_t token)
 {
+	for (int i = 0; i < r->n_slots; i++)
+		if (r->slots[i].busy && r->slots[i].token == token)
+			return &r->slots[i];
+	return NULL;
+}
+
+/* What the zygote has to say; when it is gone, so are its workers. */
+static void hear_zygote(struct jobs_runner *r)
+{
+	struct zygote_msg m;
+	int rc;
+	while ((rc = zygote_event(&r->zygote, &m)) == 1) {
+		struct slot *s = slot_of(r, m.token);
+		if (!s)
+			continue;
+		if (m.type == ZYGOTE_STARTED) {
+			s->pid = m.pid;
+			log_info("jobs", "clip %lld: worker %d started (job %lld)", (long long)s->clip_id,
+			         (int)m.pid, (long long)s->job_id);
+		} else if (m.type == ZYGOTE_EXITED) {
+			s->ended = s->status_known = true;
+			s->status = m.status;
+		} else if (m.type == ZYGOTE_FAILED) {
+			log_error("jobs", "clip %lld: cannot start a worker: %s", (long long)s->clip_id,
+			          strerror(m.status));
+			s->ended = true;
+			s->status_known = true;
+			s->status = 1 << 8; /* as "exit status 1" */
+		}
+	}
+	if (rc < 0)
+		zygote_lost(r);
+}
+
+/* Wait up to timeout_ms for something to happen, and deal with it. */
+static void wait_and_handle(struct jobs_runner *r, int timeout_ms)
+{
+	struct pollfd p[2 + 64 + 1];
+	int n = 0, zi = -1;
+	p[n++] = (struct pollfd){.fd = r->wake, .events = POLLIN};
+	if (r->zygote.pid) {
+		zi = n;
+		p[n++] = (struct pollfd){.fd = r->zygote.sock, .events = POLLIN};
+	}
+	int first_slot = n;
+	int idx[64 + 1];
+	for (int i = 0; i < r->n_slots && n < (int)(sizeof p / sizeof *p); i++) {
+		if (!r->slots[i].busy || r->slots[i].eof)
+			continue;
+		idx[n - first_slot] = i;
+		p[n++] = (struct pollfd){.fd = r->slots[i].report, .events = POLLIN};
+	}
+	if (poll(p, (nfds_t)n, timeout_ms) < 0)
+		return;
+	if (p[0].revents) {
+		uint64_t v;
+		while (read(r->wake, &v, sizeof v) < 0 && errno == EINTR)
+			;
+	}
+	for (int k = first_slot; k < n; k++)
+		if (p[k].revents)
+			drain(&r->slots[idx[k - first_slot]]);
+	if (zi >= 0 && p[zi].revents)
+		hear_zygote(r);
 	for (int i = 0; i < r->n_slots; i++) {
 		struct slot *s = &r->slots[i];
-		if (!s->pid)
+		if (!s->busy)
 			continue;
-		int status;
-		drain(s);
-		pid_t p = waitpid(s->pid, &status, WNOHANG);
-		if (p == 0) {
-			if (seconds_since(&s->started) > r->limits.timeout_s) {
-				log_warn("jobs", "clip %lld: worker %d passed %u s; stopping it",
-				         (long long)s->clip_id, (int)s->pid, r->limits.timeout_s);
-				kill(s->pid, SIGKILL);
-			}
-			continue;
+		if (s->ended) {
+			drain(s);
+			if (s->eof)
+				settle(r, s);
+		} else if (!s->killed && ms_since(&s->started) > r->limits.timeout_s * 1000.0) {
+			log_warn("jobs", "clip %lld: worker %d passed %u s; stopping it",
+			         (long long)s->clip_id, (int)s->pid, r->limits.timeout_s);
+			s->killed = true;
+			if (zygote_kill(&r->zygote, s->token) < 0)
+				hear_zygote(r);
 		}
-		char reason[256] = "";
-		bool ok = false;
-		if (p < 0)
-			snprintf(reason, sizeof reason, "the worker was lost (%s)", strerror(errno));
-		else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			ok = true;
-		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
-		         seconds_since(&s->started) > r->limits.timeout_s)
-			snprintf(reason, sizeof reason,
-			         "processing took longer than %u minutes; the file may be damaged or far "
-			         "too long: check it plays on a computer, or cut it into shorter clips",
-			         (r->limits.timeout_s + 59) / 60);
-		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-			snprintf(reason, sizeof reason,
-			         "processing tried something a worker may not do (a system call its "
-			         "sandbox forbids) and was stopped; the file may be hostile: tell your "
-			         "admin");
-		else if (WIFSIGNALED(status))
-			snprintf(reason, sizeof reason,
-			         "processing crashed on this file (signal %d); the file is probably "
-			         "damaged: re-export it from the camera or editing app and upload it again",
-			         WTERMSIG(status));
-		else
-			snprintf(reason, sizeof reason,
-			         "processing failed (worker exit status %d); see the server log",
-			         WEXITSTATUS(status));
-		settle(r, s, ok, reason);
 	}
 }
 
-/* Start workers for queued jobs while slots are free.  only: 0 or a clip. */
-static void fill(struct jobs_runner *r, int64_t only)
+/* How long the loop may sleep: until a worker's time limit, the next
+ * look for work, or the idle zygote's end. */
+static int next_timeout(struct jobs_runner *r)
 {
+	double t = LOOK_MS - ms_since(&r->looked);
 	for (int i = 0; i < r->n_slots; i++) {
-		struct slot *s = &r->slots[i];
-		if (s->pid)
-			continue;
-		int rc = jobs_claim(r->db, getpid(), only, &s->job_id, &s->clip_id);
-		if (rc == KD_ENOTFOUND)
-			return;
-		if (rc < 0) {
-			log_warn("jobs", "cannot claim a job: %s", kd_strerror(rc));
-			return;
+		const struct slot *s = &r->slots[i];
+		if (s->busy && !s->ended && !s->killed) {
+			double left = r->limits.timeout_s * 1000.0 - ms_since(&s->started);
+			if (left < t)
+				t = left;
 		}
-		if (spawn_worker(r, s) < 0)
-			jobs_finish(r->db, s->job_id, false, "the server could not start a worker");
-		if (only)
-			return;
 	}
+	if (r->zygote.pid && !busy(r)) {
+		double left = ZYGOTE_IDLE_MS - ms_since(&r->idle_since);
+		if (left < t)
+			t = left;
+	}
+	return t < 0 ? 0 : (int)t + 1;
 }
+
+/* The clips of a batch another runner holds: done yet, or back in the
+ * queue for us to take? */
+static void look_elsewhere(struct jobs_runner *r)
+{
+	pthread_mutex_lock(&r->lock);
+	size_t n = r->n_elsewhere;
+	int64_t *clips = n ? kd_malloc(n * sizeof *clips) : NULL;
+	if (n)
+		memcpy(clips, r->elsewhere, n * sizeof *clips);
+	r->n_elsewhere = 0;
+	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (clip_done(r, clips[i]))
+			continue;
+		pthread_mutex_lock(&r->lock);
+		push(&r->todo, &r->n_todo, &r->cap_todo, clips[i]);
+		pthread_mutex_unlock(&r->lock);
+	}
+	free(clips);
+}
+
+static void *runner_main(void *arg)
+{
+	struct jobs_runner *r = arg;
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		bool stop = r->stopping ||
+		            (r->batch && r->closed && !r->n_todo && !r->n_elsewhere && !busy(r));
+		pthread_mutex_unlock(&r->lock);
+		if (stop)
+			break;
+		if (ms_since(&r->looked) >= LOOK_MS) {
+			clock_gettime(CLOCK_MONOTONIC, &r->looked);
+			if (r->batch)
+				look_elsewhere(r);
+		}
+		fill(r);
+		if (r->zygote.pid && !busy(r) && ms_since(&r->idle_since) >= ZYGOTE_IDLE_MS)
+			zygote_stop(&r->zygote);
+		wait_and_handle(r, next_timeout(r));
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ life cycle */
 
 static int runner_new(const struct kd_config *cfg, const char *bin,
-                      const struct jobs_limits *limits, int slots, struct jobs_runner **out)
+                      const struct jobs_limits *limits, bool batch, struct jobs_runner **out)
 {
 	struct jobs_runner *r = kd_calloc(1, sizeof *r);
 	char err[KD_ERRMSG_MAX] = "";
+	r->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->wake < 0) {
+		log_error("jobs", "cannot start processing: %s", strerror(errno));
+		free(r);
+		return KD_EIO;
+	}
 	int rc = db_open(cfg->db_path, &r->db, err, sizeof err);
 	if (rc < 0) {
 		log_error("jobs", "%s", err);
+		close(r->wake);
 		free(r);
 		return rc;
 	}
@@ -255,83 +489,56 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 		r->limits = *limits;
 	else
 		jobs_limits_from_config(cfg, &r->limits);
-	r->n_slots = slots < 1 ? 1 : slots;
+	/* Nothing processing makes is larger than twice the largest upload. */
+	r->file_mb = (uint64_t)cfg->upload_max_mb * 2 + 1024;
+	r->batch = batch;
+	/* At most 64 at once: what one poll() here watches. */
+	r->n_slots = cfg->workers < 1 ? 1 : cfg->workers > 64 ? 64 : cfg->workers;
 	r->slots = kd_calloc((size_t)r->n_slots, sizeof *r->slots);
+	clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	*out = r;
-	return 0;
-}
-
-static void runner_free(struct jobs_runner *r)
-{
-	db_close(&r->db);
-	free(r->slots);
-	free(r->bin);
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
-	free(r);
-}
-
-static int busy(const struct jobs_runner *r)
-{
-	int n = 0;
-	for (int i = 0; i < r->n_slots; i++)
-		n += r->slots[i].pid != 0;
-	return n;
-}
-
-static void *runner_main(void *arg)
-{
-	struct jobs_runner *r = arg;
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping) {
-		r->woken = false;
-		pthread_mutex_unlock(&r->lock);
-		reap(r);
-		fill(r, 0);
-		pthread_mutex_lock(&r->lock);
-		if (r->stopping || r->woken)
-			continue;
-		/* Workers are polled, not signalled: SIGCHLD belongs to the whole
-		 * process, and a quarter second is nothing next to a job. */
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		long wait_ms = busy(r) ? 250 : 1000;
-		until.tv_nsec += wait_ms * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&r->cond, &r->lock, &until);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-int jobs_runner_start(const struct kd_config *cfg, const char *bin,
-                      const struct jobs_limits *limits, struct jobs_runner **out)
-{
-	struct jobs_runner *r;
-	int rc = runner_new(cfg, bin, limits, cfg->workers, &r);
-	if (rc < 0)
-		return rc;
 	if ((rc = jobs_recover(r->db)) < 0)
 		log_warn("jobs", "cannot look for interrupted jobs: %s", kd_strerror(rc));
 	if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
-		runner_free(r);
+		log_error("jobs", "cannot start processing: no thread");
+		db_close(&r->db);
+		close(r->wake);
+		free(r->slots);
+		free(r->bin);
+		pthread_mutex_destroy(&r->lock);
+		free(r);
 		return KD_EIO;
 	}
 	*out = r;
 	return 0;
 }
 
+static void runner_free(struct jobs_runner *r)
+{
+	zygote_stop(&r->zygote);
+	db_close(&r->db);
+	close(r->wake);
+	free(r->slots);
+	free(r->bin);
+	free(r->todo);
+	free(r->elsewhere);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+int jobs_runner_start(const struct kd_config *cfg, const char *bin,
+                      const struct jobs_limits *limits, struct jobs_runner **out)
+{
+	return runner_new(cfg, bin, limits, false, out);
+}
+
 void jobs_runner_wake(struct jobs_runner *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->woken = true;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	uint64_t one = 1;
+	while (write(r->wake, &one, sizeof one) < 0 && errno == EINTR)
+		;
 }
 
 void jobs_runner_stop(struct jobs_runner **rp, unsigned grace_s)
@@ -341,28 +548,57 @@ void jobs_runner_stop(struct jobs_runner **rp, unsigned grace_s)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->stopping = true;
-	pthread_cond_signal(&r->cond);
 	pthread_mutex_unlock(&r->lock);
+	jobs_runner_wake(r);
 	pthread_join(r->thread, NULL);
+	/* The thread is gone: the workers running are ours to see out. */
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (busy(r) && seconds_since(&start) < grace_s) {
-		reap(r);
-		usleep(100 * 1000);
+	while (busy(r) && ms_since(&start) < grace_s * 1000.0) {
+		double left = grace_s * 1000.0 - ms_since(&start);
+		int t = next_timeout(r);
+		wait_and_handle(r, t < left ? t : (int)left + 1);
 	}
 	for (int i = 0; i < r->n_slots; i++) {
 		struct slot *s = &r->slots[i];
-		if (!s->pid)
+		if (!s->busy)
 			continue;
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
 		close(s->report);
 		kd_buf_release(&s->got);
+		s->busy = false;
 		/* Leave the job running in the table: the next start finds it
 		 * interrupted and retries it without spending an attempt here. */
 		log_warn("jobs", "clip %lld: stopped its worker at shutdown; it will be retried",
 		         (long long)s->clip_id);
 	}
+	runner_free(r); /* stops the zygote, which kills what still runs */
+	*rp = NULL;
+}
+
+int jobs_batch_start(const struct kd_config *cfg, const char *bin,
+                     const struct jobs_limits *limits, struct jobs_runner **out)
+{
+	return runner_new(cfg, bin, limits, true, out);
+}
+
+void jobs_batch_add(struct jobs_runner *r, int64_t clip_id)
+{
+	pthread_mutex_lock(&r->lock);
+	push(&r->todo, &r->n_todo, &r->cap_todo, clip_id);
+	pthread_mutex_unlock(&r->lock);
+	jobs_runner_wake(r);
+}
+
+void jobs_batch_finish(struct jobs_runner **rp)
+{
+	struct jobs_runner *r = *rp;
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->closed = true;
+	pthread_mutex_unlock(&r->lock);
+	jobs_runner_wake(r);
+	pthread_join(r->thread, NULL);
 	runner_free(r);
 	*rp = NULL;
 }
@@ -371,30 +607,11 @@ int jobs_run_clips(const struct kd_config *cfg, const char *bin,
                    const struct jobs_limits *limits, const int64_t *clips, size_t n)
 {
 	struct jobs_runner *r;
-	int rc = runner_new(cfg, bin, limits, cfg->workers, &r);
+	int rc = jobs_batch_start(cfg, bin, limits, &r);
 	if (rc < 0)
 		return rc;
-	jobs_recover(r->db);
-	for (;;) {
-		reap(r);
-		size_t pending = 0;
-		for (size_t i = 0; i < n; i++) {
-			enum cat_status status;
-			char *error = NULL;
-			if (cat_clip_status(r->db, clips[i], &status, &error) == 0 &&
-			    status != CAT_READY && status != CAT_FAILED) {
-				pending++;
-				/* A clip already running (here or in the server) has no
-				 * queued job left: claiming it again finds nothing. */
-				if (busy(r) < r->n_slots)
-					fill(r, clips[i]);
-			}
-			free(error);
-		}
-		if (!pending && !busy(r))
-			break;
-		usleep(100 * 1000);
-	}
-	runner_free(r);
+	for (size_t i = 0; i < n; i++)
+		jobs_batch_add(r, clips[i]);
+	jobs_batch_finish(&r);
 	return 0;
 }

@@ -1,8 +1,13 @@
-/* worker.c - processing one clip: what a `kindling worker` process does,
- * inside its sandbox, with no catalogue (see jobs.h). */
+/* worker.c - processing one clip: what a worker process does, inside its
+ * sandbox, with no catalogue (see jobs.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "kindling/err.h"
 #include "kindling/jobs.h"
@@ -10,6 +15,7 @@
 #include "kindling/media.h"
 #include "kindling/mem.h"
 #include "kindling/paths.h"
+#include "kindling/sandbox.h"
 
 static void failed(struct jobs_result *r, int64_t id, const char *why)
 {
@@ -78,5 +84,54 @@ media_error:
 out:
 	for (int i = 0; i < KD_FILE_COUNT; i++)
 		free(files[i]);
+	return rc;
+}
+
+/* Write the report line on standard output, whole. */
+static int report(const struct jobs_result *r, char *err, size_t errlen)
+{
+	char *line = jobs_result_json(r);
+	int rc = line && printf("%s\n", line) >= 0 && fflush(stdout) == 0 ? 0 : KD_EIO;
+	if (rc < 0)
+		snprintf(err, errlen, "cannot write the report: %s", line ? strerror(errno) : "out of memory");
+	free(line);
+	return rc;
+}
+
+int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_limits *limits,
+                    char *err, size_t errlen)
+{
+	char *dir = paths_clip_dir(data_dir, clip);
+	char *original = paths_clip_file(data_dir, clip, KD_FILE_ORIGINAL);
+	struct jobs_result r;
+	int rc = 0;
+	/* A worker of an earlier run may still be writing this clip's files
+	 * (its runner died a moment ago): wait for it rather than write
+	 * beside it. */
+	int lock = open(original, O_RDONLY | O_CLOEXEC);
+	while (lock >= 0 && flock(lock, LOCK_EX) < 0 && errno == EINTR)
+		;
+	if (lock < 0) {
+		/* Nothing to open: a report, not a crash (which would be retried). */
+		memset(&r, 0, sizeof r);
+		r.status = CAT_FAILED;
+		snprintf(r.error, sizeof r.error,
+		         "the uploaded file is missing from the server; upload it again");
+		rc = report(&r, err, errlen);
+		goto out;
+	}
+	bool confined = false;
+	rc = sandbox_enter(dir, limits, &confined, err, errlen);
+	if (rc == 0 && !confined)
+		log_warn("worker", "clip %lld: this kernel has no Landlock; the worker is limited and "
+		         "filtered but not confined to the clip's folder", (long long)clip);
+	if (rc == 0)
+		rc = jobs_process_clip(data_dir, clip, &r, err, errlen);
+	if (rc == 0)
+		rc = report(&r, err, errlen);
+	close(lock);
+out:
+	free(original);
+	free(dir);
 	return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <libavutil/avstring.h>
 
 #include "kindling/err.h"
+#include "kindling/media.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
 #include "media/lav_compat.h"
@@ -53,9 +55,35 @@ static void lav_log_init(void)
 	av_log_set_callback(lav_log);
 }
 
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+/* Open and close a codec, for the tables it builds the first time. */
+static void warm(const AVCodec *codec, bool encoder)
+{
+	AVCodecContext *c = codec ? avcodec_alloc_context3(codec) : NULL;
+	if (!c)
+		return;
+	if (encoder) {
+		c->width = c->height = 16;
+		c->pix_fmt = AV_PIX_FMT_YUV420P;
+		c->color_range = AVCOL_RANGE_JPEG;
+		c->time_base = (AVRational){1, 1};
+	}
+	c->thread_count = 1;
+	avcodec_open2(c, codec, NULL);
+	avcodec_free_context(&c);
+}
+
+void media_prepare(void)
+{
+	pthread_once(&log_once, lav_log_init);
+	warm(avcodec_find_decoder(AV_CODEC_ID_H264), false);
+	warm(avcodec_find_decoder(AV_CODEC_ID_AAC), false);
+	warm(avcodec_find_encoder(AV_CODEC_ID_MJPEG), true);
+}
+
 int media_input_open(struct media_input *in, const char *path, char *err, size_t errlen)
 {
-	static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 	AVDictionary *opts = NULL;
 	const AVInputFormat *ifmt = NULL;
 	char *url = NULL;
