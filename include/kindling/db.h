@@ -55,6 +55,16 @@ int db_err(int sqlite_rc);
 /* The same for a result known to be a failure: never 0. */
 int db_err_code(int sqlite_rc);
 
+/* A prepared statement for sql, kept prepared on db for the next caller:
+ * sql must be a string that outlives db (a literal, as a rule).  Give it
+ * back with db_stmt_done(), which resets it and clears its bindings; a
+ * statement asked for again while still out is prepared anew and finalized
+ * when done.  Returns 0 or KD_EDB (logged). */
+int db_stmt(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+void db_stmt_done(sqlite3_stmt *st);
+/* Finalize db's kept statements (db_close does). */
+void db_stmt_forget(sqlite3 *db);
+
 /* A fixed set of connections shared by threads. */
 struct db_pool;
 

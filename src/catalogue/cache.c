@@ -29,12 +29,11 @@ int64_t cat_generation(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	int64_t gen = -1;
-	if (sqlite3_prepare_v2(db, "SELECT gen FROM catalogue_generation", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (db_stmt(db, "SELECT gen FROM catalogue_generation", &st) < 0)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		gen = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return gen;
 }
 

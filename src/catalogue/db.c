@@ -194,10 +194,12 @@ static int configure(sqlite3 *db, char *err, size_t errlen)
 		"PRAGMA synchronous = FULL;"
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA temp_store = MEMORY;"
-		/* A district catalogue is a few hundred MB at most: read it through
-		 * the page cache mapping rather than a copy per connection. */
-		"PRAGMA mmap_size = 1073741824;"
-		"PRAGMA cache_size = -16384;";
+		/* No mapping of the file: every page read through it stays in the
+		 * process's resident memory, and the server reads lists from its
+		 * own index (catalogue/index.c), not the file.  What SQL still
+		 * reads (search, summaries) fits a modest cache per connection. */
+		"PRAGMA mmap_size = 0;"
+		"PRAGMA cache_size = -8192;";
 	int rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure the database: %s", sqlite3_errmsg(db));
@@ -245,6 +247,7 @@ void db_close(sqlite3 **db)
 {
 	if (!db || !*db)
 		return;
+	db_stmt_forget(*db);
 	int rc = sqlite3_close(*db);
 	if (rc != SQLITE_OK)
 		log_warn("db", "closing with statements still open: %s", sqlite3_errmsg(*db));

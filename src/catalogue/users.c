@@ -212,13 +212,10 @@ static int check_secret(sqlite3 *db, const char *sql, const char *value, struct 
 	if (split(value, &id, &secret) < 0)
 		return KD_EAUTH;
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("users", "%s", sqlite3_errmsg(db));
+	if (db_stmt(db, sql, &st) < 0)
 		return KD_EDB;
-	}
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	int result = KD_EAUTH;
 	if (rc == SQLITE_ROW) {
 		unsigned char want[HASH_BYTES];
@@ -235,7 +232,7 @@ static int check_secret(sqlite3 *db, const char *sql, const char *value, struct 
 		log_error("users", "checking a credential: %s", sqlite3_errmsg(db));
 		result = db_err(rc);
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return result;
 }
 

@@ -1,0 +1,116 @@
+/* stmt_cache.c - prepared statements kept per connection (see db.h).
+ *
+ * Preparing a statement parses and plans its SQL: tens of microseconds,
+ * more than running most of the server's queries.  A request asks the
+ * same few dozen questions each time, so each connection keeps its
+ * statements prepared. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "kindling/db.h"
+#include "kindling/err.h"
+#include "kindling/log.h"
+
+#define CONNS 64    /* connections with a cache; more are served uncached */
+#define PER_CONN 64 /* statements per connection */
+
+struct entry {
+	sqlite3_stmt *st;
+	const char *sql; /* the caller's pointer, compared first */
+	bool busy;
+};
+
+static struct cache {
+	sqlite3 *db;
+	struct entry e[PER_CONN];
+	unsigned next; /* the next entry to replace when all are taken */
+} caches[CONNS];
+
+/* Guards which connection owns which cache; the entries of one are used by
+ * the one thread that holds its connection. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct cache *cache_of(sqlite3 *db, bool add)
+{
+	struct cache *found = NULL, *empty = NULL;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < CONNS && !found; i++) {
+		if (caches[i].db == db)
+			found = &caches[i];
+		else if (!caches[i].db && !empty)
+			empty = &caches[i];
+	}
+	if (!found && add && empty) {
+		empty->db = db;
+		found = empty;
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
+int db_stmt(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+{
+	struct cache *c = cache_of(db, true);
+	for (size_t i = 0; c && i < PER_CONN; i++) {
+		struct entry *e = &c->e[i];
+		if (e->st && !e->busy && e->sql == sql && !strcmp(sqlite3_sql(e->st), sql)) {
+			e->busy = true;
+			*out = e->st;
+			return 0;
+		}
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_error("db", "%s", sqlite3_errmsg(db));
+		return KD_EDB;
+	}
+	*out = st;
+	if (!c)
+		return 0;
+	/* a free slot, or else one not in use, in turn */
+	struct entry *slot = NULL;
+	for (size_t i = 0; i < PER_CONN && !slot; i++)
+		if (!c->e[i].st)
+			slot = &c->e[i];
+	for (size_t k = 0; k < PER_CONN && !slot; k++) {
+		struct entry *e = &c->e[c->next++ % PER_CONN];
+		if (!e->busy) {
+			sqlite3_finalize(e->st);
+			slot = e;
+		}
+	}
+	if (slot)
+		*slot = (struct entry){.st = st, .sql = sql, .busy = true};
+	return 0;
+}
+
+void db_stmt_done(sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	struct cache *c = cache_of(sqlite3_db_handle(st), false);
+	for (size_t i = 0; c && i < PER_CONN; i++) {
+		if (c->e[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			c->e[i].busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(st); /* never cached: nested use, or no room */
+}
+
+void db_stmt_forget(sqlite3 *db)
+{
+	struct cache *c = cache_of(db, false);
+	if (!c)
+		return;
+	for (size_t i = 0; i < PER_CONN; i++)
+		sqlite3_finalize(c->e[i].st);
+	memset(c->e, 0, sizeof c->e);
+	c->next = 0;
+	pthread_mutex_lock(&lock);
+	c->db = NULL;
+	pthread_mutex_unlock(&lock);
+}
