@@ -131,6 +131,9 @@ struct cat_clip {
 	char *original_name;
 	bool has_captions;
 	struct cat_media media;
+	/* Private to the catalogue: when set, every string and list above is
+	 * in this one allocation (a clip from the index), freed as one. */
+	void *block;
 };
 
 void cat_clip_free(struct cat_clip *clip);
@@ -262,5 +265,19 @@ int cat_clip_status(sqlite3 *db, int64_t id, enum cat_status *status, char **err
 
 /* Is s a real calendar date written YYYY-MM-DD? */
 bool cat_date_valid(const char *s);
+
+/* Answer lists, counts and single clips from an index kept in memory
+ * (src/catalogue/index.h) rather than SQL, in this process from now on
+ * (or no longer, with false).
+ * The server does, before it listens; the answers are the same either
+ * way, and a change written by any process shows on the next request.
+ * cat_index_warm() builds it now, so the first request does not wait.
+ * Returns 0 or a KD_E* code. */
+void cat_index_enable(bool on);
+int cat_index_warm(sqlite3 *db);
+
+/* Forget the record of changes the index follows (schema/005) older than
+ * the last `keep`; an index further behind reloads everything. */
+int cat_changes_prune(sqlite3 *db, int64_t keep);
 
 #endif

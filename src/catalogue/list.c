@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalogue_sql.h"
+#include "index.h"
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
@@ -105,6 +106,11 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	if (q->school && *q->school && (rc = cat_slug_id(db, CAT_SCHOOLS, q->school, &school_id)) < 0)
 		return cat_unknown_slug(db, rc, CAT_SCHOOLS, q->school, err, errlen);
 	char *match = q->q ? cat_fts_query(q->q) : NULL;
+	if (idx_usable(db) && !(q->sha256 && *q->sha256)) {
+		rc = idx_list(db, user, q, practice_id, school_id, match, out);
+		free(match);
+		return rc;
+	}
 
 	/* The statement is assembled from fixed pieces; every value is bound. */
 	const char *from = match ? " FROM clips_fts f JOIN clips c ON c.id = f.rowid"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "catalogue_sql.h"
+#include "index.h"
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
@@ -24,21 +25,22 @@ bool cat_slug_valid(const char *s)
 	return true;
 }
 
-static const char *const TABLES[] = {[CAT_SCHOOLS] = "schools", [CAT_PRACTICES] = "practices"};
 static const char *const WHAT[] = {[CAT_SCHOOLS] = "school", [CAT_PRACTICES] = "practice"};
 
 int cat_slug_id(sqlite3 *db, enum cat_named what, const char *slug, int64_t *id)
 {
-	char sql[96];
-	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE slug = ?1", TABLES[what]);
+	static const char *const SQL[] = {
+		[CAT_SCHOOLS] = "SELECT id FROM schools WHERE slug = ?1",
+		[CAT_PRACTICES] = "SELECT id FROM practices WHERE slug = ?1",
+	};
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_stmt(db, SQL[what], &st) < 0)
 		return KD_EDB;
 	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
@@ -117,6 +119,19 @@ int cat_practice_add(sqlite3 *db, const char *slug, const char *name, const char
 static int count_by(sqlite3 *db, const struct kd_user *user, const char *what, const char *sql,
                     void *items, size_t n, size_t size, size_t id_off, size_t count_off)
 {
+	if (idx_usable(db)) {
+		int64_t *ids = kd_calloc(n ? n : 1, sizeof *ids);
+		int64_t *counts = kd_calloc(n ? n : 1, sizeof *counts);
+		for (size_t i = 0; i < n; i++)
+			ids[i] = *(int64_t *)((char *)items + i * size + id_off);
+		int rc = !strcmp(what, "school") ? idx_count_by_school(db, user, ids, counts, n)
+		                                 : idx_count_by_practice(db, user, ids, counts, n);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			*(int64_t *)((char *)items + i * size + count_off) = counts[i];
+		free(ids);
+		free(counts);
+		return rc;
+	}
 	int64_t gen = cat_generation(db);
 	char key[128];
 	bool all = true;
@@ -162,13 +177,12 @@ static int count_by(sqlite3 *db, const struct kd_user *user, const char *what, c
 int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school **out, size_t *n)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db,
-		"SELECT s.id, s.slug, s.name, s.district FROM schools s "
-		"ORDER BY s.name COLLATE NOCASE, s.slug", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("catalogue", "%s", sqlite3_errmsg(db));
+	int rc;
+	if (db_stmt(db,
+	            "SELECT s.id, s.slug, s.name, s.district FROM schools s "
+	            "ORDER BY s.name COLLATE NOCASE, s.slug",
+	            &st) < 0)
 		return KD_EDB;
-	}
 	size_t cap = 16, len = 0;
 	struct cat_school *list = kd_calloc(cap, sizeof *list);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -180,7 +194,7 @@ int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school 
 		s->name = cat_col_dup(st, 2);
 		s->district = cat_col_dup(st, 3);
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	if (rc != SQLITE_DONE || (rc = count_by(db, user, "school", SCHOOL_COUNTS, list, len,
 	                                        sizeof *list, offsetof(struct cat_school, id),
 	                                        offsetof(struct cat_school, clips))) < 0) {
@@ -196,13 +210,12 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
                        size_t *n)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db,
-		"SELECT p.id, p.slug, p.name, p.description FROM practices p "
-		"ORDER BY p.name COLLATE NOCASE, p.slug", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("catalogue", "%s", sqlite3_errmsg(db));
+	int rc;
+	if (db_stmt(db,
+	            "SELECT p.id, p.slug, p.name, p.description FROM practices p "
+	            "ORDER BY p.name COLLATE NOCASE, p.slug",
+	            &st) < 0)
 		return KD_EDB;
-	}
 	size_t cap = 16, len = 0;
 	struct cat_practice *list = kd_calloc(cap, sizeof *list);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -214,7 +227,7 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 		p->name = cat_col_dup(st, 2);
 		p->description = cat_col_dup(st, 3);
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	if (rc != SQLITE_DONE ||
 	    (rc = count_by(db, user, "practice", PRACTICE_COUNTS, list, len, sizeof *list,
 	                   offsetof(struct cat_practice, id),
@@ -230,8 +243,7 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT id, slug, name, district FROM schools WHERE slug = ?1",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (db_stmt(db, "SELECT id, slug, name, district FROM schools WHERE slug = ?1", &st) < 0)
 		return KD_EDB;
 	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -243,7 +255,7 @@ int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out)
 		s->district = cat_col_dup(st, 3);
 		*out = s;
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
@@ -255,9 +267,8 @@ int cat_school_id(sqlite3 *db, const char *slug, int64_t *id)
 int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT id, slug, name, description FROM practices WHERE slug = ?1",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (db_stmt(db, "SELECT id, slug, name, description FROM practices WHERE slug = ?1",
+	            &st) < 0)
 		return KD_EDB;
 	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -269,7 +280,7 @@ int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out)
 		p->description = cat_col_dup(st, 3);
 		*out = p;
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
