@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct kd_buf {
 	char *data;   /* NULL until the first append; then NUL-terminated */
@@ -31,6 +32,8 @@ void kd_buf_init(struct kd_buf *b, size_t cap);
 int kd_buf_append(struct kd_buf *b, const void *data, size_t n);
 int kd_buf_puts(struct kd_buf *b, const char *s);
 int kd_buf_putc(struct kd_buf *b, char c);
+/* A decimal integer, as printf's %lld writes it (without its cost). */
+int kd_buf_put_i64(struct kd_buf *b, int64_t v);
 int kd_buf_printf(struct kd_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kd_buf_vprintf(struct kd_buf *b, const char *fmt, va_list ap);

@@ -52,23 +52,47 @@ int kd_buf_puts(struct kd_buf *b, const char *s)
 
 int kd_buf_putc(struct kd_buf *b, char c)
 {
+	/* pages are written a character at a time in places: no call to
+	 * reserve() while there is room */
+	if (b->len + 2 <= b->alloc && b->len < b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return kd_buf_append(b, &c, 1);
+}
+
+int kd_buf_put_i64(struct kd_buf *b, int64_t v)
+{
+	char digits[24], *p = digits + sizeof digits;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	return kd_buf_append(b, p, (size_t)(digits + sizeof digits - p));
 }
 
 int kd_buf_vprintf(struct kd_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	/* Format once into the room there is; only when it does not fit,
+	 * make room and format again. */
+	size_t room = b->alloc > b->len ? b->alloc - b->len : 0;
+	int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
+	int rc = 0;
 	if (n < 0) {
-		va_end(ap2);
-		return KD_EINVAL;
+		rc = KD_EINVAL;
+	} else if ((size_t)n >= room || (size_t)n > b->cap - b->len) {
+		if ((rc = reserve(b, (size_t)n)) == 0)
+			vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
 	}
-	int rc = reserve(b, (size_t)n);
-	if (rc == 0) {
-		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+	if (rc == 0)
 		b->len += (size_t)n;
-	}
+	else if (b->data)
+		b->data[b->len] = '\0'; /* undo what the first attempt wrote */
 	va_end(ap2);
 	return rc;
 }

@@ -1,10 +1,12 @@
 /* api_clips.c - /api/v1/clips: list, detail, edit, delete. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "json_out.h"
 #include "media_files.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
@@ -12,61 +14,108 @@
 #include "kindling/log.h"
 #include "kindling/paths.h"
 
-static json_t *string_array(char **items, size_t n)
+/* A file's address, or null while there is none to fetch. */
+static void file_url(struct kd_buf *b, const struct cat_clip *c, enum kd_media_file f)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(items[i]));
-	return a;
-}
-
-static json_t *file_url(const struct cat_clip *c, enum kd_media_file f)
-{
-	if (c->status != CAT_READY || (f == KD_FILE_CAPTIONS && !c->has_captions))
-		return json_null();
+	if (c->status != CAT_READY || (f == KD_FILE_CAPTIONS && !c->has_captions)) {
+		json_out_null(b);
+		return;
+	}
 	char url[96];
-	return json_string(media_url(c->id, f, url, sizeof url));
+	json_out_string(b, media_url(c->id, f, url, sizeof url));
 }
 
-/* The clip object of the API (PRODUCT.md, "GET /api/v1/clips/{id}"). */
-static json_t *clip_json(const struct cat_clip *c)
+/* A measure probing found, or null until it has. */
+static void probed_int(struct kd_buf *b, const struct cat_media *m, const char *key, int64_t v)
+{
+	json_out_key(b, key, false);
+	if (m->probed)
+		json_out_int(b, v);
+	else
+		json_out_null(b);
+}
+
+static void probed_real(struct kd_buf *b, const struct cat_media *m, const char *key, double v)
+{
+	json_out_key(b, key, false);
+	if (m->probed)
+		json_out_real(b, v);
+	else
+		json_out_null(b);
+}
+
+struct text_field {
+	const char *key, *value;
+};
+
+static void text_fields(struct kd_buf *b, const struct text_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_out_key(b, f[i].key, false);
+		json_out_string(b, f[i].value);
+	}
+}
+
+/* The clip object of the API (PRODUCT.md, "GET /api/v1/clips/{id}"),
+ * written straight out: as a jansson tree, a page of them was most of a
+ * list's time (json_out.h). */
+static void clip_json(struct kd_buf *b, const struct cat_clip *c)
 {
 	const struct cat_media *m = &c->media;
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(c->id));
-	json_object_set_new(o, "title", json_string(c->title));
-	json_object_set_new(o, "description", json_string(c->description));
-	json_object_set_new(o, "school", json_string(c->school));
-	json_object_set_new(o, "school_name", json_string(c->school_name));
-	json_object_set_new(o, "practices", string_array(c->practices, c->n_practices));
-	json_object_set_new(o, "tags", string_array(c->tags, c->n_tags));
-	json_object_set_new(o, "teacher", json_string(c->teacher));
-	json_object_set_new(o, "grade", json_string(c->grade));
-	json_object_set_new(o, "subject", json_string(c->subject));
-	json_object_set_new(o, "recorded_on", json_str_or_null(c->recorded_on));
-	json_object_set_new(o, "uploaded_at", json_string(c->uploaded_at));
-	json_object_set_new(o, "uploader", json_str_or_null(c->uploader));
-	json_object_set_new(o, "status", json_string(cat_status_name(c->status)));
-	json_object_set_new(o, "error", json_str_or_null(c->error));
-	json_object_set_new(o, "consent", json_string(c->consent));
-	json_object_set_new(o, "visibility", json_string(c->visibility));
-	json_object_set_new(o, "duration_s", m->probed ? json_real(m->duration_s) : json_null());
-	json_object_set_new(o, "width", m->probed ? json_integer(m->width) : json_null());
-	json_object_set_new(o, "height", m->probed ? json_integer(m->height) : json_null());
-	json_object_set_new(o, "rotation", m->probed ? json_integer(m->rotation) : json_null());
-	json_object_set_new(o, "video_codec", json_str_or_null(m->video_codec));
-	json_object_set_new(o, "audio_codec", json_str_or_null(m->audio_codec));
-	json_object_set_new(o, "fps", m->probed ? json_real(m->fps) : json_null());
-	json_object_set_new(o, "bit_rate", m->probed ? json_integer(m->bit_rate) : json_null());
-	json_object_set_new(o, "size_bytes", m->probed ? json_integer(m->size_bytes) : json_null());
-	json_object_set_new(o, "container", json_str_or_null(m->container));
-	json_object_set_new(o, "sha256", json_str_or_null(c->sha256));
-	json_object_set_new(o, "thumbnail_url", file_url(c, KD_FILE_THUMBNAIL));
-	json_object_set_new(o, "poster_url", file_url(c, KD_FILE_POSTER));
-	json_object_set_new(o, "video_url", file_url(c, KD_FILE_VIDEO));
-	json_object_set_new(o, "storyboard_url", file_url(c, KD_FILE_STORYBOARD_VTT));
-	json_object_set_new(o, "captions_url", file_url(c, KD_FILE_CAPTIONS));
-	return o;
+	kd_buf_putc(b, '{');
+	json_out_key(b, "id", true);
+	json_out_int(b, c->id);
+	const struct text_field names[] = {
+		{"title", c->title}, {"description", c->description}, {"school", c->school},
+		{"school_name", c->school_name},
+	};
+	text_fields(b, names, sizeof names / sizeof *names);
+	json_out_key(b, "practices", false);
+	json_out_strings(b, c->practices, c->n_practices);
+	json_out_key(b, "tags", false);
+	json_out_strings(b, c->tags, c->n_tags);
+	const struct text_field about[] = {
+		{"teacher", c->teacher}, {"grade", c->grade}, {"subject", c->subject},
+		{"recorded_on", c->recorded_on}, {"uploaded_at", c->uploaded_at},
+		{"uploader", c->uploader}, {"status", cat_status_name(c->status)},
+		{"error", c->error}, {"consent", c->consent}, {"visibility", c->visibility},
+	};
+	text_fields(b, about, sizeof about / sizeof *about);
+	probed_real(b, m, "duration_s", m->duration_s);
+	probed_int(b, m, "width", m->width);
+	probed_int(b, m, "height", m->height);
+	probed_int(b, m, "rotation", m->rotation);
+	const struct text_field codecs[] = {
+		{"video_codec", m->video_codec}, {"audio_codec", m->audio_codec},
+	};
+	text_fields(b, codecs, 2);
+	probed_real(b, m, "fps", m->fps);
+	probed_int(b, m, "bit_rate", m->bit_rate);
+	probed_int(b, m, "size_bytes", m->size_bytes);
+	const struct text_field rest[] = {{"container", m->container}, {"sha256", c->sha256}};
+	text_fields(b, rest, 2);
+	const struct {
+		const char *key;
+		enum kd_media_file f;
+	} files[] = {
+		{"thumbnail_url", KD_FILE_THUMBNAIL}, {"poster_url", KD_FILE_POSTER},
+		{"video_url", KD_FILE_VIDEO}, {"storyboard_url", KD_FILE_STORYBOARD_VTT},
+		{"captions_url", KD_FILE_CAPTIONS},
+	};
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		json_out_key(b, files[i].key, false);
+		file_url(b, c, files[i].f);
+	}
+	kd_buf_putc(b, '}');
+}
+
+/* Answer 200 with one clip object. */
+static enum MHD_Result respond_clip(struct request *req, const struct cat_clip *c)
+{
+	struct kd_buf b = KD_BUF_INIT(SIZE_MAX);
+	clip_json(&b, c);
+	kd_buf_putc(&b, '\n');
+	return respond_text(req, MHD_HTTP_OK, RESPOND_JSON_TYPE, NULL, kd_buf_take(&b, NULL));
 }
 
 static const struct {
@@ -120,18 +169,30 @@ enum MHD_Result api_clips_list(struct request *req)
 		return respond_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 	if (rc < 0)
 		return respond_kd_error(req, rc, err);
-	json_t *clips = json_array();
-	for (size_t i = 0; i < page.n; i++)
-		json_array_append_new(clips, clip_json(&page.clips[i]));
 	const char *sort_used = "newest";
 	for (size_t i = 0; i < sizeof sorts / sizeof *sorts; i++)
 		if (sorts[i].sort == page.sort)
 			sort_used = sorts[i].name;
-	json_t *body = json_pack("{sI sI sI ss so}", "total", (json_int_t)page.total, "page",
-	                         (json_int_t)q.page, "per_page", (json_int_t)q.per_page, "sort",
-	                         sort_used, "clips", clips);
+	struct kd_buf b = KD_BUF_INIT(SIZE_MAX);
+	kd_buf_putc(&b, '{');
+	json_out_key(&b, "total", true);
+	json_out_int(&b, page.total);
+	json_out_key(&b, "page", false);
+	json_out_int(&b, q.page);
+	json_out_key(&b, "per_page", false);
+	json_out_int(&b, q.per_page);
+	json_out_key(&b, "sort", false);
+	json_out_string(&b, sort_used);
+	json_out_key(&b, "clips", false);
+	kd_buf_putc(&b, '[');
+	for (size_t i = 0; i < page.n; i++) {
+		if (i)
+			kd_buf_putc(&b, ',');
+		clip_json(&b, &page.clips[i]);
+	}
+	kd_buf_puts(&b, "]}\n");
 	cat_page_free(&page);
-	return respond_json(req, MHD_HTTP_OK, body);
+	return respond_text(req, MHD_HTTP_OK, RESPOND_JSON_TYPE, NULL, kd_buf_take(&b, NULL));
 }
 
 static enum MHD_Result not_found(struct request *req)
@@ -170,9 +231,9 @@ enum MHD_Result api_clip_get(struct request *req)
 		return not_found(req);
 	if (rc < 0)
 		return respond_kd_error(req, rc, NULL);
-	json_t *body = clip_json(&c);
+	enum MHD_Result r = respond_clip(req, &c);
 	cat_clip_free(&c);
-	return respond_json(req, MHD_HTTP_OK, body);
+	return r;
 }
 
 /* Read an array of strings from a JSON value into a new array. */
@@ -296,9 +357,9 @@ enum MHD_Result api_clip_patch(struct request *req)
 	editor.role = KD_ROLE_ADMIN;
 	if ((rc = cat_clip_get(req->db, &editor, req->ids[0], &c)) < 0)
 		return rc == KD_ENOTFOUND ? not_found(req) : respond_kd_error(req, rc, NULL);
-	json_t *saved = clip_json(&c);
+	enum MHD_Result r = respond_clip(req, &c);
 	cat_clip_free(&c);
-	return respond_json(req, MHD_HTTP_OK, saved);
+	return r;
 }
 
 enum MHD_Result api_clip_delete(struct request *req)

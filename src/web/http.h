@@ -87,6 +87,11 @@ void req_client_address(struct request *req, char *out, size_t len);
  * return. */
 json_t *req_json_body(struct request *req, enum MHD_Result *result);
 
+/* How every JSON answer is written, and its type: a piece of JSON made
+ * apart (fragments.h) must be made the same way. */
+#define RESPOND_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
+#define RESPOND_JSON_TYPE "application/json; charset=utf-8"
+
 /* Answer with a JSON value (takes ownership of body, which may be NULL for
  * an empty 204). */
 enum MHD_Result respond_json(struct request *req, unsigned status, json_t *body);

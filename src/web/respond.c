@@ -100,7 +100,7 @@ static struct MHD_Response *json_response(struct request *req, json_t *body)
 	char *text = NULL;
 	size_t len = 0;
 	if (body) {
-		text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+		text = json_dumps(body, RESPOND_JSON_FLAGS);
 		json_decref(body);
 		if (!text)
 			return NULL;
@@ -123,8 +123,7 @@ static struct MHD_Response *json_response(struct request *req, json_t *body)
 		return NULL;
 	}
 	if (text)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-		                        "application/json; charset=utf-8");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, RESPOND_JSON_TYPE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	req->bytes_out = len;
 	return resp;

@@ -1,4 +1,6 @@
 /* test_buf.c - the capped growable buffer. */
+#include <stdio.h>
+
 #include "helpers.h"
 #include "kindling/buf.h"
 
@@ -64,6 +66,35 @@ static void take_hands_over_and_empties(void **state)
 	kd_buf_release(&b);
 }
 
+/* printf formats into the room there is, or makes room and formats
+ * again; past the cap it changes nothing. */
+static void printf_fits_grows_and_refuses(void **state)
+{
+	(void)state;
+	struct kd_buf b = KD_BUF_INIT(40);
+	assert_int_equal(kd_buf_printf(&b, "%s-%d", "abc", 12), 0);
+	assert_string_equal(kd_buf_str(&b), "abc-12");
+	assert_int_equal(kd_buf_printf(&b, "%020d", 7), 0); /* past the first allocation */
+	assert_string_equal(kd_buf_str(&b), "abc-1200000000000000000007");
+	assert_int_equal(kd_buf_printf(&b, "%30s", "x"), KD_ETOOBIG);
+	assert_string_equal(kd_buf_str(&b), "abc-1200000000000000000007");
+	kd_buf_release(&b);
+}
+
+static void integers_as_printf_writes_them(void **state)
+{
+	(void)state;
+	int64_t vs[] = {0, 1, -1, 9, 10, 12345, -987654321, INT64_MAX, INT64_MIN};
+	for (size_t i = 0; i < sizeof vs / sizeof *vs; i++) {
+		struct kd_buf b = KD_BUF_INIT(64);
+		char want[32];
+		snprintf(want, sizeof want, "%lld", (long long)vs[i]);
+		assert_int_equal(kd_buf_put_i64(&b, vs[i]), 0);
+		assert_string_equal(kd_buf_str(&b), want);
+		kd_buf_release(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -71,6 +102,8 @@ int main(void)
 		cmocka_unit_test(refuses_past_cap_and_keeps_content),
 		cmocka_unit_test(grows_through_many_appends),
 		cmocka_unit_test(take_hands_over_and_empties),
+		cmocka_unit_test(printf_fits_grows_and_refuses),
+		cmocka_unit_test(integers_as_printf_writes_them),
 	};
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }
