@@ -60,6 +60,10 @@ struct media_facts {
  * set up, the first use sets up as it would have anyway. */
 void media_prepare(void);
 
+/* How many threads each decoder and encoder of this process may use
+ * (1..16; 2 until set): a worker's share of the machine. */
+void media_set_threads(int n);
+
 /* Open and probe path.  KD_EINVAL (with a plain reason) for anything that is
  * not a usable video: empty, not a media file, no video stream, cut off,
  * absurd dimensions (over 8192 px a side). */
@@ -80,6 +84,34 @@ int media_make_images(const char *path, const struct media_facts *f, const char 
 int media_make_storyboard(const char *path, const struct media_facts *f,
                           const char *sprite_path, const char *vtt_path,
                           const char *sprite_url, char *err, size_t errlen);
+
+/* Both of the above from one pass over the video: each picture is decoded
+ * once whichever of them shows it, and the files are made durable
+ * together.  Paths left NULL are not made (a NULL thumbnail or poster: no
+ * images; a NULL sprite, WebVTT or sprite URL: no storyboard).
+ *
+ * Every picture is the frame at its moment when decoding those costs
+ * little; a long video with keyframes far apart gets, for each moment, a
+ * nearby keyframe or a frame as near as a bounded amount of decoding
+ * reaches (see frames_pass in src/media/frames.h): a keyframe every 250
+ * frames at 30 fps is then at most about 4 s from its moment, which a
+ * storyboard of a five-minute video (a tile every 3 s) shows as
+ * neighbouring tiles sharing a picture. */
+struct media_picture_paths {
+	const char *thumb_path, *poster_path;
+	const char *sprite_path, *vtt_path, *sprite_url;
+};
+int media_make_pictures(const char *path, const struct media_facts *f,
+                        const struct media_picture_paths *paths, char *err, size_t errlen);
+
+/* Everything a clip's processing makes from its original: the pictures
+ * (media_make_pictures) and then the rendition (media_make_rendition),
+ * every file synced and named at the end, together: a sync or two for the
+ * lot rather than two a file.  A failure before that end leaves none of
+ * them. */
+int media_make_outputs(const char *path, const struct media_facts *f,
+                       const struct media_picture_paths *pictures, const char *video_path,
+                       char *err, size_t errlen);
 
 /* A browser-playable MP4 with its index first (faststart): a remux when
  * f->browser_ready, otherwise H.264 (libx264, 8-bit 4:2:0, upright, at most

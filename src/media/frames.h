@@ -37,6 +37,8 @@ struct frames_decoder {
 	bool draining;        /* the end of the file was reached and the decoder told */
 	bool drained;         /* and it has given back every frame */
 	int errors;           /* decoding errors so far */
+	int64_t budget_px;    /* frames_pass: pixels it may decode besides keyframes */
+	int64_t packets;      /* read so far */
 };
 
 /* Open path and a decoder for the video stream f->video_stream (or the best
@@ -67,5 +69,39 @@ int frames_at(struct frames_decoder *d, double t);
 
 /* Seconds from the start of the stream to d->frame. */
 double frames_time(const struct frames_decoder *d);
+
+/*
+ * Pictures at given times, in one pass over the file in decoding order,
+ * never seeking and never decoding a frame twice.
+ *
+ * times: n moments in seconds from the start of the stream, ascending.
+ * take(ctx, i, frame) is called once for each i in order, with the
+ * decoded frame nearest times[i] (frame->pts set, as frames_next does);
+ * the same frame may come for several i.  A non-zero return from take
+ * ends the pass with that value.
+ *
+ * How near: exact (the frame at the moment) when that costs at most
+ * d->budget_px (FRAMES_BUDGET_PX unless changed after opening) pixels of
+ * decoding besides keyframes; otherwise each
+ * moment is allowed a tolerance, the same for all and as small as the
+ * budget allows, within which a keyframe may stand for it.  The file's
+ * index says where keyframes are, so frames of a stretch between two
+ * keyframes that no moment needs are not even read (MP4, MOV), and
+ * keyframes no moment needs are not decoded.  A long clip with x264's
+ * default of a keyframe every 250 frames is then mostly keyframes, never
+ * more than half that interval from their moment; a short clip, or one
+ * with dense keyframes, exact or nearly.  Without an index (MPEG-TS):
+ * everything when it fits the budget, else keyframes only.
+ *
+ * It starts from the beginning of the file, whatever was read before.
+ * Returns 0 (take was called for every i), 1 when no frame could be
+ * decoded at all (take never called), KD_ENOMEM, or take's value.
+ */
+typedef int (*frames_take_fn)(void *ctx, int i, const AVFrame *frame);
+/* Ten seconds of 1080p at 30 frames a second: well under a second of
+ * decoding; a short clip fits whole. */
+#define FRAMES_BUDGET_PX (300LL * 1920 * 1080)
+int frames_pass(struct frames_decoder *d, const double *times, int n, frames_take_fn take,
+                void *ctx);
 
 #endif

@@ -56,6 +56,17 @@ static void lav_log_init(void)
 }
 
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+static int threads = 2;
+
+void media_set_threads(int n)
+{
+	threads = n < 1 ? 1 : n > 16 ? 16 : n;
+}
+
+int media_threads(void)
+{
+	return threads;
+}
 
 /* Open and close a codec, for the tables it builds the first time. */
 static void warm(const AVCodec *codec, bool encoder)

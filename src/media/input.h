@@ -27,4 +27,7 @@ struct media_input {
 int media_input_open(struct media_input *in, const char *path, char *err, size_t errlen);
 void media_input_close(struct media_input *in);
 
+/* What media_set_threads() last set: threads per decoder or encoder. */
+int media_threads(void);
+
 #endif

@@ -1,15 +1,14 @@
 /* jpeg.c - a picture as a JPEG file (see picture.h). */
-#include <errno.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
 
 #include "kindling/err.h"
-#include "kindling/fs.h"
 #include "media/lav_compat.h"
 #include "media/picture.h"
 
-int picture_write_jpeg(const AVFrame *img, int q, const char *path, char *err, size_t errlen)
+int picture_write_jpeg(const AVFrame *img, int q, struct outputs *out, const char *path, char *err,
+                       size_t errlen)
 {
 	const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
 	AVCodecContext *enc = NULL;
@@ -58,11 +57,7 @@ int picture_write_jpeg(const AVFrame *img, int q, const char *path, char *err, s
 		rc = ret == AVERROR(ENOMEM) ? KD_ENOMEM : KD_EINVAL;
 		goto out;
 	}
-	if (kd_write_file_atomic(path, pkt->data, (size_t)pkt->size) < 0) {
-		snprintf(err, errlen, "could not write %s: %s", path, strerror(errno));
-		rc = KD_EIO;
-		goto out;
-	}
+	rc = outputs_write(out, path, pkt->data, (size_t)pkt->size, err, errlen);
 out:
 	av_packet_free(&pkt);
 	av_frame_free(&fr);

@@ -81,4 +81,12 @@ static inline int lav_frame_is_key(const AVFrame *f)
 #endif
 }
 
+/* FFmpeg 7.0 (libavformat 61) made the buffer an AVIOContext's write
+ * callback is given const. */
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+#define LAV_AVIO_WRITE_BUF const uint8_t *
+#else
+#define LAV_AVIO_WRITE_BUF uint8_t *
+#endif
+
 #endif

@@ -21,6 +21,7 @@
 #include <libavutil/frame.h>
 
 #include "kindling/media.h"
+#include "media/outputs.h"
 
 struct SwsContext;
 
@@ -54,8 +55,10 @@ void picture_blit(AVFrame *dst, int x, int y, const AVFrame *src);
  * picture (a fade, a lens cap, a blank screen). */
 double picture_detail(const AVFrame *img, bool *usable);
 
-/* Encode img as a JPEG (q: 2 best .. 31 worst) and write it atomically to
- * path.  Returns 0, KD_EIO (err says which file), KD_ENOMEM or KD_EINVAL. */
-int picture_write_jpeg(const AVFrame *img, int q, const char *path, char *err, size_t errlen);
+/* Encode img as a JPEG (q: 2 best .. 31 worst) and write it for path as
+ * one of out (outputs.h: it gets its name at outputs_commit).  Returns 0,
+ * KD_EIO (err says which file), KD_ENOMEM or KD_EINVAL. */
+int picture_write_jpeg(const AVFrame *img, int q, struct outputs *out, const char *path,
+                       char *err, size_t errlen);
 
 #endif

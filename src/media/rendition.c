@@ -16,8 +16,12 @@
  * filming (ISO 6709 location) and the device make and model there, and the
  * rendition is what gets served to every signed-in user.
  *
- * The output goes to out_path + ".tmp", is fsync'd and renamed; on failure
- * the temporary file is removed.
+ * The output goes to out_path + ".tmp" (outputs.h), its way to the disk
+ * started every few megabytes as it is written, then synced and renamed;
+ * on failure the temporary file is removed.  A remux of an MP4 or MOV
+ * reserves room for the index at the front (its size bounded from the
+ * input's sample count), so faststart costs no second pass rewriting the
+ * whole file; otherwise the muxer's faststart pass moves it there.
  *
  * The input is opened with media_input_open() (input.h): local files
  * only, demuxers of real video formats only.
@@ -41,6 +45,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
+#include <libavutil/avstring.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
@@ -50,13 +55,13 @@
 #include <libswscale/swscale.h>
 
 #include "kindling/err.h"
-#include "kindling/fs.h"
 #include "kindling/log.h"
 #include "kindling/media.h"
-#include "kindling/mem.h"
 #include "media/input.h"
-#include "media/picture.h"
 #include "media/lav_compat.h"
+#include "media/outputs.h"
+#include "media/picture.h"
+#include "media/rendition.h"
 
 #define FAC "rendition"
 
@@ -66,9 +71,9 @@
 
 #define VIDEO_CRF "23"
 #define VIDEO_PRESET "veryfast"
-/* Workers get a share of a small machine: two threads per job, for each
- * decoder and for x264 (as frames.c does). */
-#define JOB_THREADS 2
+/* Threads for each decoder and for x264: the worker's share of the
+ * machine (media_set_threads), as frames.c. */
+#define JOB_THREADS media_threads()
 #define AUDIO_BIT_RATE 128000
 
 /* Gaps in the sound up to this long are filled with silence so that it
@@ -78,6 +83,25 @@
 
 /* Consecutive decoder errors tolerated while draining one packet. */
 #define MAX_DRAIN_ERRORS 16
+
+/* The output is sent on its way to the disk every so many bytes, so that
+ * the final sync finds most of it written. */
+#define FLUSH_EVERY (8 << 20)
+#define OUT_BUFFER (256 << 10)
+
+/* Room kept at the front for the index of a remux: no sample costs more
+ * than this in the tables (sizes 4, times 8, offsets 8, composition 8,
+ * chunk map 12, keyframes 4 bytes), plus what does not grow with length. */
+#define MOOV_PER_SAMPLE 48
+#define MOOV_FIXED (64 << 10)
+
+/* The output file, written through our own I/O so that it can be sent
+ * to the disk as it grows. */
+struct out_file {
+	int fd;
+	int64_t pos, size;
+	int64_t flushed;       /* bytes before this are on their way */
+};
 
 struct rend {
 	const struct media_facts *f;
@@ -114,6 +138,11 @@ struct rend {
 	bool damage_seen;
 	double first_bad_s;    /* where the first damage was */
 	double vfirst_s, vlast_s;
+
+	/* output */
+	struct outputs outs;
+	struct out_file file;
+	int64_t moov_reserve;  /* bytes kept at the front for the index; 0: faststart pass */
 
 	/* audio transcode */
 	AVCodecContext *adec, *aenc;
@@ -236,25 +265,105 @@ static bool streams_browser_ready(const struct rend *r)
 
 /* ---------------------------------------------------------------- output */
 
-static int open_output(struct rend *r, const char *tmp)
+static int out_write(void *opaque, LAV_AVIO_WRITE_BUF buf, int len)
 {
+	struct out_file *o = opaque;
+	const uint8_t *p = buf;
+	int left = len;
+	while (left > 0) {
+		ssize_t n = pwrite(o->fd, p, (size_t)left, o->pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? AVERROR(errno) : AVERROR(EIO);
+		p += n;
+		left -= (int)n;
+		o->pos += n;
+	}
+	if (o->pos > o->size)
+		o->size = o->pos;
+	if (o->size - o->flushed >= FLUSH_EVERY) {
+		outputs_flush_start(o->fd, o->flushed, o->size - o->flushed);
+		o->flushed = o->size;
+	}
+	return len;
+}
+
+static int64_t out_seek(void *opaque, int64_t off, int whence)
+{
+	struct out_file *o = opaque;
+	switch (whence & ~AVSEEK_FORCE) {
+	case AVSEEK_SIZE: return o->size;
+	case SEEK_SET: break;
+	case SEEK_CUR: off += o->pos; break;
+	case SEEK_END: off += o->size; break;
+	default: return AVERROR(EINVAL);
+	}
+	if (off < 0)
+		return AVERROR(EINVAL);
+	o->pos = off;
+	return off;
+}
+
+static int open_output(struct rend *r, const char *out_path)
+{
+	const char *tmp;
+	char msg[KD_ERRMSG_MAX];
+	if (outputs_open(&r->outs, out_path, &r->file.fd, &tmp, msg, sizeof msg) < 0) {
+		set_err(r, "could not write the browser copy of the video (%s); check that the "
+		        "data folder's disk has free space and is writable", msg);
+		return KD_EIO;
+	}
 	int ret = avformat_alloc_output_context2(&r->oc, NULL, "mp4", tmp);
 	if (ret < 0 || !r->oc)
-		return ret == AVERROR(ENOMEM) ? KD_ENOMEM : write_failed(r, ret);
+		return ret == AVERROR(ENOMEM) || !r->oc ? KD_ENOMEM : write_failed(r, ret);
 	return 0;
+}
+
+/* Room for the index of a remux from an MP4 or MOV, whose index lists
+ * every sample; 0 (the faststart pass) for anything else. */
+static int64_t moov_room(const struct rend *r)
+{
+	if (av_match_list(r->in.format, "mov", ',') <= 0)
+		return 0;
+	int64_t samples = 0;
+	const AVStream *st[2] = {r->vist, r->aist};
+	for (int i = 0; i < 2; i++) {
+		if (!st[i])
+			continue;
+		int n = avformat_index_get_entries_count(st[i]);
+		if (n <= 0)
+			return 0;
+		samples += n;
+	}
+	int64_t room = samples * MOOV_PER_SAMPLE + MOOV_FIXED;
+	return room < INT_MAX ? room : 0;
 }
 
 static int write_header(struct rend *r)
 {
 	char b[128];
-	int ret = avio_open(&r->oc->pb, r->oc->url, AVIO_FLAG_WRITE);
-	if (ret < 0)
-		return write_failed(r, ret);
+	uint8_t *buf = av_malloc(OUT_BUFFER);
+	if (!buf)
+		return KD_ENOMEM;
+	r->oc->pb = avio_alloc_context(buf, OUT_BUFFER, 1, &r->file, NULL, out_write, out_seek);
+	if (!r->oc->pb) {
+		av_free(buf);
+		return KD_ENOMEM;
+	}
+	/* A file: written in big pieces, not one system call per packet. */
+	r->oc->pb->seekable = AVIO_SEEKABLE_NORMAL;
+	r->oc->pb->min_packet_size = OUT_BUFFER / 2;
+	r->oc->flush_packets = 0;
 	/* The index (moov) first, so browsers start playing and seeking
-	 * before the whole file has arrived. */
+	 * before the whole file has arrived: in the room kept for it, or
+	 * moved there by a second pass over the file. */
 	AVDictionary *opts = NULL;
-	av_dict_set(&opts, "movflags", "+faststart", 0);
-	ret = avformat_write_header(r->oc, &opts);
+	if (r->moov_reserve > 0)
+		av_dict_set_int(&opts, "moov_size", r->moov_reserve, 0);
+	else
+		av_dict_set(&opts, "movflags", "+faststart", 0);
+	int ret = avformat_write_header(r->oc, &opts);
 	av_dict_free(&opts);
 	if (ret < 0) {
 		if (ret == AVERROR(ENOMEM))
@@ -266,22 +375,42 @@ static int write_header(struct rend *r)
 	return 0;
 }
 
+/* The room kept for the index was too small after all (a muxer writing
+ * more than its tables): the remux is done again with the faststart pass. */
+#define MOOV_TOO_SMALL 1
+
+static void close_output_io(struct rend *r)
+{
+	if (r->oc && r->oc->pb) {
+		av_freep(&r->oc->pb->buffer);
+		avio_context_free(&r->oc->pb);
+	}
+}
+
 static int finish_output(struct rend *r)
 {
 	int ret = av_write_trailer(r->oc);
+	if (ret == AVERROR(EINVAL) && r->moov_reserve > 0) {
+		log_warn(FAC, "%lld bytes were not room enough for the index; once more",
+		         (long long)r->moov_reserve);
+		return MOOV_TOO_SMALL;
+	}
 	if (ret < 0)
 		return write_failed(r, ret);
-	ret = avio_closep(&r->oc->pb);
+	avio_flush(r->oc->pb);
+	ret = r->oc->pb->error;
+	close_output_io(r);
 	if (ret < 0)
 		return write_failed(r, ret);
 	return 0;
 }
 
 /* Make the finished temporary file durable and give it its final name. */
-static int publish(struct rend *r, const char *tmp, const char *out_path)
+static int publish(struct rend *r)
 {
-	if (kd_commit_file(-1, tmp, out_path) < 0) {
-		set_err(r, "could not save the browser copy of the video: %s", strerror(errno));
+	char msg[KD_ERRMSG_MAX];
+	if (outputs_commit(&r->outs, msg, sizeof msg) < 0) {
+		set_err(r, "could not save the browser copy of the video: %s", msg);
 		return KD_EIO;
 	}
 	return 0;
@@ -1167,10 +1296,11 @@ static void rend_free(struct rend *r)
 		/* No trailer on failure: it would run the faststart rewrite on
 		 * a file about to be removed; avformat_free_context() deinits
 		 * the muxer and frees its queued packets. */
-		if (r->oc->pb)
-			avio_closep(&r->oc->pb);
+		close_output_io(r);
 		avformat_free_context(r->oc);
+		r->oc = NULL;
 	}
+	outputs_release(&r->outs);
 	media_input_close(&r->in);
 	r->ic = NULL;
 	av_packet_free(&r->pkt);
@@ -1194,11 +1324,47 @@ static void rend_free(struct rend *r)
 	av_frame_free(&r->aframe);
 }
 
-int media_make_rendition(const char *path, const struct media_facts *f, const char *out_path,
-                         char *err, size_t errlen)
+/* One attempt: reserve is the room for the index, -1 to work it out. */
+static int make(struct rend *r, const char *path, const char *out_path, int64_t reserve,
+                struct outputs *into)
+{
+	int rc;
+	outputs_init(&r->outs);
+	r->pkt = av_packet_alloc();
+	r->opkt = av_packet_alloc();
+	r->frame = av_frame_alloc();
+	if (!r->pkt || !r->opkt || !r->frame)
+		return KD_ENOMEM;
+	rc = open_input(r, path);
+	if (rc)
+		return rc;
+	rc = open_output(r, out_path);
+	if (rc)
+		return rc;
+	bool copy = r->f->browser_ready && streams_browser_ready(r);
+	if (r->f->browser_ready && !copy)
+		log_info(FAC, "%s: streams not browser-ready after all; transcoding", path);
+	r->moov_reserve = !copy ? 0 : reserve >= 0 ? reserve : moov_room(r);
+	rc = copy ? remux(r) : transcode(r);
+	if (rc)
+		return rc;
+	if (into) {
+		char msg[KD_ERRMSG_MAX];
+		if (outputs_move(into, &r->outs, msg, sizeof msg) < 0) {
+			set_err(r, "%s", msg);
+			return KD_EIO;
+		}
+		return 0;
+	}
+	return publish(r);
+}
+
+/* The rendition for out_path; with into, its file is handed to that set
+ * for the caller to commit (outputs.h) instead of being committed here. */
+int rendition_make(const char *path, const struct media_facts *f, const char *out_path,
+                   struct outputs *into, char *err, size_t errlen)
 {
 	struct rend r = { .f = f, .err = err, .errlen = errlen };
-	char *tmp = NULL;
 	int rc;
 
 	if (err && errlen)
@@ -1207,37 +1373,25 @@ int media_make_rendition(const char *path, const struct media_facts *f, const ch
 		set_err(&r, "internal error: no file given for the browser copy");
 		return KD_EINVAL;
 	}
-	tmp = kd_asprintf("%s.tmp", out_path);
-	r.pkt = av_packet_alloc();
-	r.opkt = av_packet_alloc();
-	r.frame = av_frame_alloc();
-	if (!r.pkt || !r.opkt || !r.frame) {
-		rc = KD_ENOMEM;
-		goto out;
+	rc = make(&r, path, out_path, -1, into);
+	if (rc == MOOV_TOO_SMALL) {
+		rend_free(&r);
+		r = (struct rend){ .f = f, .err = err, .errlen = errlen };
+		rc = make(&r, path, out_path, 0, into);
 	}
-	rc = open_input(&r, path);
-	if (rc)
-		goto out;
-	rc = open_output(&r, tmp);
-	if (rc)
-		goto out;
-	bool copy = f->browser_ready && streams_browser_ready(&r);
-	if (f->browser_ready && !copy)
-		log_info(FAC, "%s: streams not browser-ready after all; transcoding", path);
-	rc = copy ? remux(&r) : transcode(&r);
-	if (rc)
-		goto out;
-	rc = publish(&r, tmp, out_path);
-out:
-	rend_free(&r);
+	rend_free(&r); /* removes the temporary file of a failed attempt */
 	if (rc != 0) {
-		unlink(tmp);
 		if (rc == KD_ENOMEM)
 			set_err(&r, "out of memory while making the browser copy of the video");
 		else
 			set_err(&r, "could not make the browser copy of the video");
 		log_warn(FAC, "%s: %s", path, err && errlen ? err : kd_strerror(rc));
 	}
-	free(tmp);
 	return rc;
+}
+
+int media_make_rendition(const char *path, const struct media_facts *f, const char *out_path,
+                         char *err, size_t errlen)
+{
+	return rendition_make(path, f, out_path, NULL, err, errlen);
 }

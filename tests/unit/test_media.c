@@ -28,6 +28,7 @@
 #include "kindling/fs.h"
 #include "kindling/media.h"
 #include "kindling/mem.h"
+#include "media/frames.h"
 #include "media/lav_compat.h"
 
 static char dir[64];
@@ -180,6 +181,7 @@ static int make_clips(void **state)
 	rc |= run(FF " -f lavfi -i \"color=black:s=64x48:r=1:d=250,format=gray,geq=lum='16+T*0.8',"
 	          "format=yuv420p\" " X264 " -g 1 %s/ramp_keys.mp4", d);
 	rc |= run(FF " -i %s/ramp_keys.mp4 " X264 " -g 250 %s/ramp_gop.mp4", d, d);
+	rc |= run(FF " -i %s/ramp_keys.mp4 " X264 " -g 10 %s/ramp_g10.mp4", d, d);
 	rc |= run(FF " -f lavfi -i testsrc2=s=1920x1080:r=25:d=0.4 " X264 " %s/big.mp4", d);
 	rc |= run(FF " -f lavfi -i color=gray:s=8200x16:r=25:d=0.08 -c:v mjpeg -pix_fmt yuvj420p "
 	          "%s/huge.avi", d);
@@ -742,6 +744,101 @@ static void storyboard_tiles_show_their_moment(void **state)
 	}
 }
 
+/* --- one pass for every picture ------------------------------------- */
+
+struct seen {
+	double tb;      /* the stream's time base */
+	int n;
+	double t[128];  /* the time of the frame each moment got */
+	bool key[128];
+};
+
+static int note_frame(void *ctx, int i, const AVFrame *frame)
+{
+	struct seen *s = ctx;
+	assert_int_equal(i, s->n);
+	s->t[i] = (double)frame->pts * s->tb; /* (the ramp starts at 0) */
+	s->key[i] = lav_frame_is_key(frame);
+	s->n++;
+	return 0;
+}
+
+/* Moments every 3 s of the 250 s ramp with a keyframe every 10 s: exact
+ * within the budget; with none, nothing but keyframes, each at most 5 s
+ * (half the interval) from its moment; with a little, nearer. */
+static void a_pass_is_as_exact_as_its_budget(void **state)
+{
+	(void)state;
+	struct media_facts f;
+	probe_ok("ramp_g10.mp4", &f);
+	double times[84];
+	for (int i = 0; i < 84; i++)
+		times[i] = 3.0 * i;
+	char err[KD_ERRMSG_MAX];
+	char *p = clip("ramp_g10.mp4");
+	int64_t budgets[] = {FRAMES_BUDGET_PX, 0, 64 * 48 * 60};
+	double worst[3];
+	for (int k = 0; k < 3; k++) {
+		struct frames_decoder d;
+		assert_int_equal(frames_decoder_open(&d, p, &f, FRAMES_ALL, err, sizeof err), 0);
+		d.budget_px = budgets[k];
+		struct seen s = {.tb = av_q2d(d.st->time_base)};
+		assert_int_equal(frames_pass(&d, times, 84, note_frame, &s), 0);
+		assert_int_equal(s.n, 84);
+		worst[k] = 0;
+		/* (past the last keyframe, at 240 s, the nearest keyframe is
+		 * that one however far) */
+		for (int i = 0; i < 80; i++) {
+			worst[k] = fmax(worst[k], fabs(s.t[i] - times[i]));
+			if (budgets[k] == 0 && !s.key[i])
+				fail_msg("budget 0: moment %d (%.0f s) got a frame that is not a keyframe", i,
+				         times[i]);
+		}
+		frames_decoder_close(&d);
+	}
+	free(p);
+	if (worst[0] > 0.5 || worst[1] > 5.01 || !(worst[2] < worst[1]))
+		fail_msg("furthest from its moment: %.2f s exact, %.2f s keyframes only, %.2f s with "
+		         "a little budget", worst[0], worst[1], worst[2]);
+}
+
+/* media_make_pictures makes all four files at once, and they are what
+ * media_make_images and media_make_storyboard make on their own. */
+static void pictures_in_one_pass_match_the_parts(void **state)
+{
+	(void)state;
+	struct media_facts f;
+	char err[KD_ERRMSG_MAX];
+	probe_ok("h264_aac.mp4", &f);
+	char *p = clip("h264_aac.mp4");
+	char *one[4], *two[4];
+	static const char *ext[4] = {"thumb.jpg", "poster.jpg", "sb.jpg", "sb.vtt"};
+	for (int i = 0; i < 4; i++) {
+		one[i] = kd_asprintf("%s.one.%s", p, ext[i]);
+		two[i] = kd_asprintf("%s.two.%s", p, ext[i]);
+	}
+	struct media_picture_paths paths = {one[0], one[1], one[2], one[3], "sb.jpg"};
+	assert_int_equal(media_make_pictures(p, &f, &paths, err, sizeof err), 0);
+	assert_int_equal(media_make_images(p, &f, two[0], two[1], err, sizeof err), 0);
+	assert_int_equal(media_make_storyboard(p, &f, two[2], two[3], "sb.jpg", err, sizeof err), 0);
+	for (int i = 0; i < 4; i++) {
+		char *a = NULL, *b = NULL;
+		size_t la, lb;
+		assert_int_equal(kd_read_file(one[i], 1 << 24, &a, &la), 0);
+		assert_int_equal(kd_read_file(two[i], 1 << 24, &b, &lb), 0);
+		if (la != lb || memcmp(a, b, la) != 0)
+			fail_msg("%s differs between one pass and two", ext[i]);
+		char *tmp = kd_asprintf("%s.tmp", one[i]);
+		assert_int_equal(access(tmp, F_OK), -1); /* nothing left behind */
+		free(tmp);
+		free(a);
+		free(b);
+		free(one[i]);
+		free(two[i]);
+	}
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +851,8 @@ int main(void)
 		cmocka_unit_test(black_stays_black_in_full_range),
 		cmocka_unit_test(storyboards_cover_the_whole_clip),
 		cmocka_unit_test(storyboard_tiles_show_their_moment),
+		cmocka_unit_test(a_pass_is_as_exact_as_its_budget),
+		cmocka_unit_test(pictures_in_one_pass_match_the_parts),
 	};
 	return cmocka_run_group_tests(tests, make_clips, remove_clips);
 }
