@@ -112,12 +112,13 @@ int jobs_process_clip(const char *data_dir, int64_t clip_id, struct jobs_result 
 
 /* A worker process, for one clip: wait for any earlier worker of the
  * clip to let go of it, enter the sandbox (limits, Landlock to the clip's
- * folder, the system-call filter), process the clip and write the report
- * line on standard output.  Returns 0 once the report is written (a bad
- * file included: the report says failed), or KD_EIO with err set when the
- * sandbox or the report could not be made (the runner retries the job). */
+ * folder, the system-call filter), process the clip with up to threads
+ * threads per decoder and encoder, and write the report line on standard
+ * output.  Returns 0 once the report is written (a bad file included: the
+ * report says failed), or KD_EIO with err set when the sandbox or the
+ * report could not be made (the runner retries the job). */
 int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_limits *limits,
-                    char *err, size_t errlen);
+                    int threads, char *err, size_t errlen);
 
 /* What `kindling worker --zygote FD` does: fork a worker (as above) per
  * clip the runner sends over the socket sock, until the runner closes it

@@ -65,7 +65,7 @@ int cli_worker(int argc, char **argv)
 	if (zygote >= 0)
 		return jobs_zygote_main(zygote, data, &limits, argv, argc) < 0 ? 1 : 0;
 	char err[KD_ERRMSG_MAX] = "";
-	int rc = jobs_worker_run(data, clip, &limits, err, sizeof err);
+	int rc = jobs_worker_run(data, clip, &limits, 2, err, sizeof err);
 	if (rc < 0)
 		cli_fail("clip %lld: %s", clip, err[0] ? err : kd_strerror(rc));
 	return rc < 0 ? 1 : 0;

@@ -34,7 +34,34 @@ int jobs_enqueue(sqlite3 *db, int64_t clip_id)
 	return step_done(db, st);
 }
 
+static int claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id,
+                 int64_t *clip_id);
+
 int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int64_t *clip_id)
+{
+	/* The job and its clip's status in one transaction: one sync of the
+	 * catalogue, not two, before each worker starts. */
+	int rc = db_begin(db);
+	if (rc < 0)
+		return rc;
+	int64_t job = 0, clip = 0;
+	rc = claim(db, owner, only_clip, &job, &clip);
+	if (rc == 0)
+		rc = cat_clip_set_status(db, clip, CAT_PROCESSING, NULL);
+	if (rc == KD_ENOTFOUND && clip)
+		rc = 0; /* the clip went meanwhile: its job is still to run (and find it gone) */
+	if (rc == 0)
+		rc = db_commit(db);
+	if (rc < 0) {
+		db_rollback(db);
+		return rc;
+	}
+	*job_id = job;
+	*clip_id = clip;
+	return 0;
+}
+
+static int claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int64_t *clip_id)
 {
 	/* One statement: the row goes from queued to running atomically, so
 	 * two runners (server and an ingest) cannot both take it. */
@@ -65,7 +92,6 @@ int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int
 		return db_err_code(rc);
 	if (!changed)
 		return KD_ENOTFOUND;
-	cat_clip_set_status(db, *clip_id, CAT_PROCESSING, NULL);
 	return 0;
 }
 

@@ -61,6 +61,7 @@ struct jobs_runner {
 	sqlite3 *db;
 	struct slot *slots;
 	int n_slots;
+	struct ended *ended;        /* room for what wait_and_handle collects */
 	struct zygote zygote;
 	struct timespec idle_since; /* no worker running since */
 	struct timespec looked;     /* last look for work */
@@ -137,6 +138,34 @@ static void zygote_lost(struct jobs_runner *r)
 			r->slots[i].ended = true; /* status_known stays false */
 }
 
+/*
+ * Threads for the worker about to start: two, as workers always had (two
+ * side by side on two cores keep them busy through each other's waits on
+ * the disk); the cores, up to eight, when it runs alone with nothing else
+ * waiting (one long clip).
+ */
+static int threads_for(struct jobs_runner *r)
+{
+	if (busy(r) > 0 || r->n_slots < 2)
+		return 2;
+	pthread_mutex_lock(&r->lock);
+	bool waiting = r->batch && r->n_todo > 0;
+	pthread_mutex_unlock(&r->lock);
+	if (!r->batch) {
+		/* Another job queued will be claimed by the next slot. */
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1",
+		                       -1, &st, NULL) == SQLITE_OK) {
+			waiting = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_finalize(st);
+		}
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (waiting || cores <= 2)
+		return 2;
+	return cores > 8 ? 8 : (int)cores;
+}
+
 static int start_worker(struct jobs_runner *r, struct slot *s)
 {
 	if (!r->zygote.pid &&
@@ -148,14 +177,15 @@ static int start_worker(struct jobs_runner *r, struct slot *s)
 		return KD_EIO;
 	}
 	s->token = ++r->tokens;
-	int rc = zygote_run(&r->zygote, s->token, s->clip_id, out[1]);
+	int threads = threads_for(r);
+	int rc = zygote_run(&r->zygote, s->token, s->clip_id, threads, out[1]);
 	if (rc < 0) {
 		/* It died since the last clip: its workers with it.  Once more
 		 * with a new one. */
 		zygote_lost(r);
 		rc = zygote_start(&r->zygote, r->bin, r->cfg->data_dir, &r->limits, r->file_mb);
 		if (rc == 0)
-			rc = zygote_run(&r->zygote, s->token, s->clip_id, out[1]);
+			rc = zygote_run(&r->zygote, s->token, s->clip_id, threads, out[1]);
 	}
 	close(out[1]);
 	if (rc < 0) {
@@ -211,6 +241,11 @@ static int next_job(struct jobs_runner *r, struct slot *s)
 /* Start workers for queued jobs while slots are free. */
 static void fill(struct jobs_runner *r)
 {
+	pthread_mutex_lock(&r->lock);
+	bool stopping = r->stopping;
+	pthread_mutex_unlock(&r->lock);
+	if (stopping)
+		return;
 	for (int i = 0; i < r->n_slots; i++) {
 		struct slot *s = &r->slots[i];
 		if (s->busy)
@@ -273,41 +308,57 @@ static void reason_of(const struct jobs_runner *r, const struct slot *s, char *r
 		         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
-/* A worker that ended and said all it will: its report recorded, or its
- * job retried. */
-static void settle(struct jobs_runner *r, struct slot *s)
-{
+/* A worker that ended and said all it will, and what is to be recorded
+ * of it: its report, or why its job is to be retried. */
+struct ended {
+	int64_t job_id, clip_id;
+	bool parsed;
 	struct jobs_result res;
-	char err[KD_ERRMSG_MAX] = "", reason[512] = "";
+	char reason[512];
+};
+
+/* Take what the worker left and free its slot (for the next worker to
+ * start before this one's end is written to the catalogue). */
+static void collect(struct jobs_runner *r, struct slot *s, struct ended *e)
+{
+	char err[KD_ERRMSG_MAX] = "";
 	bool exited_ok = s->status_known && WIFEXITED(s->status) && WEXITSTATUS(s->status) == 0;
+	e->job_id = s->job_id;
+	e->clip_id = s->clip_id;
+	e->reason[0] = '\0';
 	/* A worker lost with its zygote may still have finished: its report
 	 * comes only once every file it made is on disk. */
-	bool parsed = (exited_ok || !s->status_known) &&
-	              jobs_result_parse(s->got.data ? s->got.data : "", s->got.len, &res, err,
-	                                sizeof err) == 0;
-	int rc;
-	if (parsed) {
-		rc = jobs_record(r->db, s->job_id, s->clip_id, &res);
-	} else {
-		if (exited_ok)
-			snprintf(reason, sizeof reason,
-			         "processing failed (%.200s); see the server log", err);
-		else
-			reason_of(r, s, reason, sizeof reason);
-		log_warn("jobs", "clip %lld: %s", (long long)s->clip_id, reason);
-		rc = jobs_finish(r->db, s->job_id, false, reason);
-	}
-	if (rc < 0)
-		log_error("jobs", "cannot record the end of job %lld: %s", (long long)s->job_id,
-		          kd_strerror(rc));
+	e->parsed = (exited_ok || !s->status_known) &&
+	            jobs_result_parse(s->got.data ? s->got.data : "", s->got.len, &e->res, err,
+	                              sizeof err) == 0;
+	if (!e->parsed && exited_ok)
+		snprintf(e->reason, sizeof e->reason, "processing failed (%.200s); see the server log",
+		         err);
+	else if (!e->parsed)
+		reason_of(r, s, e->reason, sizeof e->reason);
 	close(s->report);
 	kd_buf_release(&s->got);
 	s->busy = false;
+}
+
+/* Its report recorded, or its job retried. */
+static void record(struct jobs_runner *r, const struct ended *e)
+{
+	int rc;
+	if (e->parsed) {
+		rc = jobs_record(r->db, e->job_id, e->clip_id, &e->res);
+	} else {
+		log_warn("jobs", "clip %lld: %s", (long long)e->clip_id, e->reason);
+		rc = jobs_finish(r->db, e->job_id, false, e->reason);
+	}
+	if (rc < 0)
+		log_error("jobs", "cannot record the end of job %lld: %s", (long long)e->job_id,
+		          kd_strerror(rc));
 	/* A failed attempt put the job back in the queue: a batch takes it
 	 * up again itself. */
-	if (r->batch && !parsed && !clip_done(r, s->clip_id)) {
+	if (r->batch && !e->parsed && !clip_done(r, e->clip_id)) {
 		pthread_mutex_lock(&r->lock);
-		push(&r->todo, &r->n_todo, &r->cap_todo, s->clip_id);
+		push(&r->todo, &r->n_todo, &r->cap_todo, e->clip_id);
 		pthread_mutex_unlock(&r->lock);
 	}
 	if (!busy(r))
@@ -350,8 +401,13 @@ static void hear_zygote(struct jobs_runner *r)
 		zygote_lost(r);
 }
 
-/* Wait up to timeout_ms for something to happen, and deal with it. */
-static void wait_and_handle(struct jobs_runner *r, int timeout_ms)
+static void fill(struct jobs_runner *r);
+
+/* Wait up to timeout_ms for something to happen, and deal with it; with
+ * start_more, the slots workers free are filled again before their ends
+ * are written to the catalogue (a sync or two the next clip need not
+ * wait for). */
+static void wait_and_handle(struct jobs_runner *r, int timeout_ms, bool start_more)
 {
 	struct pollfd p[2 + 64 + 1];
 	int n = 0, zi = -1;
@@ -380,6 +436,7 @@ static void wait_and_handle(struct jobs_runner *r, int timeout_ms)
 			drain(&r->slots[idx[k - first_slot]]);
 	if (zi >= 0 && p[zi].revents)
 		hear_zygote(r);
+	int n_ended = 0;
 	for (int i = 0; i < r->n_slots; i++) {
 		struct slot *s = &r->slots[i];
 		if (!s->busy)
@@ -387,7 +444,7 @@ static void wait_and_handle(struct jobs_runner *r, int timeout_ms)
 		if (s->ended) {
 			drain(s);
 			if (s->eof)
-				settle(r, s);
+				collect(r, s, &r->ended[n_ended++]);
 		} else if (!s->killed && ms_since(&s->started) > r->limits.timeout_s * 1000.0) {
 			log_warn("jobs", "clip %lld: worker %d passed %u s; stopping it",
 			         (long long)s->clip_id, (int)s->pid, r->limits.timeout_s);
@@ -396,6 +453,10 @@ static void wait_and_handle(struct jobs_runner *r, int timeout_ms)
 				hear_zygote(r);
 		}
 	}
+	if (n_ended && start_more)
+		fill(r);
+	for (int i = 0; i < n_ended; i++)
+		record(r, &r->ended[i]);
 }
 
 /* How long the loop may sleep: until a worker's time limit, the next
@@ -458,7 +519,7 @@ static void *runner_main(void *arg)
 		fill(r);
 		if (r->zygote.pid && !busy(r) && ms_since(&r->idle_since) >= ZYGOTE_IDLE_MS)
 			zygote_stop(&r->zygote);
-		wait_and_handle(r, next_timeout(r));
+		wait_and_handle(r, next_timeout(r), true);
 	}
 	return NULL;
 }
@@ -495,6 +556,7 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 	/* At most 64 at once: what one poll() here watches. */
 	r->n_slots = cfg->workers < 1 ? 1 : cfg->workers > 64 ? 64 : cfg->workers;
 	r->slots = kd_calloc((size_t)r->n_slots, sizeof *r->slots);
+	r->ended = kd_calloc((size_t)r->n_slots, sizeof *r->ended);
 	clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
 	pthread_mutex_init(&r->lock, NULL);
 	if ((rc = jobs_recover(r->db)) < 0)
@@ -504,6 +566,7 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 		db_close(&r->db);
 		close(r->wake);
 		free(r->slots);
+		free(r->ended);
 		free(r->bin);
 		pthread_mutex_destroy(&r->lock);
 		free(r);
@@ -519,6 +582,7 @@ static void runner_free(struct jobs_runner *r)
 	db_close(&r->db);
 	close(r->wake);
 	free(r->slots);
+	free(r->ended);
 	free(r->bin);
 	free(r->todo);
 	free(r->elsewhere);
@@ -557,7 +621,7 @@ void jobs_runner_stop(struct jobs_runner **rp, unsigned grace_s)
 	while (busy(r) && ms_since(&start) < grace_s * 1000.0) {
 		double left = grace_s * 1000.0 - ms_since(&start);
 		int t = next_timeout(r);
-		wait_and_handle(r, t < left ? t : (int)left + 1);
+		wait_and_handle(r, t < left ? t : (int)left + 1, false);
 	}
 	for (int i = 0; i < r->n_slots; i++) {
 		struct slot *s = &r->slots[i];

@@ -55,17 +55,16 @@ int jobs_process_clip(const char *data_dir, int64_t id, struct jobs_result *r, c
 	if ((rc = media_probe(files[KD_FILE_ORIGINAL], &f, why, sizeof why)) < 0)
 		goto media_error;
 	keep_facts(r, &f);
-	if ((rc = media_make_images(files[KD_FILE_ORIGINAL], &f, files[KD_FILE_THUMBNAIL],
-	                            files[KD_FILE_POSTER], why, sizeof why)) < 0)
-		goto media_error;
-	if ((rc = media_make_storyboard(files[KD_FILE_ORIGINAL], &f, files[KD_FILE_STORYBOARD_JPG],
-	                                files[KD_FILE_STORYBOARD_VTT],
-	                                /* beside the WebVTT file: relative to its URL */
-	                                paths_file_name(KD_FILE_STORYBOARD_JPG), why,
-	                                sizeof why)) < 0)
-		goto media_error;
-	if ((rc = media_make_rendition(files[KD_FILE_ORIGINAL], &f, files[KD_FILE_VIDEO], why,
-	                               sizeof why)) < 0)
+	struct media_picture_paths pictures = {
+		.thumb_path = files[KD_FILE_THUMBNAIL],
+		.poster_path = files[KD_FILE_POSTER],
+		.sprite_path = files[KD_FILE_STORYBOARD_JPG],
+		.vtt_path = files[KD_FILE_STORYBOARD_VTT],
+		/* beside the WebVTT file: relative to its URL */
+		.sprite_url = paths_file_name(KD_FILE_STORYBOARD_JPG),
+	};
+	if ((rc = media_make_outputs(files[KD_FILE_ORIGINAL], &f, &pictures, files[KD_FILE_VIDEO],
+	                             why, sizeof why)) < 0)
 		goto media_error;
 	r->status = CAT_READY;
 	log_info("worker", "clip %lld ready: %s %dx%d %.1fs%s", (long long)id, f.video_codec, f.width,
@@ -99,7 +98,7 @@ static int report(const struct jobs_result *r, char *err, size_t errlen)
 }
 
 int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_limits *limits,
-                    char *err, size_t errlen)
+                    int threads, char *err, size_t errlen)
 {
 	char *dir = paths_clip_dir(data_dir, clip);
 	char *original = paths_clip_file(data_dir, clip, KD_FILE_ORIGINAL);
@@ -125,6 +124,7 @@ int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_lim
 	if (rc == 0 && !confined)
 		log_warn("worker", "clip %lld: this kernel has no Landlock; the worker is limited and "
 		         "filtered but not confined to the clip's folder", (long long)clip);
+	media_set_threads(threads);
 	if (rc == 0)
 		rc = jobs_process_clip(data_dir, clip, &r, err, errlen);
 	if (rc == 0)

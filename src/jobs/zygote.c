@@ -148,9 +148,10 @@ static int send_msg(int sock, const struct zygote_msg *m, int fd)
 	}
 }
 
-int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int report)
+int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int threads, int report)
 {
-	struct zygote_msg m = {.type = ZYGOTE_RUN, .token = token, .clip = clip};
+	struct zygote_msg m = {.type = ZYGOTE_RUN, .token = token, .clip = clip,
+	                       .threads = threads};
 	return z->pid ? send_msg(z->sock, &m, report) : KD_EIO;
 }
 
@@ -248,7 +249,7 @@ static void retitle(char **argv, int argc, const char *data_dir, int64_t clip)
 
 /* In the child, right after fork: become a worker for clip, writing to
  * report.  Never returns. */
-static void child_main(struct zyg *z, int report, int64_t clip)
+static void child_main(struct zyg *z, int report, int64_t clip, int threads)
 {
 	/* The zygote's own signal handling is not the worker's. */
 	sigset_t none;
@@ -267,7 +268,7 @@ static void child_main(struct zyg *z, int report, int64_t clip)
 			close(fd);
 	retitle(z->argv, z->argc, z->data_dir, clip);
 	char err[KD_ERRMSG_MAX] = "";
-	int rc = jobs_worker_run(z->data_dir, clip, z->limits, err, sizeof err);
+	int rc = jobs_worker_run(z->data_dir, clip, z->limits, threads, err, sizeof err);
 	if (rc < 0)
 		log_error("worker", "clip %lld: %s", (long long)clip, err[0] ? err : kd_strerror(rc));
 	fflush(stdout);
@@ -304,7 +305,7 @@ static int run(struct zyg *z, const struct zygote_msg *m, int report)
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		child_main(z, report, m->clip);
+		child_main(z, report, m->clip, m->threads);
 	int e = errno;
 	close(report);
 	if (pid < 0) {

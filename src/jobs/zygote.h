@@ -14,7 +14,8 @@
  * The zygote reads no byte of any video: it only takes orders from its
  * runner, over a socket pair of datagrams:
  *
- *   runner -> zygote   RUN token clip (the child's report pipe attached)
+ *   runner -> zygote   RUN token clip threads (the child's report pipe
+ *                      attached)
  *                      KILL token      (past its time)
  *   zygote -> runner   STARTED token pid
  *                      EXITED token pid status   (a waitpid status)
@@ -45,7 +46,7 @@ struct zygote_msg {
 	uint32_t type;   /* enum zygote_msg_type */
 	int32_t pid;     /* STARTED, EXITED */
 	int32_t status;  /* EXITED: the waitpid status; FAILED: the errno */
-	int32_t unused;
+	int32_t threads; /* RUN: threads per decoder and encoder */
 	uint64_t token;  /* which RUN it is about */
 	int64_t clip;    /* RUN */
 };
@@ -62,9 +63,10 @@ int zygote_start(struct zygote *z, const char *bin, const char *data_dir,
                  const struct jobs_limits *limits, uint64_t file_mb);
 
 /* Ask for clip to be processed in a new child whose standard output is
- * report (a pipe's write end; the caller still closes its own copy).
- * Returns 0 or KD_EIO when the zygote is gone. */
-int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int report);
+ * report (a pipe's write end; the caller still closes its own copy), with
+ * up to threads threads per decoder and encoder.  Returns 0 or KD_EIO
+ * when the zygote is gone. */
+int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int threads, int report);
 
 /* Ask for the child of token to be killed.  Returns 0 or KD_EIO. */
 int zygote_kill(struct zygote *z, uint64_t token);

@@ -1,16 +1,21 @@
 /* test_jobs.c - the jobs queue (include/kindling/jobs.h): claim, finish,
- * retry, recovery after a restart; and intake (include/kindling/intake.h):
- * a file becomes a clip, its job and its original, all or nothing. */
+ * retry, recovery after a restart; intake (include/kindling/intake.h):
+ * a file becomes a clip, its job and its original, all or nothing; and the
+ * zygote (src/jobs/zygote.h) that forks a sandboxed worker per clip. */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
+#include "jobs/zygote.h"
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
 #include "kindling/fs.h"
@@ -446,6 +451,161 @@ static void unwritable_media_leaves_no_clip_and_no_job(void **state)
 	assert_true(sqlite3_get_autocommit(w->db));
 }
 
+/* --- the zygote ---------------------------------------------------------- */
+
+struct zworld {
+	char dir[64];
+	char data[96];
+	struct zygote z;
+};
+
+/* A data folder with clip 1 and 3 (a text file each: a worker reports them
+ * failed at once) and clip 2 (a FIFO: its worker waits on it for ever),
+ * and a zygote for it, forked here rather than started as a program. */
+static int setup_zygote(void **state)
+{
+	struct zworld *w = calloc(1, sizeof *w);
+	strcpy(w->dir, "/tmp/kd-zygote-XXXXXX");
+	if (!mkdtemp(w->dir))
+		fail_msg("mkdtemp");
+	snprintf(w->data, sizeof w->data, "%s/data", w->dir);
+	char path[160];
+	for (int id = 1; id <= 3; id++) {
+		snprintf(path, sizeof path, "%s/media/%d", w->data, id);
+		assert_int_equal(kd_mkdirs(path, 0750), 0);
+		snprintf(path, sizeof path, "%s/media/%d/original", w->data, id);
+		if (id == 2)
+			assert_int_equal(mkfifo(path, 0640), 0);
+		else
+			assert_int_equal(kd_write_file_atomic(path, "notes, not a video\n", 19), 0);
+	}
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		/* Its arguments as one block, as exec lays them out. */
+		static char args[256];
+		int n = snprintf(args, sizeof args, "worker%c--data%c%s%c--zygote%c3%c--mem-mb%c4096", 0,
+		                 0, w->data, 0, 0, 0, 0);
+		char *argv[8];
+		int argc = 0;
+		for (char *a = args; a < args + n + 1; a += strlen(a) + 1)
+			argv[argc++] = a;
+		struct sandbox_limits l = {.mem_mb = 4096, .cpu_s = 60, .open_files = 64};
+		_exit(jobs_zygote_main(sv[1], w->data, &l, argv, argc) < 0 ? 1 : 0);
+	}
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	w->z.pid = pid;
+	w->z.sock = sv[0];
+	*state = w;
+	return 0;
+}
+
+static int teardown_zygote(void **state)
+{
+	struct zworld *w = *state;
+	zygote_stop(&w->z);
+	kd_remove_tree(w->dir);
+	free(w);
+	return 0;
+}
+
+/* The zygote's next message (within 20 s). */
+static struct zygote_msg hear(struct zworld *w)
+{
+	struct zygote_msg m;
+	for (int waited = 0; waited < 20000; waited += 100) {
+		int rc = zygote_event(&w->z, &m);
+		assert_true(rc >= 0);
+		if (rc == 1)
+			return m;
+		struct pollfd p = {.fd = w->z.sock, .events = POLLIN};
+		poll(&p, 1, 100);
+	}
+	fail_msg("the zygote said nothing for 20 s");
+	return m;
+}
+
+/* Start clip as token; returns the read end of its report. */
+static int run_clip(struct zworld *w, uint64_t token, int64_t clip)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(zygote_run(&w->z, token, clip, 1, p[1]), 0);
+	close(p[1]);
+	return p[0];
+}
+
+static void a_zygote_forks_a_sandboxed_worker_per_clip(void **state)
+{
+	struct zworld *w = *state;
+	int r1 = run_clip(w, 11, 1), r3 = run_clip(w, 13, 3);
+	int started = 0, exited = 0;
+	while (exited < 2) {
+		struct zygote_msg m = hear(w);
+		assert_true(m.token == 11 || m.token == 13);
+		if (m.type == ZYGOTE_STARTED) {
+			assert_true(m.pid > 0 && m.pid != w->z.pid);
+			started++;
+		} else {
+			assert_int_equal(m.type, ZYGOTE_EXITED);
+			if (!WIFEXITED(m.status) || WEXITSTATUS(m.status) != 0)
+				fail_msg("the worker of token %llu ended with status %d",
+				         (unsigned long long)m.token, m.status);
+			exited++;
+		}
+	}
+	assert_int_equal(started, 2);
+	int reports[2] = {r1, r3};
+	for (int i = 0; i < 2; i++) {
+		char buf[4096];
+		ssize_t n, got = 0;
+		while ((n = read(reports[i], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+			got += n;
+		close(reports[i]);
+		struct jobs_result r;
+		char err[KD_ERRMSG_MAX];
+		assert_int_equal(jobs_result_parse(buf, (size_t)got, &r, err, sizeof err), 0);
+		assert_int_equal(r.status, CAT_FAILED);
+		assert_non_null(strstr(r.error, "not a video file"));
+	}
+}
+
+static void a_kill_order_ends_a_worker(void **state)
+{
+	struct zworld *w = *state;
+	int r = run_clip(w, 5, 2);
+	struct zygote_msg m = hear(w);
+	assert_int_equal(m.type, ZYGOTE_STARTED);
+	assert_int_equal(zygote_kill(&w->z, 5), 0);
+	m = hear(w);
+	assert_int_equal(m.type, ZYGOTE_EXITED);
+	assert_true(WIFSIGNALED(m.status) && WTERMSIG(m.status) == SIGKILL);
+	close(r);
+}
+
+static void closing_the_socket_ends_the_zygote_and_its_workers(void **state)
+{
+	struct zworld *w = *state;
+	int r = run_clip(w, 8, 2);
+	struct zygote_msg m = hear(w);
+	assert_int_equal(m.type, ZYGOTE_STARTED);
+	pid_t zygote = w->z.pid;
+	zygote_stop(&w->z); /* returns once the zygote has exited */
+	assert_int_equal(w->z.pid, 0);
+	assert_int_equal(kill(zygote, 0), -1);
+	/* Its worker went first (killed and reaped by it). */
+	assert_int_equal(kill(m.pid, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	char c;
+	assert_int_equal(read(r, &c, 1), 0); /* nobody holds its report open */
+	close(r);
+}
+
 int main(void)
 {
 	users_init();
@@ -461,6 +621,10 @@ int main(void)
 		I(upload_moves_the_file_into_a_queued_clip),
 		I(bad_metadata_or_missing_file_creates_nothing),
 		I(unwritable_media_leaves_no_clip_and_no_job),
+#define Z(f) cmocka_unit_test_setup_teardown(f, setup_zygote, teardown_zygote)
+		Z(a_zygote_forks_a_sandboxed_worker_per_clip),
+		Z(a_kill_order_ends_a_worker),
+		Z(closing_the_socket_ends_the_zygote_and_its_workers),
 	};
 	return cmocka_run_group_tests_name("jobs", tests, NULL, NULL);
 }
