@@ -47,8 +47,8 @@ CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 LDFLAGS += $(LDFLAGS_SAN)
 
-LIB_SRC  := $(sort $(wildcard src/util/*.c src/catalogue/*.c src/media/*.c src/jobs/*.c \
-                              src/web/*.c src/cli/*.c))
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/storage/*.c src/catalogue/*.c src/media/*.c \
+                              src/jobs/*.c src/web/*.c src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o $(O)/obj/gen/assets.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
