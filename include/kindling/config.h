@@ -27,6 +27,15 @@
  *                       uploads that would eat into it are refused (1024)
  *   uploads_per_person  unfinished uploads one person may have (20)
  *   notes_per_day       notes one person may add to one clip a day (30)
+ *   storage             where media bytes live: s3://BUCKET[/PREFIX] for an
+ *                       S3-compatible bucket; absent: the data folder's
+ *                       media/ (see storage.h).  Credentials come from the
+ *                       environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+ *                       and, for temporary ones, AWS_SESSION_TOKEN
+ *   s3_endpoint         http(s)://HOST[:PORT] of an S3-compatible service
+ *                       (MinIO, Ceph, ...), addressed path-style; absent: AWS
+ *   s3_region           the bucket's region, signed into every request
+ *                       (default us-east-1)
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
@@ -56,6 +65,9 @@ struct kd_config {
 	uint64_t disk_reserve_mb;
 	unsigned uploads_per_person;
 	unsigned notes_per_day;
+	char *storage;         /* "s3://BUCKET[/PREFIX]", or NULL: the data folder */
+	char *s3_endpoint;     /* "http://127.0.0.1:9000" (no trailing '/'), or NULL */
+	char *s3_region;       /* "us-east-1" */
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and
@@ -66,6 +78,14 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 
 /* Parse "HOST:PORT", "[V6]:PORT" or ":PORT".  host is a new string. */
 int kd_config_parse_listen(const char *s, char **host, unsigned *port);
+
+/* Split a storage setting "s3://BUCKET[/PREFIX]" into new strings: the
+ * bucket, and the prefix without its trailing '/' ("" when none).  Returns
+ * 0, or KD_EINVAL with the reason in err (bucket names: 3-63 characters,
+ * a-z 0-9 . -; the prefix: folders of A-Z a-z 0-9 . _ -, none starting
+ * with '.'). */
+int kd_config_parse_storage(const char *url, char **bucket, char **prefix, char *err,
+                            size_t errlen);
 
 /* Parse the text of a kindling.conf into cfg (used by kd_config_load). */
 int kd_config_parse(struct kd_config *cfg, const char *text, char *err, size_t errlen);

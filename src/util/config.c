@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +73,93 @@ static int parse_int(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
+static bool lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-';
+}
+
+int kd_config_parse_storage(const char *url, char **bucket, char **prefix, char *err,
+                            size_t errlen)
+{
+	if (strncmp(url, "s3://", 5)) {
+		snprintf(err, errlen, "use s3://BUCKET or s3://BUCKET/PREFIX (leave storage out to "
+		         "keep media in the data folder)");
+		return KD_EINVAL;
+	}
+	const char *b = url + 5, *slash = strchr(b, '/');
+	size_t blen = slash ? (size_t)(slash - b) : strlen(b);
+	bool ok = blen >= 3 && blen <= 63 && lower_alnum(b[0]) && lower_alnum(b[blen - 1]);
+	for (size_t i = 0; i < blen && ok; i++)
+		ok = (lower_alnum(b[i]) || b[i] == '-' || b[i] == '.') && !(b[i] == '.' && b[i + 1] == '.');
+	if (!ok) {
+		snprintf(err, errlen, "'%.*s' is not a bucket name (3 to 63 characters: a-z, 0-9, "
+		         "'.' and '-', starting and ending with a letter or digit)", (int)(blen > 80 ? 80 : blen), b);
+		return KD_EINVAL;
+	}
+	/* The prefix becomes the start of every object key: the same few
+	 * characters as keys, so it never needs escaping anywhere. */
+	const char *p = slash ? slash + 1 : "";
+	size_t plen = strlen(p);
+	if (plen > 0 && p[plen - 1] == '/')
+		plen--;
+	ok = plen <= 256 && (plen == 0 || p[plen - 1] != '/');
+	for (size_t i = 0; i < plen && ok; i++) {
+		bool start = i == 0 || p[i - 1] == '/';
+		ok = p[i] == '/' ? !start : name_char(p[i]) && !(start && p[i] == '.');
+	}
+	if (!ok) {
+		snprintf(err, errlen, "'%.80s' is not a prefix: folder names of A-Z, a-z, 0-9, '.', "
+		         "'_' and '-' (not starting with '.') separated by single '/', 256 characters "
+		         "at most", p);
+		return KD_EINVAL;
+	}
+	*bucket = kd_strndup(b, blen);
+	*prefix = kd_strndup(p, plen);
+	return 0;
+}
+
+/* http(s)://HOST[:PORT][/]: the address of an S3-compatible service, and
+ * nothing more (no path, user or query: those would go unsigned). */
+static int parse_endpoint(const char *v, char **out, char *err, size_t errlen)
+{
+	const char *h = !strncmp(v, "http://", 7) ? v + 7 : !strncmp(v, "https://", 8) ? v + 8 : NULL;
+	size_t n = strlen(v);
+	if (n > 0 && v[n - 1] == '/')
+		n--;
+	bool ok = h && h < v + n;
+	if (ok && *h == '[') {
+		const char *end = memchr(h, ']', (size_t)(v + n - h));
+		ok = end && end > h + 1;
+		for (const char *c = h + 1; ok && c < end; c++)
+			ok = isxdigit((unsigned char)*c) || *c == ':' || *c == '.';
+		h = ok ? end + 1 : h;
+	} else {
+		while (ok && h < v + n && *h != ':') {
+			ok = isalnum((unsigned char)*h) || *h == '.' || *h == '-';
+			h++;
+		}
+	}
+	if (ok && h < v + n) {
+		char *end = NULL;
+		unsigned long port = *h == ':' && isdigit((unsigned char)h[1]) ? strtoul(h + 1, &end, 10) : 0;
+		ok = port >= 1 && port <= 65535 && end == v + n;
+	}
+	if (!ok) {
+		snprintf(err, errlen, "use http://HOST[:PORT] or https://HOST[:PORT], without a path");
+		return KD_EINVAL;
+	}
+	*out = kd_strndup(v, n);
+	return 0;
+}
+
 /* How a setting's text becomes its field. */
-enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS };
+enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS, K_STORAGE, K_ENDPOINT,
+            K_REGION };
 
 static const struct setting {
 	const char *key;
@@ -98,6 +184,9 @@ static const struct setting {
 	S("disk_reserve_mb", K_U64, disk_reserve_mb, 0, 1024L * 1024 * 1024),
 	S("uploads_per_person", K_UINT, uploads_per_person, 1, 10000),
 	S("notes_per_day", K_UINT, notes_per_day, 1, 10000),
+	S("storage", K_STORAGE, storage, 0, 0),
+	S("s3_endpoint", K_ENDPOINT, s3_endpoint, 0, 0),
+	S("s3_region", K_REGION, s3_region, 0, 0),
 #undef S
 };
 #define N_SETTINGS (sizeof SETTINGS / sizeof *SETTINGS)
@@ -147,6 +236,37 @@ static int apply(struct kd_config *cfg, const struct setting *st, const char *va
 			return KD_EINVAL;
 		kd_netlist_free(&cfg->trusted_proxies);
 		cfg->trusted_proxies = l;
+		return 0;
+	}
+	case K_STORAGE: {
+		char *bucket, *prefix;
+		if (kd_config_parse_storage(val, &bucket, &prefix, err, errlen) < 0)
+			return KD_EINVAL;
+		free(bucket);
+		free(prefix);
+		free(cfg->storage);
+		cfg->storage = kd_strdup(val);
+		return 0;
+	}
+	case K_ENDPOINT: {
+		char *url;
+		if (parse_endpoint(val, &url, err, errlen) < 0)
+			return KD_EINVAL;
+		free(cfg->s3_endpoint);
+		cfg->s3_endpoint = url;
+		return 0;
+	}
+	case K_REGION: {
+		size_t len = strlen(val);
+		bool ok = len >= 1 && len <= 32;
+		for (size_t i = 0; i < len && ok; i++)
+			ok = lower_alnum(val[i]) || val[i] == '-';
+		if (!ok) {
+			snprintf(err, errlen, "a region is a-z, 0-9 and '-', such as us-east-1");
+			return KD_EINVAL;
+		}
+		free(cfg->s3_region);
+		cfg->s3_region = kd_strdup(val);
 		return 0;
 	}
 	}
@@ -226,6 +346,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->disk_reserve_mb = 1024;
 	cfg->uploads_per_person = 20;
 	cfg->notes_per_day = 30;
+	cfg->s3_region = kd_strdup("us-east-1");
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);
@@ -267,6 +388,9 @@ void kd_config_free(struct kd_config *cfg)
 	free(cfg->listen_host);
 	free(cfg->default_consent);
 	kd_netlist_free(&cfg->trusted_proxies);
+	free(cfg->storage);
+	free(cfg->s3_endpoint);
+	free(cfg->s3_region);
 	memset(cfg, 0, sizeof *cfg);
 }
 
