@@ -1,9 +1,11 @@
-/* intake.c - a file becomes a clip: hash, de-duplicate, place, queue. */
+/* intake.c - a file becomes a clip: copy and hash, de-duplicate, place,
+ * queue. */
 #define _GNU_SOURCE
 #include "kindling/intake.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,71 @@
 #include "kindling/mem.h"
 #include "kindling/paths.h"
 #include "kindling/sha256.h"
+
+/* Pieces of a copy: big reads, and the disk set writing every few. */
+#define COPY_CHUNK (4 << 20)
+#define COPY_FLUSH (16 << 20)
+
+/*
+ * Copy src to a new file at dst, synced (not yet renamed anywhere), and
+ * hash what is copied: one read of the file, not two, and the hash is of
+ * the very bytes stored.  Each few megabytes copied are sent to the disk
+ * at once, so the final sync waits only for the last of them, not for the
+ * whole file after the copy.
+ */
+static int copy_and_hash(const char *src, const char *dst, char sha[KD_SHA256_HEX])
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = KD_EIO;
+	char *buf = NULL;
+	struct kd_sha256 h = {0};
+	if (in < 0)
+		return errno == ENOENT ? KD_ENOTFOUND : KD_EIO;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	buf = malloc(COPY_CHUNK);
+	if (out < 0 || !buf || kd_sha256_init(&h) < 0)
+		goto out;
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	off_t done = 0, flushed = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, COPY_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		for (ssize_t w = 0; w < n;) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				goto out;
+			w += k;
+		}
+		kd_sha256_update(&h, buf, (size_t)n);
+		done += n;
+		if (done - flushed >= COPY_FLUSH) {
+			sync_file_range(out, flushed, done - flushed, SYNC_FILE_RANGE_WRITE);
+			flushed = done;
+		}
+	}
+	if (fsync(out) < 0)
+		goto out;
+	kd_sha256_final(&h, sha);
+	rc = 0;
+out:;
+	int saved = errno;
+	if (rc < 0 && h.ctx)
+		kd_sha256_abort(&h);
+	free(buf);
+	close(in);
+	if (out >= 0 && close(out) < 0 && rc == 0)
+		rc = KD_EIO;
+	if (rc < 0 && out >= 0)
+		unlink(dst);
+	errno = saved;
+	return rc;
+}
 
 /* Copy src to a new file at dst, synced (not yet renamed anywhere). */
 static int copy_file(const char *src, const char *dst)
@@ -77,8 +144,30 @@ int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool
 {
 	char sha[KD_SHA256_HEX];
 	*duplicate = false;
-	int rc = kd_sha256_file(path, sha);
-	if (rc < 0) {
+	int rc;
+	/* A file that is not ours to move is copied first, outside the
+	 * transaction (a copy of gigabytes must not hold the catalogue), and
+	 * hashed as it is copied. */
+	char *staged = NULL;
+	if (!move) {
+		char *tmpdir = kd_path_join(cfg->data_dir, "tmp");
+		static atomic_uint seq;
+		staged = kd_asprintf("%s/intake.%ld.%u", tmpdir, (long)getpid(),
+		                     atomic_fetch_add(&seq, 1));
+		free(tmpdir);
+		rc = copy_and_hash(path, staged, sha);
+		if (rc == KD_ENOTFOUND) {
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			free(staged);
+			return rc;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot copy %s into the data folder: %s (is the disk "
+			         "full?)", path, strerror(errno));
+			free(staged);
+			return KD_EIO;
+		}
+	} else if ((rc = kd_sha256_file(path, sha)) < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return rc == KD_ENOTFOUND ? KD_ENOTFOUND : KD_EIO;
 	}
@@ -87,21 +176,6 @@ int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool
 	if (!meta->original_name)
 		meta->original_name = base ? base + 1 : path;
 	meta->status = CAT_QUEUED;
-
-	/* A file that is not ours to move is copied first, outside the
-	 * transaction: a copy of gigabytes must not hold the catalogue. */
-	char *staged = NULL;
-	if (!move) {
-		char *tmpdir = kd_path_join(cfg->data_dir, "tmp");
-		staged = kd_asprintf("%s/intake.%ld.%s", tmpdir, (long)getpid(), sha);
-		free(tmpdir);
-		if (copy_file(path, staged) < 0) {
-			snprintf(err, errlen, "cannot copy %s into the data folder: %s (is the disk "
-			         "full?)", path, strerror(errno));
-			free(staged);
-			return KD_EIO;
-		}
-	}
 
 	/* The clip row, its job and its original are one step: a crash at any
 	 * point leaves either all three or none (a job is never claimed for a
