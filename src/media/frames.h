@@ -98,9 +98,9 @@ double frames_time(const struct frames_decoder *d);
  * decoded at all (take never called), KD_ENOMEM, or take's value.
  */
 typedef int (*frames_take_fn)(void *ctx, int i, const AVFrame *frame);
-/* Ten seconds of 1080p at 30 frames a second: well under a second of
- * decoding; a short clip fits whole. */
-#define FRAMES_BUDGET_PX (300LL * 1920 * 1080)
+/* Five seconds of 1080p at 30 frames a second (about a quarter second of
+ * decoding): a short clip fits whole. */
+#define FRAMES_BUDGET_PX (150LL * 1920 * 1080)
 int frames_pass(struct frames_decoder *d, const double *times, int n, frames_take_fn take,
                 void *ctx);
 

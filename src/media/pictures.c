@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,17 +400,50 @@ int media_make_pictures(const char *path, const struct media_facts *f,
 	return rc;
 }
 
+/* The rendition, made in a thread of its own beside the pictures. */
+struct rendition_job {
+	const char *path, *video_path;
+	const struct media_facts *f;
+	struct outputs out;
+	char err[KD_ERRMSG_MAX];
+	int rc;
+};
+
+static void *rendition_thread(void *arg)
+{
+	struct rendition_job *j = arg;
+	j->rc = rendition_make(j->path, j->f, j->video_path, &j->out, j->err, sizeof j->err);
+	return NULL;
+}
+
 int media_make_outputs(const char *path, const struct media_facts *f,
                        const struct media_picture_paths *p, const char *video_path, char *err,
                        size_t errlen)
 {
+	/* The rendition mostly waits for the disk and the pictures for the
+	 * processor: side by side, a long clip takes the longer of the two
+	 * rather than both. */
+	struct rendition_job j = {.path = path, .video_path = video_path, .f = f};
 	struct outputs out;
 	outputs_init(&out);
+	outputs_init(&j.out);
+	pthread_t t;
+	bool threaded = pthread_create(&t, NULL, rendition_thread, &j) == 0;
 	int rc = pictures_make(path, f, p, &out, err, errlen);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		rendition_thread(&j);
+	/* The pictures' reason first: the file's fault shows there first. */
+	if (rc == 0 && j.rc != 0) {
+		rc = j.rc;
+		snprintf(err, errlen, "%s", j.err);
+	}
 	if (rc == 0)
-		rc = rendition_make(path, f, video_path, &out, err, errlen);
+		rc = outputs_move(&out, &j.out, err, errlen);
 	if (rc == 0)
 		rc = outputs_commit(&out, err, errlen);
+	outputs_release(&j.out);
 	outputs_release(&out);
 	return rc;
 }
