@@ -1120,3 +1120,80 @@ int cat_changes_prune(sqlite3 *db, int64_t keep)
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
 }
+
+/* ---------------------------------------------------------------- summaries
+ * Read access for the summaries (index.h, summary_index.c).  Only reads:
+ * the index stays as the code above keeps it. */
+
+int idx_summary_begin(sqlite3 *db)
+{
+	return sync_and_read(db);
+}
+
+void idx_summary_end(void)
+{
+	pthread_rwlock_unlock(&ix_lock);
+}
+
+int64_t idx_summary_seq(void)
+{
+	return ix.seq;
+}
+
+size_t idx_summary_practices(void)
+{
+	return ix.n_practices;
+}
+
+int64_t idx_summary_practice_id(size_t k)
+{
+	return ix.practices[k].id;
+}
+
+const char *idx_summary_practice_slug(size_t k)
+{
+	return ix.practices[k].slug;
+}
+
+const char *idx_fact_teacher(const struct idx_fact *f)
+{
+	return str_at(f->record, S_TEACHER);
+}
+
+static void fact_of(const struct iclip *r, struct idx_fact *f)
+{
+	bool recorded_null = r->nulls >> S_RECORDED & 1;
+	bool shared = r->status == CAT_READY && r->consent == CONSENT_ON_FILE;
+	*f = (struct idx_fact){
+		.id = r->id, .school_id = r->school_id, .uploader_id = r->uploader_id,
+		.status = (enum cat_status)r->status,
+		.shared_district = shared && r->visibility == VIS_DISTRICT,
+		.shared_school = shared && r->visibility == VIS_SCHOOL,
+		.recorded_on = recorded_null ? NULL : str_at(r, S_RECORDED),
+		.uploaded_at = recorded_null ? str_at(r, S_UPLOADED) : NULL,
+		.duration_s = r->duration_s,
+		.n_practices = r->n_practices, .practices = r->practices,
+		.record = r,
+	};
+}
+
+void idx_summary_walk(void (*fn)(const struct idx_fact *f, void *ctx), void *ctx)
+{
+	/* slots are in id order: a walk of the bits in order is id order */
+	for (size_t w = 0; w < ix.nw; w++) {
+		for (uint64_t b = ix.live[w]; b; b &= b - 1) {
+			struct idx_fact f;
+			fact_of(&ix.slots[w * 64 + (size_t)__builtin_ctzll(b)], &f);
+			fn(&f, ctx);
+		}
+	}
+}
+
+int idx_summary_get(int64_t id, struct idx_fact *f)
+{
+	size_t i = map_get(id);
+	if (i == SIZE_MAX || !ix.slots[i].id)
+		return KD_ENOTFOUND;
+	fact_of(&ix.slots[i], f);
+	return 0;
+}

@@ -49,4 +49,47 @@ int idx_count_by_school(sqlite3 *db, const struct kd_user *user, const int64_t *
 int idx_count_by_practice(sqlite3 *db, const struct kd_user *user, const int64_t *ids,
                           int64_t *counts, size_t n);
 
+/* ---------------------------------------------------------------- summaries
+ * Read access for the summaries (summary_index.c), which copy what they
+ * read of each clip into a table of their own and follow the index's
+ * changes.  Between idx_summary_begin() and idx_summary_end() the index
+ * is held for reading (writers wait): call no other idx_ function then,
+ * and keep nothing it gives past idx_summary_end(). */
+
+/* What a summary reads of one clip. */
+struct idx_fact {
+	int64_t id, school_id, uploader_id;
+	enum cat_status status;
+	/* ready, consent on file, and visible to the district / to its school */
+	bool shared_district, shared_school;
+	const char *recorded_on;   /* NULL for SQL NULL */
+	const char *uploaded_at;   /* only when recorded_on is NULL, else NULL */
+	double duration_s;         /* 0 for SQL NULL (unprobed) */
+	size_t n_practices;
+	const uint16_t *practices; /* practice numbers; UINT16_MAX: not in the index */
+	const void *record;        /* for idx_fact_teacher() */
+};
+
+/* The clip's teacher: found only when asked, as it lies after the title
+ * and the description. */
+const char *idx_fact_teacher(const struct idx_fact *f);
+
+/* Bring the index up to the catalogue and hold it: 0, or a KD_E* code
+ * (then nothing is held). */
+int idx_summary_begin(sqlite3 *db);
+void idx_summary_end(void);
+
+/* The last change of the catalogue (clip_changes.seq) the index holds. */
+int64_t idx_summary_seq(void);
+
+/* The practices the index knows, numbered from 0. */
+size_t idx_summary_practices(void);
+int64_t idx_summary_practice_id(size_t k);
+const char *idx_summary_practice_slug(size_t k);
+
+/* Call fn for every clip, in id order. */
+void idx_summary_walk(void (*fn)(const struct idx_fact *f, void *ctx), void *ctx);
+/* The clip of id: 0, or KD_ENOTFOUND when the catalogue has none. */
+int idx_summary_get(int64_t id, struct idx_fact *f);
+
 #endif
