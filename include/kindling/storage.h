@@ -103,7 +103,8 @@ struct storage_part {
 /* Receives bytes read: return 0 to go on, or a negative KD_E* code to stop
  * the read, which then returns that code.  Called from the calling thread. */
 typedef int (*storage_write_fn)(void *arg, const void *data, size_t len);
-/* Receives each key of a listing, in byte order of the keys. */
+/* Receives each key of a listing: in byte order of the keys (AWS, MinIO
+ * and the data folder list so; a few imitations of S3 do not). */
 typedef int (*storage_list_fn)(void *arg, const char *key, const struct storage_stat *st);
 
 /* ---------------------------------------------------------------- opening */
@@ -190,9 +191,9 @@ int storage_delete(struct kd_storage *s, const char *key, char *err, size_t errl
 int storage_delete_prefix(struct kd_storage *s, const char *prefix, char *err, size_t errlen);
 
 /* Every key that starts with prefix ("" for all, "123/" for a clip's,
- * "12" for 12/..., 120/..., 12x...), in byte order, with its stat; fn may
- * stop the listing by returning non-zero (then returned).  Only valid keys
- * are listed. */
+ * "12" for 12/..., 120/..., 12x...), with its stat, in the service's
+ * order (see storage_list_fn); fn may stop the listing by returning
+ * non-zero (then returned).  Only valid keys are listed. */
 int storage_list(struct kd_storage *s, const char *prefix, storage_list_fn fn, void *arg,
                  char *err, size_t errlen);
 

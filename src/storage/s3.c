@@ -727,7 +727,6 @@ static int list_page(struct s3 *s, const char *prefix, const char *token, const 
 	struct xml_span doc = {resp.body.data, resp.body.len}, item;
 	size_t pos = 0, plen = strlen(s->prefix);
 	const char *why = NULL;
-	char last[STORAGE_KEY_MAX + 300] = "";
 	while (!why && xml_next(doc, &pos, "Contents", &item)) {
 		char key[STORAGE_KEY_MAX + 300], size[24], modified[40];
 		struct storage_stat st = {.mtime = -1};
@@ -738,11 +737,6 @@ static int list_page(struct s3 *s, const char *prefix, const char *token, const 
 			why = "an entry without its key or size";
 			break;
 		}
-		if (strcmp(key, last) <= 0) {
-			why = "keys out of order";
-			break;
-		}
-		memcpy(last, key, sizeof last);
 		char *end;
 		errno = 0;
 		st.size = strtoull(size, &end, 10);
