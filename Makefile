@@ -95,6 +95,13 @@ $(O)/tests/%: tests/unit/%.c tests/unit/helpers.h $(O)/libkindling.a | build-dep
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -Isrc -o $@ $< $(O)/libkindling.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# The storage suite drives src/storage through a program of its own
+# (tests/integration/storage_tool.c), built beside the unit tests.
+$(O)/tests/storage_tool: tests/integration/storage_tool.c $(O)/libkindling.a | build-deps
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -Isrc -o $@ $< $(O)/libkindling.a $(LDFLAGS) $(LDLIBS)
+
 -include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)
 # Install what is missing: apt-get update once, then apt-get install -y.
 define apt_install
@@ -115,7 +122,8 @@ apt_install_now = sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 
 deps:
 	$(call apt_install,$(DEB_BUILD))
-# Test clients from npm (tus-js-client, playwright-core), at the versions of the lock file.
+# Test clients from npm (tus-js-client, playwright-core, aws4) and s3rver, at the versions of the
+# lock file.
 deps-test:
 	$(call apt_install,$(DEB_TEST))
 	@command -v npm >/dev/null || { $(call apt_install_now,nodejs npm); }
@@ -137,7 +145,7 @@ unit:
 	@$(MAKE) --no-print-directory $(UNIT_RUN)
 	@sh tests/run_unit.sh $(UNIT_RUN)
 
-integration: $(O)/kindling
+integration: $(O)/kindling $(O)/tests/storage_tool
 	@rc=0; for t in $(SUITES_RUN); do \
 	  [ -f tests/integration/$$t.sh ] || \
 	    { echo "make integration: no suite '$$t'; the suites are: $(SUITES)"; rc=2; continue; }; \
