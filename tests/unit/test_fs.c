@@ -347,6 +347,138 @@ static void sha256_of_a_file_agrees_with_sha256sum(void **state)
 	assert_int_equal(errno, EISDIR);
 }
 
+/* n bytes of a fixed pseudo-random sequence. */
+static unsigned char *noise(size_t n)
+{
+	unsigned char *data = malloc(n ? n : 1);
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		data[i] = (unsigned char)x;
+	}
+	return data;
+}
+
+static void sha256_of(const unsigned char *data, size_t n, char *hex)
+{
+	struct kd_sha256 h;
+	assert_int_equal(kd_sha256_init(&h), 0);
+	kd_sha256_update(&h, data, n);
+	kd_sha256_final(&h, hex);
+}
+
+/* Saved after any number of bytes, restored in a fresh hash with the bytes
+ * past the last whole block hashed again, the hash comes out the same. */
+static void sha256_goes_on_from_a_saved_state(void **state)
+{
+	(void)state;
+	const size_t n = 1000;
+	unsigned char *data = noise(n);
+	char want[KD_SHA256_HEX], got[KD_SHA256_HEX];
+	sha256_of(data, n, want);
+	const size_t cuts[] = {0, 1, 63, 64, 65, 127, 128, 500, 999, 1000};
+	for (size_t c = 0; c < sizeof cuts / sizeof *cuts; c++) {
+		size_t cut = cuts[c];
+		struct kd_sha256 h, again;
+		assert_int_equal(kd_sha256_init(&h), 0);
+		/* in two pieces, so that the state is not always block-aligned */
+		kd_sha256_update(&h, data, cut / 3);
+		kd_sha256_update(&h, data + cut / 3, cut - cut / 3);
+		assert_int_equal(kd_sha256_bytes(&h), cut);
+		char text[KD_SHA256_STATE_MAX];
+		uint64_t whole = kd_sha256_save(&h, text), restored = 7;
+		assert_int_equal(whole, cut / 64 * 64);
+		assert_true(strlen(text) < KD_SHA256_STATE_MAX);
+		/* saving leaves h as it was */
+		kd_sha256_update(&h, data + cut, n - cut);
+		kd_sha256_final(&h, got);
+		assert_string_equal(got, want);
+		assert_int_equal(kd_sha256_restore(&again, text, &restored), 0);
+		assert_int_equal(restored, whole);
+		assert_int_equal(kd_sha256_bytes(&again), whole);
+		kd_sha256_update(&again, data + whole, n - whole);
+		kd_sha256_final(&again, got);
+		assert_string_equal(got, want);
+	}
+	/* a state of the empty input is the empty hash's */
+	struct kd_sha256 h;
+	uint64_t whole;
+	assert_int_equal(kd_sha256_restore(&h, "sha256-state-1 0 6a09e667bb67ae853c6ef372a54ff53a"
+	                                       "510e527f9b05688c1f83d9ab5be0cd19", &whole), 0);
+	assert_int_equal(whole, 0);
+	kd_sha256_final(&h, got);
+	assert_string_equal(got, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	free(data);
+}
+
+static void sha256_state_from_elsewhere_is_checked(void **state)
+{
+	(void)state;
+	const char *words = "6a09e667bb67ae853c6ef372a54ff53a510e527f9b05688c1f83d9ab5be0cd19";
+	char text[256];
+	const char *bad[] = {
+		"", "sha256-state-1", "sha256-state-1 ", "sha256-state-2 0 %s", "sha256-state-1 1 %s",
+		"sha256-state-1 63 %s", "sha256-state-1 -64 %s", "sha256-state-1 +64 %s",
+		"sha256-state-1  64 %s", "sha256-state-1 64  %s", "sha256-state-1 64 %s ",
+		"sha256-state-1 64 %s0", "sha256-state-1 64 %.63s", "sha256-state-1 64 %.63sG",
+		"sha256-state-1 64 %.63sA", "sha256-state-1 123456789012345664 %s", "SHA256-state-1 0 %s",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		snprintf(text, sizeof text, bad[i], words);
+		struct kd_sha256 h = {.ctx = (void *)1};
+		uint64_t whole = 7;
+		if (kd_sha256_restore(&h, text, &whole) != KD_EINVAL)
+			fail_msg("'%s' was taken", text);
+		assert_null(h.ctx);
+		assert_int_equal(whole, 7);
+	}
+	/* 17 digits is the most taken */
+	snprintf(text, sizeof text, "sha256-state-1 12345678901234560 %s", words);
+	struct kd_sha256 h;
+	uint64_t whole;
+	assert_int_equal(kd_sha256_restore(&h, text, &whole), 0);
+	assert_true(whole == 12345678901234560ULL);
+	assert_true(kd_sha256_bytes(&h) == whole);
+	kd_sha256_abort(&h);
+}
+
+static void sha256_of_part_of_a_file(void **state)
+{
+	const char *dir = *state;
+	char p[256];
+	const size_t n = (3u << 20) + 5; /* more than one read */
+	unsigned char *data = noise(n);
+	FILE *f = fopen(at(dir, "part.bin", p), "wb");
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+	int fd = open(p, O_RDONLY);
+	assert_true(fd >= 0);
+	char want[KD_SHA256_HEX], got[KD_SHA256_HEX];
+	struct kd_sha256 h;
+	/* the first 100 bytes here, the rest from the file */
+	sha256_of(data, n, want);
+	assert_int_equal(kd_sha256_init(&h), 0);
+	kd_sha256_update(&h, data, 100);
+	assert_int_equal(kd_sha256_fd(&h, fd, 100, n - 100), 0);
+	kd_sha256_final(&h, got);
+	assert_string_equal(got, want);
+	/* a range in the middle; none at all */
+	sha256_of(data + 7, 1000, want);
+	assert_int_equal(kd_sha256_init(&h), 0);
+	assert_int_equal(kd_sha256_fd(&h, fd, 7, 1000), 0);
+	assert_int_equal(kd_sha256_fd(&h, fd, 0, 0), 0);
+	kd_sha256_final(&h, got);
+	assert_string_equal(got, want);
+	/* past the end of the file: an error, not a hash of less */
+	assert_int_equal(kd_sha256_init(&h), 0);
+	errno = 0;
+	assert_int_equal(kd_sha256_fd(&h, fd, n - 10, 11), KD_EIO);
+	assert_int_equal(errno, EIO);
+	kd_sha256_abort(&h);
+	close(fd);
+	free(data);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -361,6 +493,9 @@ int main(void)
 		cmocka_unit_test(path_join_under_the_root_has_one_slash),
 		cmocka_unit_test(sha256_gives_the_fips_vectors_in_any_pieces),
 		T(sha256_of_a_file_agrees_with_sha256sum),
+		cmocka_unit_test(sha256_goes_on_from_a_saved_state),
+		cmocka_unit_test(sha256_state_from_elsewhere_is_checked),
+		T(sha256_of_part_of_a_file),
 	};
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
 }
