@@ -3,9 +3,11 @@
  * /api/v1/uploads: the HTTP side of tus_state.h.
  *
  * Bodies go straight from the socket to the upload's data file in pieces
- * of the connection buffer: memory does not grow with the file.  When the
- * last byte is in, the file goes through the same intake as `kindling
- * ingest` (intake.h) and the answer carries Kindling-Clip-Id.
+ * of the connection buffer, and into the upload's running SHA-256 on the
+ * way: memory does not grow with the file, and the finished file is not
+ * read again.  When the last byte is in, the file goes through the same
+ * intake as `kindling ingest` (intake.h), with its hash, and the answer
+ * carries Kindling-Clip-Id.
  */
 #define _GNU_SOURCE
 #include "tus.h"
@@ -31,6 +33,7 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 #include "kindling/paths.h"
+#include "kindling/sha256.h"
 
 #define TUS_VERSION "1.0.0"
 static enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
@@ -223,9 +226,26 @@ enum MHD_Result tus_head(struct request *req)
 	return respond(req, MHD_HTTP_OK, r);
 }
 
+/* Every this many bytes written, the disk is asked to start writing them
+ * out (sync_file_range): it works while the rest arrives, where otherwise
+ * the whole file would wait in memory for the fsync at the end. */
+#define WRITEBACK_STEP (8u << 20)
+/* Every this many bytes, the state of the running hash is saved: a server
+ * killed in the middle of a PATCH reads at most this much again. */
+#define HASH_SAVE_STEP (64u << 20)
+
+/*
+ * A PATCH in progress.  MHD hands the body over in pieces of its connection
+ * buffer; each goes to the file and into the running SHA-256 at once
+ * (gathering them into bigger writes would cost a copy of every byte for a
+ * few syscalls saved).
+ */
 struct sink {
-	struct tus_upload u;
+	struct tus_upload u;    /* u.offset: the bytes in the data file */
 	int fd;
+	struct kd_sha256 hash;  /* of the data file's bytes so far */
+	uint64_t kicked;        /* bytes the disk was asked to write out */
+	uint64_t saved;         /* bytes when the hash state was last saved */
 	unsigned fail_status;   /* 0, or the answer to give once the body is in */
 	char fail_msg[KD_ERRMSG_MAX];
 };
@@ -243,6 +263,27 @@ static int sink_fail(struct sink *s, unsigned status, int err, const char *fmt, 
 	return err;
 }
 
+static void sink_free(struct sink *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	kd_sha256_abort(&s->hash);
+	tus_upload_free(&s->u);
+	free(s);
+}
+
+/* Save the hash's state if bytes came since it was saved.  A state that
+ * cannot be saved costs only a longer read at the next PATCH. */
+static void sink_save_hash(struct sink *s)
+{
+	if (!s->hash.ctx || s->saved == s->u.offset)
+		return;
+	if (tus_hash_save(&s->u, &s->hash) < 0)
+		log_warn("tus", "upload %s: cannot save the state of its SHA-256: %s", s->u.id,
+		         strerror(errno));
+	s->saved = s->u.offset;
+}
+
 static void sink_close(struct request *req)
 {
 	struct sink *s = req->stream;
@@ -251,10 +292,9 @@ static void sink_close(struct request *req)
 	if (s->fd >= 0) {
 		/* A dropped connection keeps what arrived: the client resumes. */
 		fsync(s->fd);
-		close(s->fd);
+		sink_save_hash(s);
 	}
-	tus_upload_free(&s->u);
-	free(s);
+	sink_free(s);
 	req->stream = NULL;
 }
 
@@ -267,8 +307,10 @@ static int sink_write(struct request *req, const char *data, size_t len)
 		return sink_fail(s, MHD_HTTP_CONTENT_TOO_LARGE, KD_ETOOBIG,
 		                 "more bytes than the Upload-Length of %" PRIu64 " given at creation",
 		                 s->u.length);
-	while (len > 0) {
-		ssize_t n = write(s->fd, data, len);
+	const char *p = data;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t n = write(s->fd, p, left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -287,10 +329,20 @@ static int sink_write(struct request *req, const char *data, size_t len)
 			                 "the server could not write the upload (%s); tell your admin",
 			                 strerror(e));
 		}
-		data += n;
-		len -= (size_t)n;
-		s->u.offset += (uint64_t)n;
+		p += n;
+		left -= (size_t)n;
 	}
+	/* Hashed once written: the state always matches the file. */
+	kd_sha256_update(&s->hash, data, len);
+	s->u.offset += len;
+	if (s->u.offset - s->kicked >= WRITEBACK_STEP) {
+		/* Only a request to start: errors show at the fsync. */
+		sync_file_range(s->fd, (off_t)s->kicked, (off_t)(s->u.offset - s->kicked),
+		                SYNC_FILE_RANGE_WRITE);
+		s->kicked = s->u.offset;
+	}
+	if (s->u.offset - s->saved >= HASH_SAVE_STEP)
+		sink_save_hash(s);
 	return 0;
 }
 
@@ -314,8 +366,7 @@ enum MHD_Result tus_patch_begin(struct request *req)
 	}
 	if (s->u.clip) {
 		int64_t clip = s->u.clip;
-		tus_upload_free(&s->u);
-		free(s);
+		sink_free(s);
 		return tus_error(req, MHD_HTTP_CONFLICT,
 		                 "this upload is already complete: it is clip %lld", (long long)clip);
 	}
@@ -323,16 +374,14 @@ enum MHD_Result tus_patch_begin(struct request *req)
 	uint64_t body = 0;
 	if (cl && tus_parse_u64(cl, &body) && body > s->u.length - s->u.offset) {
 		uint64_t room = s->u.length - s->u.offset;
-		tus_upload_free(&s->u);
-		free(s);
+		sink_free(s);
 		return tus_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
 		                 "the body is %" PRIu64 " bytes but only %" PRIu64 " remain of the "
 		                 "Upload-Length given at creation", body, room);
 	}
 	if (offset != s->u.offset) {
 		uint64_t have = s->u.offset;
-		tus_upload_free(&s->u);
-		free(s);
+		sink_free(s);
 		return tus_error(req, MHD_HTTP_CONFLICT,
 		                 "Upload-Offset %" PRIu64 " does not match the %" PRIu64
 		                 " bytes the server has; ask with HEAD and resume from there",
@@ -340,8 +389,7 @@ enum MHD_Result tus_patch_begin(struct request *req)
 	}
 	s->fd = open(s->u.data_path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (s->fd < 0) {
-		tus_upload_free(&s->u);
-		free(s);
+		sink_free(s);
 		return unknown_upload(req);
 	}
 	/* One transfer per upload at a time.  The request of a client that was
@@ -351,14 +399,23 @@ enum MHD_Result tus_patch_begin(struct request *req)
 	if (flock(s->fd, LOCK_EX | LOCK_NB) < 0 || fstat(s->fd, &st) < 0 ||
 	    (uint64_t)st.st_size != offset) {
 		uint64_t have = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : s->u.offset;
-		close(s->fd);
-		tus_upload_free(&s->u);
-		free(s);
+		sink_free(s);
 		return tus_error(req, MHD_HTTP_CONFLICT,
 		                 "another transfer of this upload is still running (the server has %"
 		                 PRIu64 " bytes); ask with HEAD in a moment and resume from there",
 		                 have);
 	}
+	/* The hash goes on from where the last PATCH left it (the lock keeps
+	 * the file still while it is read). */
+	if (tus_hash_resume(&s->u, &s->hash) < 0) {
+		log_error("tus", "upload %s: cannot take up its SHA-256: %s", s->u.id,
+		          strerror(errno));
+		sink_free(s);
+		return tus_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                 "the server cannot read this upload back right now; try again, "
+		                 "and tell your admin if it goes on");
+	}
+	s->kicked = s->saved = s->u.offset;
 	req->stream = s;
 	req->stream_write = sink_write;
 	req->stream_close = sink_close;
@@ -369,6 +426,12 @@ enum MHD_Result tus_patch_begin(struct request *req)
 static enum MHD_Result complete(struct request *req, struct sink *s)
 {
 	json_t *meta = json_object_get(s->u.info, "meta");
+	/* The hash of every byte, as they arrived: intake need not read the
+	 * file again.  Finishing it ends the running hash, so the state on
+	 * disk stays as it is for another try should intake fail. */
+	char sha[KD_SHA256_HEX] = "";
+	if (kd_sha256_bytes(&s->hash) == s->u.length)
+		kd_sha256_final(&s->hash, sha);
 	struct tus_clip_meta m = {0};
 	char err[KD_ERRMSG_MAX] = "";
 	int64_t id = 0;
@@ -382,9 +445,11 @@ static enum MHD_Result complete(struct request *req, struct sink *s)
 	if (rc == 0)
 		rc = tus_clip_meta(req->db, req->srv->cfg->default_consent, meta, &uploader, &m, err,
 		                   sizeof err);
-	if (rc == 0)
+	if (rc == 0) {
+		m.c.sha256 = sha[0] ? sha : NULL; /* (NULL: intake hashes the file) */
 		rc = intake_file(req->srv->cfg, req->db, s->u.data_path, true, &m.c, &id, &dup, err,
 		                 sizeof err);
+	}
 	tus_clip_meta_free(&m);
 	if (rc < 0) {
 		log_warn("tus", "upload %s complete but not taken in: %s", s->u.id, err);
@@ -400,6 +465,7 @@ static enum MHD_Result complete(struct request *req, struct sink *s)
 	/* Keep the record, without the bytes, so a client that lost this answer
 	 * learns the clip from HEAD; expiry removes it later. */
 	unlink(s->u.data_path);
+	unlink(s->u.hash_path);
 	if (tus_upload_set_clip(&s->u, id) < 0)
 		log_warn("tus", "upload %s: cannot record its clip %lld", s->u.id, (long long)id);
 	jobs_runner_wake(req->srv->runner);
@@ -420,11 +486,14 @@ enum MHD_Result tus_patch_end(struct request *req)
 		return MHD_YES;
 	if (s->fail_status)
 		return tus_error(req, s->fail_status, "%s", s->fail_msg);
+	/* One fsync per PATCH, at its end: the offset we answer must survive a
+	 * crash.  The hash's state is saved after it, never ahead of the data. */
 	if (fsync(s->fd) < 0) {
 		log_error("tus", "upload %s: fsync: %s", s->u.id, strerror(errno));
 		return tus_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                 "the server could not save the upload; try again");
 	}
+	sink_save_hash(s);
 	if (s->u.offset == s->u.length)
 		return complete(req, s);
 	struct MHD_Response *r = tus_response();

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,7 @@ static void set_paths(const char *data_dir, struct tus_upload *u)
 	u->dir = paths_upload_dir(data_dir, u->id);
 	u->data_path = kd_asprintf("%s/data", u->dir);
 	u->info_path = kd_asprintf("%s/info.json", u->dir);
+	u->hash_path = kd_asprintf("%s/sha256", u->dir);
 }
 
 void tus_upload_free(struct tus_upload *u)
@@ -191,6 +193,7 @@ void tus_upload_free(struct tus_upload *u)
 	free(u->dir);
 	free(u->data_path);
 	free(u->info_path);
+	free(u->hash_path);
 	json_decref(u->info);
 	memset(u, 0, sizeof *u);
 }
@@ -266,6 +269,74 @@ int tus_upload_set_clip(struct tus_upload *u, int64_t clip)
 	u->offset = u->length;
 	json_object_set_new(u->info, "clip", json_integer(clip));
 	return tus_upload_save(u);
+}
+
+int tus_hash_resume(const struct tus_upload *u, struct kd_sha256 *h)
+{
+	uint64_t from = 0;
+	char *text = NULL;
+	h->ctx = NULL;
+	if (kd_read_file(u->hash_path, KD_SHA256_STATE_MAX, &text, NULL) == 0) {
+		text[strcspn(text, "\n")] = '\0';
+		/* A state further than the file: the bytes it hashed were lost in a
+		 * crash that kept the state (its write is not synced). */
+		if (kd_sha256_restore(h, text, &from) == 0 && from > u->offset) {
+			kd_sha256_abort(h);
+			from = 0;
+		}
+		free(text);
+	}
+	if (!h->ctx && kd_sha256_init(h) < 0)
+		return KD_ENOMEM;
+	if (from == u->offset)
+		return 0;
+	/* Normally the last few bytes of a block; more after a restart. */
+	if (u->offset - from > (1u << 20))
+		log_info("tus", "upload %s: reading %" PRIu64 " bytes again for its SHA-256", u->id,
+		         u->offset - from);
+	int fd = open(u->data_path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? KD_EIO : kd_sha256_fd(h, fd, from, u->offset - from);
+	if (fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	if (rc < 0)
+		kd_sha256_abort(h);
+	return rc;
+}
+
+/*
+ * Written to a temporary name and renamed, never half a line, but not
+ * synced: the state only spares reading the file again.  After a crash the
+ * file has at least the bytes the surviving state covers (the data is
+ * synced at the end of each PATCH, before the state is saved; in between,
+ * the file system does not keep a size past data it lost), and a state
+ * past the end of the file is thrown away.
+ */
+int tus_hash_save(const struct tus_upload *u, const struct kd_sha256 *h)
+{
+	char text[KD_SHA256_STATE_MAX + 1];
+	kd_sha256_save(h, text);
+	size_t len = strlen(text);
+	text[len++] = '\n';
+	/* One transfer of an upload at a time (tus.c holds a lock): the
+	 * temporary name is the upload's own. */
+	char *tmp = kd_asprintf("%s.tmp", u->hash_path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int rc = KD_EIO;
+	if (fd >= 0) {
+		ssize_t n = write(fd, text, len);
+		if (close(fd) == 0 && n == (ssize_t)len && rename(tmp, u->hash_path) == 0)
+			rc = 0;
+	}
+	if (rc < 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+	}
+	free(tmp);
+	return rc;
 }
 
 int tus_expire(const struct kd_config *cfg, unsigned max_age_s)

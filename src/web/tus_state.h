@@ -4,9 +4,10 @@
  * piece can be tested and fuzzed on its own.  Private to src/web/.
  *
  * An upload lives in <data>/uploads/<id>/: "info.json" (who, how long,
- * the clip's metadata, and the clip once it exists) and "data" (the bytes
- * so far).  The offset is the size of "data": whatever reached the disk
- * before a dropped connection or a restart counts.
+ * the clip's metadata, and the clip once it exists), "data" (the bytes so
+ * far) and "sha256" (how far the SHA-256 of those bytes got).  The offset
+ * is the size of "data": whatever reached the disk before a dropped
+ * connection or a restart counts.
  */
 #ifndef KINDLING_WEB_TUS_STATE_H
 #define KINDLING_WEB_TUS_STATE_H
@@ -19,6 +20,7 @@
 
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
+#include "kindling/sha256.h"
 
 #define TUS_ID_LEN 32 /* lowercase hex */
 
@@ -27,6 +29,7 @@ struct tus_upload {
 	char *dir;
 	char *data_path;
 	char *info_path;
+	char *hash_path;
 	json_t *info;     /* {"user", "length", "meta": {...}, "created", "clip"} */
 	int64_t user;     /* who may continue it (and admins) */
 	uint64_t length;
@@ -78,6 +81,22 @@ int tus_upload_save(struct tus_upload *u);
  * answer and asks with HEAD. */
 int tus_upload_set_clip(struct tus_upload *u, int64_t clip);
 void tus_upload_free(struct tus_upload *u);
+
+/*
+ * The SHA-256 of an upload is computed as its bytes arrive, so that the
+ * finished file is not read again.  Its state is saved in "sha256" (one
+ * line of kd_sha256_save) now and then and at the end of every PATCH; the
+ * next PATCH, in this process or after a restart, goes on from it.
+ */
+/* Start h on the first u->offset bytes of the data file: from the saved
+ * state and the bytes after it, or from the first byte when there is no
+ * usable state (missing, unreadable, or further than the file: bytes lost
+ * in a crash).  Returns 0, KD_EIO (errno set) or KD_ENOMEM; h is started
+ * only on success. */
+int tus_hash_resume(const struct tus_upload *u, struct kd_sha256 *h);
+/* Save the state of h, the hash of the data file's first bytes (h is
+ * unchanged).  Returns 0 or KD_EIO (errno set). */
+int tus_hash_save(const struct tus_upload *u, const struct kd_sha256 *h);
 
 /* What unfinished uploads will still write (bytes), and how many of them
  * are user's.  Returns 0 or KD_EIO. */

@@ -91,6 +91,10 @@ JS_CLIP=$(jq -r .clip <<<"$out" 2>/dev/null)
 check_match "it took several PATCHes" '"patches":([3-9]|[1-9][0-9]+)' "$out"
 check_eq "the stored original is the file sent" "$(sha256sum < "$M/small.mp4" | cut -d' ' -f1)" \
 	"$(sha256sum < "$DATA/media/$JS_CLIP/original" | cut -d' ' -f1)"
+# the server hashes the bytes as they arrive, across PATCHes
+clip_sha() { curl -s -H "Authorization: Bearer $COACH" "$URL/api/v1/clips/$1" | jq -r .sha256; }
+check_eq "and the catalogue has its SHA-256, hashed across the PATCHes" \
+	"$(sha256sum < "$M/small.mp4" | cut -d' ' -f1)" "$(clip_sha "$JS_CLIP")"
 
 # ---------------------------------------------------- the CLI
 out=$(up --json "$M/small.mp4")
@@ -115,6 +119,8 @@ check "it sent fewer bytes than the file holds ($sent < $BIG)" test "$sent" -lt 
 BIG_CLIP=$(jq -r .id <<<"$out")
 check_eq "the stored file has the file's SHA-256" "$(sha256sum < "$M/big.mov" | cut -d' ' -f1)" \
 	"$(sha256sum < "$DATA/media/$BIG_CLIP/original" | cut -d' ' -f1)"
+check_eq "and so has the catalogue" "$(sha256sum < "$M/big.mov" | cut -d' ' -f1)" \
+	"$(clip_sha "$BIG_CLIP")"
 
 # the server killed part-way and started again on the same port
 (up_bg --json --limit-rate 25000000 "$M/big2.mov" >"$WORK/second.json" 2>"$WORK/second.err") &
@@ -129,6 +135,8 @@ check_match "it said it was retrying" 'retrying in' "$(cat "$WORK/second.err")"
 check "it resent less than the whole file" test "$(jq -r .sent_bytes <<<"$out")" -lt $((2 * $(stat -c %s "$M/big2.mov")))
 check_eq "the stored file matches after the restart" "$(sha256sum < "$M/big2.mov" | cut -d' ' -f1)" \
 	"$(sha256sum < "$DATA/media/$(jq -r .id <<<"$out")/original" | cut -d' ' -f1)"
+check_eq "and the SHA-256 the server kept hashing across its restart is right" \
+	"$(sha256sum < "$M/big2.mov" | cut -d' ' -f1)" "$(clip_sha "$(jq -r .id <<<"$out")")"
 
 # a folder with one broken file
 cp "$M/small.mp4" "$M/bulk/good.mp4"; printf 'more' >> "$M/bulk/good.mp4"

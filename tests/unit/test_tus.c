@@ -12,6 +12,8 @@
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
 #include "kindling/fs.h"
+#include "kindling/mem.h"
+#include "kindling/sha256.h"
 #include "kindling/users.h"
 #include "web/tus_state.h"
 
@@ -405,6 +407,96 @@ static void write_text(const char *path, const char *text)
 	assert_int_equal(kd_write_file_atomic(path, text, strlen(text)), 0);
 }
 
+/* The SHA-256 of the upload's data file as it is, hashed from scratch. */
+static void file_sha(const struct tus_upload *u, char *hex)
+{
+	assert_int_equal(kd_sha256_file(u->data_path, hex), 0);
+}
+
+/* What tus_hash_resume gives for u as it is on disk now. */
+static void resumed_sha(const char *data_dir, const char *id, char *hex)
+{
+	struct tus_upload u;
+	struct kd_sha256 h;
+	assert_int_equal(tus_upload_load(data_dir, id, &u), 0);
+	assert_int_equal(tus_hash_resume(&u, &h), 0);
+	assert_int_equal(kd_sha256_bytes(&h), u.offset);
+	kd_sha256_final(&h, hex);
+	tus_upload_free(&u);
+}
+
+/* An upload's running hash is taken up by the next PATCH from its saved
+ * state, in this process or after a restart, whatever happened in between:
+ * bytes written after the last save, a state lost, broken, or further than
+ * the file. */
+static void upload_hash_goes_on_across_patches(void **state)
+{
+	struct data *d = *state;
+	struct tus_upload u;
+	assert_int_equal(tus_upload_create(d->dir, 9, 100000, json_object(), &u), 0);
+	char id[TUS_ID_LEN + 1], want[KD_SHA256_HEX], got[KD_SHA256_HEX];
+	memcpy(id, u.id, sizeof id);
+	assert_false(exists(u.hash_path));
+	/* nothing yet: the hash of nothing, from no state */
+	resumed_sha(d->dir, id, got);
+	assert_string_equal(got, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+	/* a PATCH: 100 bytes written and hashed, the state saved */
+	struct kd_sha256 h;
+	assert_int_equal(tus_hash_resume(&u, &h), 0);
+	char bytes[101];
+	memset(bytes, 'a', 100);
+	bytes[100] = '\0';
+	append(u.data_path, bytes);
+	kd_sha256_update(&h, bytes, 100);
+	u.offset = 100;
+	assert_int_equal(tus_hash_save(&u, &h), 0);
+	kd_sha256_abort(&h);
+	assert_true(exists(u.hash_path));
+	char *tmp = kd_asprintf("%s.tmp", u.hash_path);
+	assert_false(exists(tmp)); /* renamed into place */
+	free(tmp);
+	file_sha(&u, want);
+	resumed_sha(d->dir, id, got);
+	assert_string_equal(got, want);
+
+	/* bytes that reached the file after the last save (a server killed in
+	 * the middle of a PATCH) are read again */
+	append(u.data_path, "more bytes after the state was saved");
+	file_sha(&u, want);
+	resumed_sha(d->dir, id, got);
+	assert_string_equal(got, want);
+
+	/* a broken or missing state: from the first byte */
+	write_text(u.hash_path, "sha256-state-1 64 not a state");
+	resumed_sha(d->dir, id, got);
+	assert_string_equal(got, want);
+	unlink(u.hash_path);
+	resumed_sha(d->dir, id, got);
+	assert_string_equal(got, want);
+
+	/* a state further than the file (its bytes lost in a crash) is not used */
+	struct kd_sha256 far;
+	assert_int_equal(kd_sha256_init(&far), 0);
+	char block[4096];
+	memset(block, 'z', sizeof block);
+	kd_sha256_update(&far, block, sizeof block);
+	assert_int_equal(tus_hash_save(&u, &far), 0);
+	kd_sha256_abort(&far);
+	resumed_sha(d->dir, id, got);
+	assert_string_equal(got, want);
+
+	/* the data file gone: an error, not a hash of less */
+	struct tus_upload gone;
+	assert_int_equal(tus_upload_load(d->dir, id, &gone), 0);
+	unlink(u.data_path);
+	h.ctx = (void *)1;
+	assert_int_equal(tus_hash_resume(&gone, &h), KD_EIO);
+	assert_null(h.ctx);
+	tus_upload_free(&gone);
+	tus_upload_free(&u);
+}
+
 static void load_refuses_malformed_and_missing_ids(void **state)
 {
 	struct data *d = *state;
@@ -518,6 +610,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(clip_meta_checks_who_may_file_at_the_school, setup_db,
 		                                test_db_teardown),
 		cmocka_unit_test_setup_teardown(upload_lives_in_its_folder, setup_data, teardown_data),
+		cmocka_unit_test_setup_teardown(upload_hash_goes_on_across_patches, setup_data,
+		                                teardown_data),
 		cmocka_unit_test_setup_teardown(load_refuses_malformed_and_missing_ids, setup_data,
 		                                teardown_data),
 		cmocka_unit_test_setup_teardown(expiry_removes_uploads_untouched_too_long, setup_data,
