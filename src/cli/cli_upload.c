@@ -3,18 +3,25 @@
  * a dropped connection, a sleeping laptop or a killed run costs only the
  * bytes in flight.
  *
- * For each file: its SHA-256 is asked of the server first (a clip already
- * there is not sent again); an upload started by an earlier run is found in
- * the resume state and continued from the server's offset; network failures
- * are retried with growing pauses, each time from the offset the server
- * reports.  The pieces: client.c (HTTP), resume.c, progress.c, manifest.c,
- * meta.c (the flags shared with ingest).
+ * For each file: the server is asked whether it has a clip of the file's
+ * SHA-256 (a clip already there is not sent again): before sending when the
+ * hash is at hand (a small file, or one an earlier run read), else as soon
+ * as a thread reading the file beside the sending has it (struct hasher);
+ * an upload started by an earlier run is found in the resume state and
+ * continued from the server's offset; network failures are retried with
+ * growing pauses, each time from the offset the server reports.  The
+ * server hashes the bytes as they arrive and refuses a duplicate at the
+ * end in any case.  The pieces: client.c (HTTP), resume.c, progress.c,
+ * manifest.c, meta.c (the flags shared with ingest).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +42,10 @@
 
 #define RETRIES 8            /* attempts after a network failure, per file */
 #define RESPONSE_MAX (1 << 20)
+/* Files up to this size are hashed before anything is sent, in a few tens
+ * of milliseconds; larger ones beside the sending. */
+#define HASH_FIRST_MAX (64LL << 20)
+#define HASH_READ (1 << 20)
 
 struct opts {
 	struct client client;
@@ -129,6 +140,90 @@ static long long existing_clip(const struct opts *o, const char *sha)
 	return id;
 }
 
+/*
+ * The SHA-256 of a large file, read by a thread of its own while the file
+ * is sent, and the server asked about it as soon as it is known: a file the
+ * server already has stops being sent after about the time of one read of
+ * it (at gigabytes a second), where hashing first would hold back the
+ * first byte of every new file for that long.
+ */
+struct hasher {
+	const struct opts *o;
+	const char *path;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;   /* the sending is over: give up */
+	atomic_bool done;   /* sha is set */
+	atomic_llong clip;  /* the server's clip of these bytes; 0: none, or not known yet */
+	char sha[KD_SHA256_HEX];
+};
+
+static void *hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+	struct kd_sha256 s;
+	int fd = open(h->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (kd_sha256_init(&s) < 0) {
+		close(fd);
+		return NULL;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	unsigned char *buf = kd_malloc(HASH_READ);
+	bool whole = false;
+	while (!atomic_load(&h->stop)) {
+		ssize_t n = read(fd, buf, HASH_READ);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			whole = n == 0;
+			break;
+		}
+		kd_sha256_update(&s, buf, (size_t)n);
+	}
+	free(buf);
+	close(fd);
+	if (!whole) {
+		kd_sha256_abort(&s);
+		return NULL;
+	}
+	kd_sha256_final(&s, h->sha);
+	atomic_store(&h->done, true);
+	if (!atomic_load(&h->stop))
+		atomic_store(&h->clip, existing_clip(h->o, h->sha));
+	return NULL;
+}
+
+/* Start hashing path.  Without a thread the upload goes on unchecked: the
+ * server still refuses a duplicate at the end. */
+static void hasher_start(struct hasher *h, const struct opts *o, const char *path)
+{
+	h->o = o;
+	h->path = path;
+	atomic_init(&h->stop, false);
+	atomic_init(&h->done, false);
+	atomic_init(&h->clip, 0);
+	h->running = pthread_create(&h->thread, NULL, hasher_main, h) == 0;
+}
+
+/* The clip the server has of the file, once the hash is known; 0 until. */
+static long long hasher_clip(struct hasher *h)
+{
+	return h->running ? atomic_load(&h->clip) : 0;
+}
+
+/* Stop and wait for the thread; true when the hash was done (h->sha). */
+static bool hasher_end(struct hasher *h)
+{
+	if (!h->running)
+		return false;
+	atomic_store(&h->stop, true);
+	pthread_join(h->thread, NULL);
+	h->running = false;
+	return atomic_load(&h->done);
+}
+
 static size_t on_read(char *buf, size_t size, size_t n, void *arg)
 {
 	FILE *f = arg;
@@ -136,24 +231,33 @@ static size_t on_read(char *buf, size_t size, size_t n, void *arg)
 	return got ? got : (ferror(f) ? CURL_READFUNC_ABORT : 0);
 }
 
+struct sending {
+	struct progress *p;
+	struct hasher *h; /* NULL: no check beside the sending */
+	curl_off_t todo;  /* bytes this request sends */
+};
+
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
-	struct progress *p = arg;
-	p->sent = p->sent_before + ulnow;
-	progress_draw(p, ulnow, false);
-	return 0;
+	struct sending *s = arg;
+	s->p->sent = s->p->sent_before + ulnow;
+	progress_draw(s->p, ulnow, false);
+	/* The server has these bytes already: stop (the caller cancels).  Not
+	 * once every byte is out: the answer may be this upload's own clip. */
+	return s->h && ulnow < s->todo && hasher_clip(s->h) > 0;
 }
 
 /* Send the file from the offset the server has.  Returns 0 when every byte
  * is in (r has the final answer), 1 to retry, -1 for a failure to report. */
 static int send_rest(const struct opts *o, const char *url, const char *path, long long size,
-                     long long offset, struct progress *p, struct reply *r, char *err,
-                     size_t errlen)
+                     long long offset, struct progress *p, struct hasher *hs, struct reply *r,
+                     char *err, size_t errlen)
 {
+	struct sending sending = {.p = p, .h = hs, .todo = size - offset};
 	FILE *f = fopen(path, "rb");
 	if (!f || fseeko(f, offset, SEEK_SET) < 0) {
 		snprintf(err, errlen, "cannot read the file: %s", strerror(errno));
@@ -180,7 +284,7 @@ static int send_rest(const struct opts *o, const char *url, const char *path, lo
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(size - offset));
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, p);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &sending);
 	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	if (o->limit_rate)
 		curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, o->limit_rate);
@@ -248,6 +352,15 @@ static void finished_elsewhere(struct outcome *out, long long clip)
 	out->error[0] = '\0';
 }
 
+/* The server has the file as clip id: say so. */
+static void duplicate_of(struct outcome *out, long long id)
+{
+	out->id = id;
+	out->status = UP_DUPLICATE;
+	out->duplicate = true;
+	out->error[0] = '\0';
+}
+
 static void upload_one(const struct opts *o, const char *path, const struct meta *m,
                        struct resume *state, struct outcome *out)
 {
@@ -265,18 +378,28 @@ static void upload_one(const struct opts *o, const char *path, const struct meta
 		         "camera or card");
 		return;
 	}
-	char sha[KD_SHA256_HEX];
-	if (kd_sha256_file(path, sha) < 0) {
+	/* The file's contents are named without reading them: the resume state
+	 * and the hashes of files read before go by this key. */
+	char *key = resume_file_key(path, &st);
+	char sha[KD_SHA256_HEX] = "";
+	const char *known = resume_hash_get(state, key);
+	if (known) {
+		memcpy(sha, known, KD_SHA256_HEX);
+	} else if (st.st_size <= HASH_FIRST_MAX && kd_sha256_file(path, sha) < 0) {
 		snprintf(out->error, sizeof out->error, "cannot read the file: %s", strerror(errno));
+		free(key);
 		return;
 	}
-	if ((out->id = existing_clip(o, sha)) > 0) {
-		out->status = UP_DUPLICATE;
-		out->duplicate = true;
-		return;
+	if (sha[0]) {
+		long long id = existing_clip(o, sha);
+		if (id > 0) {
+			duplicate_of(out, id);
+			free(key);
+			return;
+		}
 	}
 	const char *server = o->client.server;
-	const char *saved = resume_get(state, server, sha);
+	const char *saved = resume_get(state, server, key);
 	char *url = NULL;
 	long long offset = 0;
 	struct reply r;
@@ -291,23 +414,26 @@ static void upload_one(const struct opts *o, const char *path, const struct meta
 		reply_release(&r);
 		if (url && r.clip) {
 			finished_elsewhere(out, r.clip);
-			resume_forget(state, server, sha);
+			resume_forget(state, server, key);
 			goto out;
 		}
 		if (!url)
-			resume_forget(state, server, sha);
+			resume_forget(state, server, key);
 	}
 	if (!url) {
 		if (!(url = create_upload(o, m, (long long)st.st_size, out)))
 			goto out;
-		resume_put(state, server, sha, url);
+		resume_put(state, server, key, url);
 	}
 
+	struct hasher hs = {0};
+	if (!sha[0])
+		hasher_start(&hs, o, path);
 	struct progress p;
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	progress_start(&p, name, st.st_size, o->json && !isatty(2));
 	int result = 1;
-	for (int attempt = 0; result == 1 && attempt <= RETRIES; attempt++) {
+	for (int attempt = 0; result == 1 && attempt <= RETRIES && !hasher_clip(&hs); attempt++) {
 		if (attempt) {
 			/* 1, 2, 4 ... 30 s: long enough for wifi to come back. */
 			unsigned pause = attempt > 5 ? 30 : 1u << (attempt - 1);
@@ -337,8 +463,8 @@ static void upload_one(const struct opts *o, const char *path, const struct meta
 			if (!answered)
 				continue; /* still offline: wait longer */
 		}
-		result = send_rest(o, url, path, (long long)st.st_size, offset, &p, &r, out->error,
-		                   sizeof out->error);
+		result = send_rest(o, url, path, (long long)st.st_size, offset, &p, &hs, &r,
+		                   out->error, sizeof out->error);
 		if (result == 0) {
 			progress_draw(&p, st.st_size - p.base, true);
 			out->id = r.clip;
@@ -348,13 +474,36 @@ static void upload_one(const struct opts *o, const char *path, const struct meta
 		}
 		reply_release(&r);
 	}
+	long long dup = hasher_clip(&hs);
+	if (result != 0 && dup > 0) {
+		/* Found out while sending: the upload is given up on the server
+		 * (it would expire anyway) - unless the clip found is this upload's
+		 * own, made as its answer was lost. */
+		progress_break(&p);
+		reply_init(&r, RESPONSE_MAX);
+		if (client_request(&o->client, "HEAD", url, &r) == CURLE_OK && r.status == 200 &&
+		    r.clip) {
+			finished_elsewhere(out, r.clip);
+		} else {
+			reply_release(&r);
+			reply_init(&r, RESPONSE_MAX);
+			client_request(&o->client, "DELETE", url, &r);
+			duplicate_of(out, dup);
+		}
+		reply_release(&r);
+		result = 0;
+	}
+	/* Sending this folder again will not read this file first. */
+	if (hasher_end(&hs))
+		resume_hash_put(state, key, hs.sha);
 	out->sent = (long long)p.sent;
 	if (result != 0)
 		progress_break(&p);
 	if (result == 0 || result == -1)
-		resume_forget(state, server, sha);
+		resume_forget(state, server, key);
 out:
 	free(url);
+	free(key);
 }
 
 /* Follow a clip until it is ready or failed. */
@@ -408,7 +557,9 @@ static void report(const struct opts *o, const char *file, const struct outcome 
 		printf("%s: %s: %s\n", file, status, out->error);
 	} else {
 		printf("%s: clip %lld %s%s\n", file, out->id, status,
-		       out->duplicate ? " (already on the server; not sent again)" : "");
+		       !out->duplicate ? ""
+		       : out->sent ? " (already on the server)"
+		                   : " (already on the server; not sent again)");
 	}
 	fflush(stdout);
 }

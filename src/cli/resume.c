@@ -2,12 +2,17 @@
 #include "resume.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kindling/fs.h"
 #include "kindling/mem.h"
+
+/* Files whose SHA-256 is kept: a few years of a coach's clips, and well
+ * under the 4 MB the state file may take (about 250 bytes each). */
+#define HASHES_MAX 8192
 
 static char *state_path(void)
 {
@@ -52,27 +57,61 @@ static void save(const struct resume *r)
 	free(path);
 }
 
-const char *resume_get(const struct resume *r, const char *server, const char *sha256)
+const char *resume_get(const struct resume *r, const char *server, const char *file)
 {
-	char *key = kd_asprintf("%s %s", server, sha256);
+	char *key = kd_asprintf("%s %s", server, file);
 	const char *url = json_string_value(json_object_get(r->state, key));
 	free(key);
 	return url;
 }
 
-void resume_put(struct resume *r, const char *server, const char *sha256, const char *url)
+void resume_put(struct resume *r, const char *server, const char *file, const char *url)
 {
-	char *key = kd_asprintf("%s %s", server, sha256);
+	char *key = kd_asprintf("%s %s", server, file);
 	json_object_set_new(r->state, key, json_string(url));
 	free(key);
 	save(r);
 }
 
-void resume_forget(struct resume *r, const char *server, const char *sha256)
+void resume_forget(struct resume *r, const char *server, const char *file)
 {
-	char *key = kd_asprintf("%s %s", server, sha256);
+	char *key = kd_asprintf("%s %s", server, file);
 	int gone = json_object_del(r->state, key);
 	free(key);
 	if (gone == 0)
 		save(r);
+}
+
+char *resume_file_key(const char *path, const struct stat *st)
+{
+	char *full = realpath(path, NULL);
+	char *key = kd_asprintf("%llu:%llu %lld %lld.%09ld %lld.%09ld %s",
+	                        (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+	                        (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+	                        st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+	                        st->st_ctim.tv_nsec, full ? full : path);
+	free(full);
+	return key;
+}
+
+const char *resume_hash_get(const struct resume *r, const char *key)
+{
+	const char *sha = json_string_value(json_object_get(json_object_get(r->state, "hashes"), key));
+	return sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 ? sha : NULL;
+}
+
+void resume_hash_put(struct resume *r, const char *key, const char *sha256)
+{
+	json_t *hashes = json_object_get(r->state, "hashes");
+	if (!json_is_object(hashes)) {
+		hashes = json_object();
+		json_object_set_new(r->state, "hashes", hashes);
+	}
+	/* Newest last (jansson keeps the order of insertion): the first ones
+	 * go when there are too many. */
+	json_object_del(hashes, key);
+	while (json_object_size(hashes) >= HASHES_MAX)
+		json_object_del(hashes, json_object_iter_key(json_object_iter(hashes)));
+	json_object_set_new(hashes, key, json_string(sha256));
+	save(r);
 }

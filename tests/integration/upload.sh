@@ -122,6 +122,19 @@ check_eq "the stored file has the file's SHA-256" "$(sha256sum < "$M/big.mov" | 
 check_eq "and so has the catalogue" "$(sha256sum < "$M/big.mov" | cut -d' ' -f1)" \
 	"$(clip_sha "$BIG_CLIP")"
 
+# a large file the CLI has not read before is sent while a thread hashes
+# it: once the server says it has the bytes, the sending stops
+cp "$M/big.mov" "$M/big-copy.mov"
+out=$(up --json --limit-rate 25000000 "$M/big-copy.mov" 2>/dev/null); rc=$?
+check_eq "a copy of a large clip is found a duplicate while it is sent" "0 duplicate true $BIG_CLIP" \
+	"$rc $(jq -r '"\(.status) \(.duplicate) \(.id)"' <<<"$out")"
+check "and its sending stopped early ($(jq -r .sent_bytes <<<"$out") of $BIG bytes)" \
+	test "$(jq -r .sent_bytes <<<"$out")" -lt $((BIG / 2))
+check_eq "its upload was cancelled on the server" 0 "$(find "$DATA/uploads" -name data | wc -l)"
+out=$(up --json "$M/big-copy.mov" 2>/dev/null)
+check_eq "the next run knows its SHA-256 and sends nothing" "duplicate 0 $BIG_CLIP" \
+	"$(jq -r '"\(.status) \(.sent_bytes) \(.id)"' <<<"$out")"
+
 # the server killed part-way and started again on the same port
 (up_bg --json --limit-rate 25000000 "$M/big2.mov" >"$WORK/second.json" 2>"$WORK/second.err") &
 CLI=$!
