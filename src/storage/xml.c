@@ -49,8 +49,7 @@ bool xml_next(struct xml_span doc, size_t *pos, const char *name, struct xml_spa
 			at = i + 1;
 			continue;
 		}
-		struct xml_span rest = {doc.p, doc.n};
-		size_t gt = find(rest, after, ">", 1);
+		size_t gt = find(doc, after, ">", 1);
 		if (gt == SIZE_MAX)
 			return false;
 		if (doc.p[gt - 1] == '/') { /* <Name/>: empty */
