@@ -7,6 +7,11 @@
  * (the CAT_VISIBLE rule).  The answers are JSON values (jansson) shaped
  * exactly as the API returns them; summary_csv() turns a school summary
  * into a spreadsheet-ready CSV.
+ *
+ * The server, which keeps the catalogue in memory, answers from there and
+ * from the view counts of schema/006 (catalogue/summary_index.c) in about
+ * a millisecond; elsewhere SQL answers, in time that grows with the
+ * catalogue, and the unit tests hold the two to the same answers.
  */
 #ifndef KINDLING_SUMMARY_H
 #define KINDLING_SUMMARY_H
@@ -32,6 +37,11 @@ int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
 /* Every school side by side (admins only). */
 int summary_district(sqlite3 *db, const struct kd_user *user, const char *from, const char *to,
                      json_t **out, char *err, size_t errlen);
+
+/* For the server: with the catalogue in memory (cat_index_enable), load
+ * what the summaries read now, so that the first one does not wait for
+ * it.  0 or a KD_E* code (the first summary then tries again). */
+int summary_warm(sqlite3 *db);
 
 /* A school summary as CSV (RFC 4180, CRLF): columns section,key,field,value.
  * Caller frees. */
