@@ -26,6 +26,7 @@
 #include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/summary.h"
 
 /* How long shutdown waits for requests in flight before closing anyway. */
 #define DRAIN_SECONDS 10
@@ -207,6 +208,9 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	if ((rc = cat_index_warm(db)) < 0)
 		log_error("server", "cannot load the catalogue into memory (%s); each request will "
 		          "try again", kd_strerror(rc));
+	else if ((rc = summary_warm(db)) < 0)
+		log_error("server", "cannot load the summaries' figures into memory (%s); the first "
+		          "summary will try again", kd_strerror(rc));
 	db_pool_put(srv.pool, db);
 
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
