@@ -74,8 +74,8 @@ struct jobs_runner {
 	bool stopping;
 	bool batch;                 /* only the clips added to it */
 	bool closed;                /* no more will be added */
-	int64_t *todo;              /* added, not yet claimed by us */
-	size_t n_todo, cap_todo;
+	int64_t *todo;              /* added, not yet claimed by us: todo[todo_head..n_todo) */
+	size_t todo_head, n_todo, cap_todo;
 	/* Clips of the batch another runner holds: looked at until done. */
 	int64_t *elsewhere;
 	size_t n_elsewhere, cap_elsewhere;
@@ -149,7 +149,7 @@ static int threads_for(struct jobs_runner *r)
 	if (busy(r) > 0 || r->n_slots < 2)
 		return 2;
 	pthread_mutex_lock(&r->lock);
-	bool waiting = r->batch && r->n_todo > 0;
+	bool waiting = r->batch && r->todo_head < r->n_todo;
 	pthread_mutex_unlock(&r->lock);
 	if (!r->batch) {
 		/* Another job queued will be claimed by the next slot. */
@@ -215,10 +215,10 @@ static int next_job(struct jobs_runner *r, struct slot *s)
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
 		int64_t clip = 0;
-		if (r->n_todo) {
-			clip = r->todo[0];
-			memmove(r->todo, r->todo + 1, --r->n_todo * sizeof *r->todo);
-		}
+		if (r->todo_head < r->n_todo)
+			clip = r->todo[r->todo_head++];
+		if (r->todo_head == r->n_todo)
+			r->todo_head = r->n_todo = 0;
 		pthread_mutex_unlock(&r->lock);
 		if (!clip)
 			return KD_ENOTFOUND;
@@ -491,6 +491,10 @@ static void look_elsewhere(struct jobs_runner *r)
 		memcpy(clips, r->elsewhere, n * sizeof *clips);
 	r->n_elsewhere = 0;
 	pthread_mutex_unlock(&r->lock);
+	/* A runner that died holding one of them leaves its job running
+	 * until a runner looks for such jobs: this one does. */
+	if (n && jobs_recover(r->db) < 0)
+		log_warn("jobs", "cannot look for interrupted jobs");
 	for (size_t i = 0; i < n; i++) {
 		if (clip_done(r, clips[i]))
 			continue;
@@ -504,10 +508,15 @@ static void look_elsewhere(struct jobs_runner *r)
 static void *runner_main(void *arg)
 {
 	struct jobs_runner *r = arg;
+	/* A batch has work coming: the zygote starts (loading FFmpeg) while
+	 * the first file is still being copied in. */
+	if (r->batch && zygote_start(&r->zygote, r->bin, r->cfg->data_dir, &r->limits,
+	                             r->file_mb) == 0)
+		clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
-		bool stop = r->stopping ||
-		            (r->batch && r->closed && !r->n_todo && !r->n_elsewhere && !busy(r));
+		bool stop = r->stopping || (r->batch && r->closed && r->todo_head == r->n_todo &&
+		                            !r->n_elsewhere && !busy(r));
 		pthread_mutex_unlock(&r->lock);
 		if (stop)
 			break;

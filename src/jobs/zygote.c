@@ -81,23 +81,30 @@ int zygote_start(struct zygote *z, const char *bin, const char *data_dir,
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], ZYGOTE_FD);
-	char **env = environ;
+	/* Our environment, and LD_BIND_NOW: every symbol of FFmpeg and what it
+	 * links to is looked up once, in the zygote, rather than lazily in
+	 * each worker forked from it. */
+	size_t n_env = 0, k = 0;
+	while (environ[n_env])
+		n_env++;
+	char **env = kd_calloc(n_env + 3, sizeof *env);
+	for (size_t i = 0; i < n_env; i++)
+		if (strncmp(environ[i], "LD_BIND_NOW=", 12) != 0 &&
+		    strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
+			env[k++] = environ[i];
+	env[k++] = "LD_BIND_NOW=1";
 #if defined(__SANITIZE_ADDRESS__)
 	/* LeakSanitizer's check at exit clones a tracer, which a worker's
 	 * system-call filter rightly stops: sanitizer builds check leaks in
 	 * the server and the tests, not in the workers. */
-	size_t n_env = 0, k = 0;
-	while (environ[n_env])
-		n_env++;
-	env = kd_calloc(n_env + 2, sizeof *env);
+	env[k++] = "ASAN_OPTIONS=detect_leaks=0";
+#else
 	for (size_t i = 0; i < n_env; i++)
-		if (strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
+		if (strncmp(environ[i], "ASAN_OPTIONS=", 13) == 0)
 			env[k++] = environ[i];
-	env[k] = "ASAN_OPTIONS=detect_leaks=0";
 #endif
 	int rc = posix_spawn(&z->pid, bin, &fa, &attr, argv, env);
-	if (env != environ)
-		free(env);
+	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(sv[1]);
