@@ -455,6 +455,10 @@ int frames_pass(struct frames_decoder *d, const double *times, int n, frames_tak
 		d->st->discard = AVDISCARD_NONKEY;
 	av_frame_unref(d->prev);
 
+	/* What the plan allows between keyframes, four times over: past it
+	 * the index or the timestamps lied (a hostile file), and only
+	 * keyframes are decoded from there on. */
+	double px_frame = px_per_s / fps, px_fed = 0, px_cap = 4.0 * (double)d->budget_px;
 	int cur = -1;           /* the stretch being read */
 	bool span = false;      /* its frames after the keyframe are wanted */
 	double key_shown = 0;   /* when its keyframe is shown */
@@ -527,12 +531,15 @@ int frames_pass(struct frames_decoder *d, const double *times, int n, frames_tak
 				 * keyframe: they refer to the stretch before, which
 				 * was not read to its end. */
 				double shown = pkt->pts != AV_NOPTS_VALUE ? stream_time(d, pkt->pts) : t;
-				feed = cur >= 0 && span && t <= g[cur].until && shown >= key_shown;
+				feed = cur >= 0 && span && t <= g[cur].until && shown >= key_shown &&
+				       px_fed <= px_cap;
+				if (feed)
+					px_fed += px_frame;
 				if (cur >= 0 && span && t > g[cur].until)
 					d->st->discard = AVDISCARD_NONKEY; /* the rest is not even read */
 			}
 		} else if (all) {
-			feed = true;
+			feed = key || (px_fed += px_frame) <= px_cap;
 			if (t > times[n - 1] + 1) {
 				/* Well past the last moment: let the decoder finish. */
 				av_packet_unref(pkt);
