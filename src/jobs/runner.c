@@ -72,6 +72,7 @@ struct jobs_runner {
 
 	pthread_mutex_t lock;       /* guards what follows */
 	bool stopping;
+	unsigned grace_s;           /* for the workers running at a stop */
 	bool batch;                 /* only the clips added to it */
 	bool closed;                /* no more will be added */
 	int64_t *todo;              /* added, not yet claimed by us: todo[todo_head..n_todo) */
@@ -513,10 +514,12 @@ static void *runner_main(void *arg)
 	if (r->batch && zygote_start(&r->zygote, r->bin, r->cfg->data_dir, &r->limits,
 	                             r->file_mb) == 0)
 		clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
+	unsigned grace_s = 0;
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
 		bool stop = r->stopping || (r->batch && r->closed && r->todo_head == r->n_todo &&
 		                            !r->n_elsewhere && !busy(r));
+		grace_s = r->grace_s;
 		pthread_mutex_unlock(&r->lock);
 		if (stop)
 			break;
@@ -529,6 +532,16 @@ static void *runner_main(void *arg)
 		if (r->zygote.pid && !busy(r) && ms_since(&r->idle_since) >= ZYGOTE_IDLE_MS)
 			zygote_stop(&r->zygote);
 		wait_and_handle(r, next_timeout(r), true);
+	}
+	/* Stopping: the workers running get their grace period here, in this
+	 * thread, since they die with it (the zygote's parent-death signal
+	 * follows the thread that started it). */
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (busy(r) && ms_since(&start) < grace_s * 1000.0) {
+		double left = grace_s * 1000.0 - ms_since(&start);
+		int t = next_timeout(r);
+		wait_and_handle(r, t < left ? t : (int)left + 1, false);
 	}
 	return NULL;
 }
@@ -621,17 +634,10 @@ void jobs_runner_stop(struct jobs_runner **rp, unsigned grace_s)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->stopping = true;
+	r->grace_s = grace_s;
 	pthread_mutex_unlock(&r->lock);
 	jobs_runner_wake(r);
-	pthread_join(r->thread, NULL);
-	/* The thread is gone: the workers running are ours to see out. */
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (busy(r) && ms_since(&start) < grace_s * 1000.0) {
-		double left = grace_s * 1000.0 - ms_since(&start);
-		int t = next_timeout(r);
-		wait_and_handle(r, t < left ? t : (int)left + 1, false);
-	}
+	pthread_join(r->thread, NULL); /* after the grace period */
 	for (int i = 0; i < r->n_slots; i++) {
 		struct slot *s = &r->slots[i];
 		if (!s->busy)
