@@ -27,7 +27,7 @@ struct world {
 	sqlite3 *other; /* another writer, as the command line or a runner is */
 	struct kd_user users[6];
 	size_t n_users;
-	int64_t ids[N_CLIPS + 8];
+	int64_t ids[N_CLIPS + 16];
 	size_t n_ids;
 };
 
