@@ -732,14 +732,27 @@ static int by_count_then_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Whether each date is in from..to. */
-static bool *dates_in(struct slice from, struct slice to)
+/* What a summary asks of each date number: in the range or not, its rank,
+ * its month and that month's rank (both texts ranked). */
+struct day {
+	uint32_t rank, month, month_rank;
+	bool in;
+};
+
+static struct day *days_of(const char *from, const char *to)
 {
-	bool *in = kd_calloc(cc.dates.n + 1, sizeof *in);
-	for (uint32_t d = 0; d < cc.dates.n; d++)
-		in[d] = slice_cmp(text_at(&cc.dates, d), from) >= 0 &&
-		        slice_cmp(text_at(&cc.dates, d), to) <= 0;
-	return in;
+	texts_rank(&cc.dates);
+	texts_rank(&cc.months);
+	struct slice f = slice_of(from), t = slice_of(to);
+	struct day *days = kd_calloc(cc.dates.n + 1, sizeof *days);
+	for (uint32_t d = 0; d < cc.dates.n; d++) {
+		struct slice date = text_at(&cc.dates, d);
+		uint32_t m = cc.dates.month[d];
+		days[d] = (struct day){.rank = cc.dates.rank[d], .month = m,
+		                       .month_rank = cc.months.rank[m],
+		                       .in = slice_cmp(date, f) >= 0 && slice_cmp(date, t) <= 0};
+	}
+	return days;
 }
 
 /* clips, minutes, by_practice, by_month and teachers into o, and per
@@ -748,8 +761,7 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
                          const char *to, char **slugs, json_t *o, struct practice_row **out,
                          size_t *n_out)
 {
-	texts_rank(&cc.dates);
-	bool *in = dates_in(slice_of(from), slice_of(to));
+	struct day *days = days_of(from, to);
 	size_t np = cc.np, w = cc.words;
 	int64_t clips = 0, *p_clips = kd_calloc(np + 1, sizeof *p_clips);
 	int64_t *m_clips = kd_calloc(cc.months.n + 1, sizeof *m_clips);
@@ -762,31 +774,36 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
 	bool admin = user->role == KD_ROLE_ADMIN;
 	uint8_t shared = F_DISTRICT | (user->school_id == sid ? F_SCHOOL : 0);
 	const struct cschool *s = cschool_of(sid, false);
-	for (size_t i = 0; s && i < s->n; i++) {
-		uint8_t f = s->flags[i];
+	size_t n = s ? s->n : 0;
+	const uint8_t *flags = s ? s->flags : NULL;
+	const int64_t *uploaders = s ? s->uploaders : NULL;
+	const uint32_t *dates = s ? s->dates : NULL, *teachers = s ? s->teachers : NULL;
+	const double *secs = s ? s->seconds : NULL;
+	const uint64_t *practices = s ? s->practices : NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t f = flags[i];
 		if ((f & (F_READY | F_DEAD)) != F_READY ||
-		    !(admin || (f & shared) || (s->uploaders[i] && s->uploaders[i] == user->id)))
+		    !(admin || (f & shared) || (uploaders[i] && uploaders[i] == user->id)))
 			continue;
-		uint32_t d = s->dates[i], rank = cc.dates.rank[d];
-		bool inside = in[d];
-		double sec = s->seconds[i];
-		const uint64_t *bits = s->practices + i * w;
+		const struct day *day = &days[dates[i]];
+		double sec = secs[i];
+		const uint64_t *bits = practices + i * w;
 		for (size_t k = 0; k < w; k++)
 			for (uint64_t b = bits[k]; b; b &= b - 1) {
 				size_t p = k * 64 + (size_t)__builtin_ctzll(b);
-				if (rank < first[p])
-					first[p] = rank;
-				if (inside) {
+				if (day->rank < first[p])
+					first[p] = day->rank;
+				if (day->in) {
 					p_clips[p]++;
 					p_seconds[p] += sec;
 				}
 			}
-		if (!inside)
+		if (!day->in)
 			continue;
 		clips++;
 		seconds += sec;
-		m_clips[cc.dates.month[d]]++;
-		t_clips[s->teachers[i]]++;
+		m_clips[day->month]++;
+		t_clips[teachers[i]]++;
 	}
 	json_object_set_new(o, "clips", json_integer(clips));
 	json_object_set_new(o, "minutes", json_real(summary_minutes(seconds)));
@@ -806,7 +823,6 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
 		                                   (json_int_t)rows[p].clips, "minutes",
 		                                   summary_minutes(rows[p].seconds)));
 
-	texts_rank(&cc.months);
 	a = json_array();
 	json_object_set_new(o, "by_month", a);
 	for (uint32_t r = 0; r < cc.months.n; r++) {
@@ -828,7 +844,7 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
 		json_array_append_new(a, json_pack("{ss sI}", "teacher", tc[i].name, "clips",
 		                                   (json_int_t)tc[i].clips));
 	free(tc);
-	free(in);
+	free(days);
 	free(p_clips);
 	free(p_seconds);
 	free(m_clips);
@@ -979,44 +995,63 @@ struct district_counts {
 	uint8_t *months;       /* [p * nm + m] a clip of p in m, in the range */
 };
 
-/* An admin's: every ready clip counts. */
+/* An admin's: every ready clip counts.  A school at a time, into counts
+ * of its own, in locals: the loop runs over every clip of the catalogue. */
 static void district_count(const char *from, const char *to, struct district_counts *c)
 {
-	texts_rank(&cc.months);
-	bool *in = dates_in(slice_of(from), slice_of(to));
+	struct day *days = days_of(from, to);
 	size_t ns = c->ns = cc.ns, np = c->np = cc.np, nm = c->nm = cc.months.n, w = cc.words;
 	c->clips = kd_calloc(ns + 1, sizeof *c->clips);
 	c->seconds = kd_calloc(ns + 1, sizeof *c->seconds);
 	c->grid = kd_calloc(np * ns + 1, sizeof *c->grid);
 	c->first_month = kd_malloc((np * ns + 1) * sizeof *c->first_month);
-	for (size_t i = 0; i < np * ns; i++)
-		c->first_month[i] = UINT32_MAX;
 	c->months = kd_calloc(np * nm + 1, sizeof *c->months);
+	int64_t *grid = kd_malloc((np + 1) * sizeof *grid);
+	uint32_t *first = kd_malloc((np + 1) * sizeof *first);
+	uint8_t *months = c->months;
 	for (size_t k = 0; k < ns; k++) {
 		const struct cschool *s = &cc.schools[k];
-		for (size_t i = 0; i < s->n; i++) {
-			if ((s->flags[i] & (F_READY | F_DEAD)) != F_READY)
+		const uint8_t *flags = s->flags;
+		const uint32_t *dates = s->dates;
+		const double *secs = s->seconds;
+		const uint64_t *practices = s->practices;
+		int64_t clips = 0;
+		double seconds = 0;
+		memset(grid, 0, np * sizeof *grid);
+		for (size_t p = 0; p < np; p++)
+			first[p] = UINT32_MAX;
+		for (size_t i = 0, n = s->n; i < n; i++) {
+			if ((flags[i] & (F_READY | F_DEAD)) != F_READY)
 				continue;
-			uint32_t d = s->dates[i], m = cc.dates.month[d], rank = cc.months.rank[m];
-			bool inside = in[d];
+			const struct day *day = &days[dates[i]];
+			uint32_t rank = day->month_rank;
+			bool inside = day->in;
 			if (inside) {
-				c->clips[k]++;
-				c->seconds[k] += s->seconds[i];
+				clips++;
+				seconds += secs[i];
 			}
-			const uint64_t *bits = s->practices + i * w;
+			const uint64_t *bits = practices + i * w;
 			for (size_t word = 0; word < w; word++)
 				for (uint64_t b = bits[word]; b; b &= b - 1) {
-					size_t p = word * 64 + (size_t)__builtin_ctzll(b), cell = p * ns + k;
-					if (rank < c->first_month[cell])
-						c->first_month[cell] = rank;
+					size_t p = word * 64 + (size_t)__builtin_ctzll(b);
+					if (rank < first[p])
+						first[p] = rank;
 					if (inside) {
-						c->grid[cell]++;
-						c->months[p * nm + m] = 1;
+						grid[p]++;
+						months[p * nm + day->month] = 1;
 					}
 				}
 		}
+		c->clips[k] = clips;
+		c->seconds[k] = seconds;
+		for (size_t p = 0; p < np; p++) {
+			c->grid[p * ns + k] = grid[p];
+			c->first_month[p * ns + k] = first[p];
+		}
 	}
-	free(in);
+	free(grid);
+	free(first);
+	free(days);
 }
 
 static void district_counts_free(struct district_counts *c)
