@@ -9,8 +9,9 @@
  *   - confined to its clip's folder for every file it opens, creates or
  *     removes (Landlock, where the kernel has it: Linux 5.13 and later);
  *   - unable to start a program or another process (only threads), to open
- *     a network socket, to trace or to change mounts or namespaces
- *     (seccomp): such a call ends the process with SIGSYS.
+ *     a network socket, to signal any process but itself, to trace or to
+ *     change mounts or namespaces (seccomp): such a call ends the process
+ *     with SIGSYS.
  * It is applied in the worker before it reads a byte of the video.
  */
 #ifndef KINDLING_SANDBOX_H

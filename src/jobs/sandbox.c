@@ -127,6 +127,23 @@ static int syscall_filter(char *err, size_t errlen)
 	 * the C library falls back to clone. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* Signals for itself only (abort(), a thread stopping another): the
+	 * server, the process the workers are forked from and the other
+	 * workers run as the same user, and one killed would take the
+	 * others' clips with it.  (kill(0) and kill(-1) reach a whole group.) */
+	scmp_datum_t self = (scmp_datum_t)getpid();
+	static const int signalling[] = {SCMP_SYS(kill), SCMP_SYS(tgkill),
+	                                 SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo)};
+	for (size_t i = 0; i < sizeof signalling / sizeof *signalling && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, signalling[i], 1,
+		                      SCMP_A0(SCMP_CMP_NE, self));
+	/* tkill names a thread without its process; pidfds reach any other. */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(tkill), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(pidfd_open), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(pidfd_send_signal), 0);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);

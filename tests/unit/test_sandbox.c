@@ -116,6 +116,26 @@ static int open_a_socket(void)
 	return s < 0 ? 2 : 1;
 }
 
+/* The parent of a worker, or its whole process group, is not its to
+ * signal; itself it may (abort). */
+static int signal_the_parent(void)
+{
+	kill(getppid(), SIGCONT);
+	return 1;
+}
+
+static int signal_the_group(void)
+{
+	kill(0, SIGCONT);
+	return 1;
+}
+
+static int signal_itself(void)
+{
+	signal(SIGUSR1, SIG_IGN);
+	return kill(getpid(), SIGUSR1) == 0 && raise(SIGUSR1) == 0 ? 0 : 1;
+}
+
 static void *thread_main(void *arg)
 {
 	return arg;
@@ -167,15 +187,19 @@ static void the_catalogue_and_other_folders_are_out_of_reach(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-static void programs_processes_and_sockets_end_it(void **state)
+static void programs_processes_sockets_and_signals_end_it(void **state)
 {
 	(void)state;
-	int (*escapes[])(void) = {start_a_program, start_a_process, open_a_socket};
+	int (*escapes[])(void) = {start_a_program, start_a_process, open_a_socket,
+	                          signal_the_parent, signal_the_group};
 	for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++) {
 		int st = in_sandbox(escapes[i]);
 		assert_true(WIFSIGNALED(st));
 		assert_int_equal(WTERMSIG(st), SIGSYS);
 	}
+	int st = in_sandbox(signal_itself);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void files_are_limited_in_size(void **state)
@@ -191,7 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(its_own_folder_works),
 		cmocka_unit_test(the_catalogue_and_other_folders_are_out_of_reach),
-		cmocka_unit_test(programs_processes_and_sockets_end_it),
+		cmocka_unit_test(programs_processes_sockets_and_signals_end_it),
 		cmocka_unit_test(files_are_limited_in_size),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
