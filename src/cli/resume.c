@@ -2,10 +2,13 @@
 #include "resume.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "kindling/fs.h"
 #include "kindling/mem.h"
@@ -22,19 +25,26 @@ static char *state_path(void)
 	return kd_asprintf("%s/.cache/kindling/uploads.json", home && *home ? home : ".");
 }
 
-void resume_load(struct resume *r)
+/* The state as the file holds it now (a missing or broken one: empty). */
+static json_t *read_state(const char *path)
 {
-	char *path = state_path(), *text = NULL;
+	char *text = NULL;
 	json_t *s = NULL;
 	if (kd_read_file(path, 4 << 20, &text, NULL) == 0)
 		s = json_loads(text, 0, NULL);
 	free(text);
-	free(path);
 	if (!json_is_object(s)) {
 		json_decref(s);
 		s = json_object();
 	}
-	r->state = s;
+	return s;
+}
+
+void resume_load(struct resume *r)
+{
+	char *path = state_path();
+	r->state = read_state(path);
+	free(path);
 }
 
 void resume_free(struct resume *r)
@@ -43,16 +53,34 @@ void resume_free(struct resume *r)
 	r->state = NULL;
 }
 
-static void save(const struct resume *r)
+/* One change, made to the file as it is now under a lock, not to what this
+ * run read at its start: two runs at once (two folders sent side by side)
+ * each keep the other's unfinished uploads.  r->state becomes the merged
+ * state. */
+static void change(struct resume *r, void (*apply)(json_t *state, const char *key,
+                                                  const char *value),
+                   const char *key, const char *value)
 {
-	char *path = state_path();
-	char *dir = kd_strdup(path);
+	char *path = state_path(), *dir = kd_strdup(path), *lock = kd_asprintf("%s.lock", path);
 	*strrchr(dir, '/') = '\0';
-	char *text = json_dumps(r->state, JSON_INDENT(1));
-	if (kd_mkdirs(dir, 0700) < 0 || !text || kd_write_file_atomic(path, text, strlen(text)) < 0)
+	int fd = -1;
+	if (kd_mkdirs(dir, 0700) == 0)
+		fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+	json_t *now = fd >= 0 ? read_state(path) : json_incref(r->state);
+	apply(now, key, value);
+	char *text = json_dumps(now, JSON_INDENT(1));
+	if (fd < 0 || !text || kd_write_file_atomic(path, text, strlen(text)) < 0)
 		fprintf(stderr, "kindling: warning: cannot save upload progress in %s: %s\n", path,
 		        strerror(errno));
+	if (fd >= 0)
+		close(fd); /* and with it the lock */
+	json_decref(r->state);
+	r->state = now;
 	free(text);
+	free(lock);
 	free(dir);
 	free(path);
 }
@@ -65,21 +93,27 @@ const char *resume_get(const struct resume *r, const char *server, const char *f
 	return url;
 }
 
+static void set_url(json_t *state, const char *key, const char *url)
+{
+	if (url)
+		json_object_set_new(state, key, json_string(url));
+	else
+		json_object_del(state, key);
+}
+
 void resume_put(struct resume *r, const char *server, const char *file, const char *url)
 {
 	char *key = kd_asprintf("%s %s", server, file);
-	json_object_set_new(r->state, key, json_string(url));
+	change(r, set_url, key, url);
 	free(key);
-	save(r);
 }
 
 void resume_forget(struct resume *r, const char *server, const char *file)
 {
 	char *key = kd_asprintf("%s %s", server, file);
-	int gone = json_object_del(r->state, key);
+	if (json_object_get(r->state, key))
+		change(r, set_url, key, NULL);
 	free(key);
-	if (gone == 0)
-		save(r);
 }
 
 char *resume_file_key(const char *path, const struct stat *st)
@@ -100,12 +134,12 @@ const char *resume_hash_get(const struct resume *r, const char *key)
 	return sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 ? sha : NULL;
 }
 
-void resume_hash_put(struct resume *r, const char *key, const char *sha256)
+static void set_hash(json_t *state, const char *key, const char *sha256)
 {
-	json_t *hashes = json_object_get(r->state, "hashes");
+	json_t *hashes = json_object_get(state, "hashes");
 	if (!json_is_object(hashes)) {
 		hashes = json_object();
-		json_object_set_new(r->state, "hashes", hashes);
+		json_object_set_new(state, "hashes", hashes);
 	}
 	/* Newest last (jansson keeps the order of insertion): the first ones
 	 * go when there are too many. */
@@ -113,5 +147,9 @@ void resume_hash_put(struct resume *r, const char *key, const char *sha256)
 	while (json_object_size(hashes) >= HASHES_MAX)
 		json_object_del(hashes, json_object_iter_key(json_object_iter(hashes)));
 	json_object_set_new(hashes, key, json_string(sha256));
-	save(r);
+}
+
+void resume_hash_put(struct resume *r, const char *key, const char *sha256)
+{
+	change(r, set_hash, key, sha256);
 }

@@ -10,6 +10,8 @@
  *   reading gigabytes first.
  *
  * Every change is saved at once (atomically): a killed run loses nothing.
+ * Each is made to the file as it is then, under a lock (uploads.json.lock),
+ * so runs side by side keep each other's entries.
  * Private to src/cli/.
  */
 #ifndef KINDLING_CLI_RESUME_H
