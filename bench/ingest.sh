@@ -7,10 +7,11 @@
 #   bash bench/ingest.sh /path/to/kindling        (bench/bench.sh calls it)
 #
 # Two cases, in one run:
-#   short  BENCH_INGEST_CLIPS (200) clips of BENCH_CLIP_SECONDS (5) s,
+#   short  BENCH_INGEST_CLIPS (100) clips of BENCH_CLIP_SECONDS (5) s,
 #          BENCH_CLIP_SIZE (640x360), H.264 + AAC, each different;
 #   long   one clip of BENCH_LONG_SECONDS (300; 0 skips it) s, 1920x1080
-#          30 fps H.264 (keyframe every BENCH_LONG_GOP (60) frames) + AAC.
+#          30 fps H.264 (keyframe every BENCH_LONG_GOP (250, x264's default)
+#          frames) + AAC.
 # The clips are made with ffmpeg's testsrc2 and sine sources first; making
 # them is not measured.
 #
@@ -22,6 +23,11 @@
 #     the ffmpeg/ffprobe processes), when /usr/bin/time is there;
 #   - sampled every 50 ms from /proc: VmHWM of each worker / ffmpeg process,
 #     and the largest sum of VmRSS of those alive at once.
+#
+# Goals (the speed issue), printed as "goal:" lines: at least 10x the
+# script's clips/s for the short clips; at least 3x for the long 1080p clip
+# with a keyframe every 250 frames (with another BENCH_LONG_GOP the line
+# says so and is not counted).
 #
 # Settings (environment): BENCH_WORKERS (cores; written to kindling.conf as
 # `workers`, and the script's parallelism), BENCH_INGEST_TIMEOUT (900 s per
@@ -37,11 +43,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
 
-N_CLIPS=${BENCH_INGEST_CLIPS:-200}
+N_CLIPS=${BENCH_INGEST_CLIPS:-100}
 CLIP_S=${BENCH_CLIP_SECONDS:-5}
 CLIP_SIZE=${BENCH_CLIP_SIZE:-640x360}
 LONG_S=${BENCH_LONG_SECONDS:-300}
-LONG_GOP=${BENCH_LONG_GOP:-60}
+LONG_GOP=${BENCH_LONG_GOP:-250}
 WORKERS=${BENCH_WORKERS:-$(nproc)}
 RUN_TIMEOUT=${BENCH_INGEST_TIMEOUT:-900}
 SAMPLE=0.05
@@ -223,12 +229,12 @@ if [ "$DN" -ge 2 ]; then
 	ids=$(grep -o '"id":[0-9]*' "$W/out.kd.short" | head -n "$DN" | cut -d: -f2)
 	t0=$(now)
 	for id in $ids; do
-		timeout 300 "$BIN" worker --data "$W/kd" --clip "$id" 2>>"$W/diag.err" ||
+		timeout 300 "$BIN" worker --data "$W/kd" --clip "$id" >>"$W/diag.out" 2>>"$W/diag.err" ||
 			die "kindling worker --clip $id failed"
 	done
 	t1=$(now)
 	echo "$ids" | timeout 300 xargs -P "$WORKERS" -I{} "$BIN" worker --data "$W/kd" --clip {} \
-		2>>"$W/diag.err" || die "kindling worker (xargs) failed"
+		>>"$W/diag.out" 2>>"$W/diag.err" || die "kindling worker (xargs) failed"
 	t2=$(now)
 	DIAG="$(elapsed "$t0" "$t1") $(elapsed "$t1" "$t2") $DN"
 fi
@@ -335,3 +341,29 @@ if [ -n "$LONG" ]; then
 	}'
 fi
 echo "load average (1 min) of the machine: $LOAD0 before the measured runs, $LOAD1 after them ($(nproc) cores; anything else running skews both sides)"
+
+# --- 4. the goals -------------------------------------------------------------------
+echo
+# clips_ratio KD_STATS SCRIPT_STATS: "ratio kd_clips_per_s script_clips_per_s"
+clips_ratio() {
+	local kw sw
+	read -r kw _ <<<"$1"
+	read -r sw _ <<<"$2"
+	awk -v kw="$kw" -v sw="$sw" 'BEGIN { printf "%.6g %.3f %.3f\n", sw / kw, 1 / kw, 1 / sw }'
+}
+read -r r kc sc < <(clips_ratio "$KS" "$SS")
+goal_ratio "ingest, $N_CLIPS x ${CLIP_S}s $CLIP_SIZE vs ffmpeg script" 10 "$r" \
+	"$(awk -v a="$kc" -v b="$sc" -v n="$N_CLIPS" 'BEGIN { printf "%.2f vs %.2f clips/s", a * n, b * n }')"
+if [ -z "$LONG" ]; then
+	goal_na "ingest, long 1080p clip (GOP 250) vs script" ">= 3x" "BENCH_LONG_SECONDS=0"
+else
+	read -r r _ _ < <(clips_ratio "$KL" "$SL")
+	read -r kw _ <<<"$KL"
+	read -r sw _ <<<"$SL"
+	what="ingest, $(printf '%.0f' "$LONG_DUR")s 1080p clip (GOP $LONG_GOP) vs script"
+	if [ "$LONG_GOP" = 250 ]; then
+		goal_ratio "$what" 3 "$r" "$kw s vs $sw s"
+	else
+		goal_na "$what" ">= 3x" "the goal is for a keyframe every 250 frames; at GOP $LONG_GOP: $(awk -v r="$r" 'BEGIN { printf "%.2fx", r }')"
+	fi
+fi

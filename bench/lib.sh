@@ -163,3 +163,74 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "" || k < 0) print "n/a"; else printf "%
 
 # The 1-minute load average: other work on the machine skews the times.
 load1() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
+
+# sample_rss PID OUT INTERVAL: until TERM, read VmRSS of one process every
+# INTERVAL seconds (bash builtins only: one small read a sample); on TERM
+# write "PEAK_RSS_KB LAST_HWM_KB SAMPLES" to OUT.  Run it in the background.
+sample_rss() {
+	local pid=$1 out=$2 interval=$3 k v peak=0 hwm=0 n=0 sfd
+	trap 'echo "$peak $hwm $n" >"$out.tmp"; mv "$out.tmp" "$out"; exit 0' TERM
+	exec {sfd}<> <(:)
+	while :; do
+		while read -r k v _; do
+			case "$k" in
+			VmRSS:) [ "$v" -gt "$peak" ] && peak=$v; n=$((n + 1)) ;;
+			VmHWM:) hwm=$v ;;
+			esac
+		done 2>/dev/null <"/proc/$pid/status" || true
+		read -r -t "$interval" -u "$sfd" _ || true
+	done
+}
+
+# --- goals -------------------------------------------------------------------
+# One line per goal of the speed issue:
+#   goal: WHAT   target ...   measured ...   ratio ...   PASS | MISS | n/a
+# printed, and appended to the file $BENCH_GOALS when it is set (bench.sh
+# prints them all together at the end of a run).
+
+goal_line() {
+	echo "$1"
+	if [ -n "${BENCH_GOALS:-}" ]; then echo "$1" >>"$BENCH_GOALS"; fi
+	return 0
+}
+
+# goal_ratio WHAT TARGET RATIO MEASURED: RATIO (kindling / the baseline) must
+# be at least TARGET; MEASURED says what was compared.  An empty or "n/a"
+# RATIO is a MISS (nothing was measured).
+goal_ratio() {
+	goal_line "$(awk -v w="$1" -v t="$2" -v r="$3" -v m="$4" '
+	function fmt(x) { return x < 0.1 ? sprintf("%.2g", x) : sprintf("%.2f", x) }
+	BEGIN {
+		ok = (r != "" && r != "n/a" && r + 0 >= t + 0)
+		printf "goal: %-44s target >= %sx   measured %s   ratio %s   %s", w, t, m,
+			(r == "" || r == "n/a") ? "n/a" : fmt(r) "x", ok ? "PASS" : "MISS"
+	}')"
+}
+
+# goal_below WHAT LIMIT UNIT VALUE [DETAIL] [STRICT]: VALUE must be under
+# LIMIT (STRICT "le": at most LIMIT); the ratio is VALUE / LIMIT (1 or less
+# passes).  An empty or "n/a" VALUE is a MISS.
+goal_below() {
+	goal_line "$(awk -v w="$1" -v l="$2" -v u="$3" -v v="$4" -v d="${5:-}" -v s="${6:-lt}" '
+	function fmt(x) { return x < 0.1 ? sprintf("%.2g", x) : x < 100 ? sprintf("%.2f", x) : sprintf("%.0f", x) }
+	function num(x) { return x < 10 ? sprintf("%.2f", x) : x < 1000 ? sprintf("%.1f", x) : sprintf("%.0f", x) }
+	BEGIN {
+		none = (v == "" || v == "n/a")
+		ok = !none && (s == "le" ? v + 0 <= l + 0 : v + 0 < l + 0)
+		printf "goal: %-44s target %s %s %s   measured %s%s   ratio %s   %s", w,
+			s == "le" ? "<=" : "<", l, u, none ? "n/a" : num(v) " " u, d == "" ? "" : " " d,
+			none ? "n/a" : fmt(v / l) "x the target", ok ? "PASS" : "MISS"
+	}')"
+}
+
+# goal_na WHAT TARGET WHY: a goal this run did not measure.
+goal_na() {
+	goal_line "$(printf 'goal: %-44s target %s   measured n/a (%s)   ratio n/a   n/a' "$1" "$2" "$3")"
+}
+
+# check_zero WHAT VALUE [DETAIL]: a condition of a valid measurement (a count
+# that must be 0), printed and kept beside the goals as a "check:" line.
+check_zero() {
+	goal_line "$(printf 'check: %-43s target 0   measured %s%s   %s' "$1" "$2" "${3:+ $3}" \
+		"$([ "$2" = 0 ] && echo PASS || echo MISS)")"
+}
