@@ -18,6 +18,28 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Results and types as both back ends report them: SQLite's numbers,
+ * which the PostgreSQL driver maps its SQLSTATEs onto. */
+#define DB_OK SQLITE_OK
+#define DB_ERROR SQLITE_ERROR
+#define DB_BUSY SQLITE_BUSY
+#define DB_RANGE SQLITE_RANGE
+#define DB_IOERR SQLITE_IOERR
+#define DB_FULL SQLITE_FULL
+#define DB_CONSTRAINT SQLITE_CONSTRAINT
+#define DB_CONSTRAINT_CHECK SQLITE_CONSTRAINT_CHECK
+#define DB_CONSTRAINT_FOREIGNKEY SQLITE_CONSTRAINT_FOREIGNKEY
+#define DB_CONSTRAINT_NOTNULL SQLITE_CONSTRAINT_NOTNULL
+#define DB_CONSTRAINT_UNIQUE SQLITE_CONSTRAINT_UNIQUE
+#define DB_ROW SQLITE_ROW
+#define DB_DONE SQLITE_DONE
+#define DB_INTEGER SQLITE_INTEGER
+#define DB_FLOAT SQLITE_FLOAT
+#define DB_TEXT SQLITE_TEXT
+#define DB_BLOB SQLITE_BLOB
+#define DB_NULL SQLITE_NULL
 
 /* One migration: its file name and its SQL.  Generated from schema/. */
 struct db_migration {
@@ -62,6 +84,13 @@ int db_err_code(int sqlite_rc);
  * when done.  Returns 0 or KD_EDB (logged). */
 int db_stmt(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 void db_stmt_done(sqlite3_stmt *st);
+/* A number that changes whenever anything in the catalogue has changed
+ * since this process last asked through any of its connections: a commit
+ * by another connection or process, or by db itself.  What is kept in
+ * memory from the catalogue (answers, sign-ins) is kept for one epoch.
+ * Asking costs one statement. */
+int64_t db_epoch(sqlite3 *db);
+
 /* Finalize db's kept statements (db_close does). */
 void db_stmt_forget(sqlite3 *db);
 

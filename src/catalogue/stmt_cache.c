@@ -1,10 +1,12 @@
-/* stmt_cache.c - prepared statements kept per connection (see db.h).
+/* stmt_cache.c - what is kept per connection (see db.h): its prepared
+ * statements, and what it last saw of the catalogue's changes.
  *
  * Preparing a statement parses and plans its SQL: tens of microseconds,
  * more than running most of the server's queries.  A request asks the
  * same few dozen questions each time, so each connection keeps its
  * statements prepared. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -25,7 +27,13 @@ static struct cache {
 	sqlite3 *db;
 	struct entry e[PER_CONN];
 	unsigned next; /* the next entry to replace when all are taken */
+	/* db_epoch(): what this connection last saw */
+	bool seen;
+	int64_t data_version;
+	int64_t total_changes;
 } caches[CONNS];
+
+static atomic_int_fast64_t epoch = 1;
 
 /* Guards which connection owns which cache; the entries of one are used by
  * the one thread that holds its connection. */
@@ -101,6 +109,30 @@ void db_stmt_done(sqlite3_stmt *st)
 	sqlite3_finalize(st); /* never cached: nested use, or no room */
 }
 
+int64_t db_epoch(sqlite3 *db)
+{
+	struct cache *c = cache_of(db, true);
+	sqlite3_stmt *st;
+	int64_t version = -1;
+	if (!c || db_stmt(db, "PRAGMA data_version", &st) < 0)
+		return atomic_fetch_add(&epoch, 1) + 1; /* unknown: changed */
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int64(st, 0);
+	db_stmt_done(st);
+	/* data_version moves with the commits of other connections (and
+	 * processes), total_changes with this one's own */
+	int64_t mine = sqlite3_total_changes64(db);
+	if (version < 0 || !c->seen || version != c->data_version || mine != c->total_changes) {
+		/* (a connection's first look counts as a change too: it cannot
+		 * know what happened before it) */
+		c->seen = version >= 0;
+		c->data_version = version;
+		c->total_changes = mine;
+		return atomic_fetch_add(&epoch, 1) + 1;
+	}
+	return atomic_load(&epoch);
+}
+
 void db_stmt_forget(sqlite3 *db)
 {
 	struct cache *c = cache_of(db, false);
@@ -110,6 +142,7 @@ void db_stmt_forget(sqlite3 *db)
 		sqlite3_finalize(c->e[i].st);
 	memset(c->e, 0, sizeof c->e);
 	c->next = 0;
+	c->seen = false;
 	pthread_mutex_lock(&lock);
 	c->db = NULL;
 	pthread_mutex_unlock(&lock);
