@@ -27,6 +27,8 @@
  *                       uploads that would eat into it are refused (1024)
  *   uploads_per_person  unfinished uploads one person may have (20)
  *   notes_per_day       notes one person may add to one clip a day (30)
+ *   answer_cache_mb     memory for whole answers kept for the same person's
+ *                       same request (24; 0: none; see web/answers.h)
  *   storage             where media bytes live: s3://BUCKET[/PREFIX] for an
  *                       S3-compatible bucket; absent: the data folder's
  *                       media/ (see storage.h).  Credentials come from the
@@ -65,6 +67,7 @@ struct kd_config {
 	uint64_t disk_reserve_mb;
 	unsigned uploads_per_person;
 	unsigned notes_per_day;
+	unsigned answer_cache_mb;
 	char *storage;         /* "s3://BUCKET[/PREFIX]", or NULL: the data folder */
 	char *s3_endpoint;     /* "http://127.0.0.1:9000" (no trailing '/'), or NULL */
 	char *s3_region;       /* "us-east-1" */

@@ -184,6 +184,7 @@ static const struct setting {
 	S("disk_reserve_mb", K_U64, disk_reserve_mb, 0, 1024L * 1024 * 1024),
 	S("uploads_per_person", K_UINT, uploads_per_person, 1, 10000),
 	S("notes_per_day", K_UINT, notes_per_day, 1, 10000),
+	S("answer_cache_mb", K_UINT, answer_cache_mb, 0, 64 * 1024),
 	S("storage", K_STORAGE, storage, 0, 0),
 	S("s3_endpoint", K_ENDPOINT, s3_endpoint, 0, 0),
 	S("s3_region", K_REGION, s3_region, 0, 0),
@@ -346,6 +347,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->disk_reserve_mb = 1024;
 	cfg->uploads_per_person = 20;
 	cfg->notes_per_day = 30;
+	cfg->answer_cache_mb = 24;
 	cfg->s3_region = kd_strdup("us-east-1");
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;

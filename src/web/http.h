@@ -51,6 +51,13 @@ struct request {
 	void *stream;
 	int (*stream_write)(struct request *req, const char *data, size_t len);
 	void (*stream_close)(struct request *req);
+	/* answers.h: the key this request's answer may be kept under (NULL:
+	 * not to be kept), the catalogue's epoch when it was asked, and
+	 * keep_off, set by a handler whose answer must not be kept */
+	char *keep_key;
+	size_t keep_key_len;
+	int64_t keep_epoch;
+	bool keep_off;
 	unsigned status;         /* for the access log */
 	uint64_t bytes_out;
 	struct timespec started;

@@ -82,6 +82,35 @@ int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 	return 1;
 }
 
+/* Pictures and storyboards are small and asked for again and again:
+ * read whole into memory, their answer can be kept (answers.h).  Videos
+ * are sent from the file. */
+#define SMALL_FILE ((uint64_t)256 << 10)
+
+/* A response holding the len bytes of fd, or NULL (then send it from fd). */
+static struct MHD_Response *small_file(int fd, uint64_t len)
+{
+	char *buf = malloc(len ? (size_t)len : 1);
+	if (!buf)
+		return NULL;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, (size_t)len - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer((size_t)len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		free(buf);
+	return resp;
+}
+
 enum MHD_Result media_get(struct request *req)
 {
 	enum kd_media_file f;
@@ -136,7 +165,11 @@ enum MHD_Result media_get(struct request *req)
 			                       size);
 		}
 		uint64_t len = size ? to - from + 1 : 0;
-		resp = MHD_create_response_from_fd_at_offset64(len, fd, from);
+		resp = r == 0 && len <= SMALL_FILE ? small_file(fd, len) : NULL;
+		if (resp)
+			close(fd);
+		else if ((resp = MHD_create_response_from_fd_at_offset64(len, fd, from)))
+			req->keep_off = true; /* an open file is not kept (answers.h) */
 		if (!resp) {
 			close(fd);
 			return MHD_NO;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "html.h"
+#include "answers.h"
 #include "http.h"
 #include "kindling/err.h"
 #include "kindling/net.h"
@@ -90,7 +91,10 @@ enum MHD_Result respond(struct request *req, unsigned status, struct MHD_Respons
 	req->status = status;
 	req->answered = true;
 	enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
-	MHD_destroy_response(resp);
+	/* kept only once queued: from the moment it is in the cache another
+	 * thread may drop it, and the queue's reference keeps it alive */
+	if (r != MHD_YES || !answers_keep(req, status, resp))
+		MHD_destroy_response(resp);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answers.h"
 #include "api.h"
 #include "auth.h"
 #include "media_files.h"
@@ -30,14 +31,14 @@
 static const struct route routes[] = {
 	ROUTE("GET", "/healthz", api_healthz, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("GET", "/api/v1/me", api_me, 0, NO_BODY),
-	ROUTE("GET", "/api/v1/clips", api_clips_list, 0, NO_BODY),
-	ROUTE("GET", "/api/v1/clips/{id}", api_clip_get, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/clips", api_clips_list, ROUTE_KEEP, NO_BODY),
+	ROUTE("GET", "/api/v1/clips/{id}", api_clip_get, ROUTE_KEEP, NO_BODY),
 	ROUTE("PATCH", "/api/v1/clips/{id}", api_clip_patch, 0, JSON_BODY),
 	ROUTE("DELETE", "/api/v1/clips/{id}", api_clip_delete, 0, NO_BODY),
-	ROUTE("GET", "/api/v1/schools", api_schools_list, 0, NO_BODY),
-	ROUTE("GET", "/api/v1/practices", api_practices_list, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/schools", api_schools_list, ROUTE_KEEP, NO_BODY),
+	ROUTE("GET", "/api/v1/practices", api_practices_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/api/v1/clips/{id}/views", api_clip_view, 0, SMALL_BODY),
-	ROUTE("GET", "/api/v1/clips/{id}/notes", api_notes_list, 0, NO_BODY),
+	ROUTE("GET", "/api/v1/clips/{id}/notes", api_notes_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/api/v1/clips/{id}/notes", api_note_add, 0, JSON_BODY),
 	ROUTE("DELETE", "/api/v1/notes/{id}", api_note_delete, 0, NO_BODY),
 	ROUTE("GET", "/api/v1/visits", api_visits_list, 0, NO_BODY),
@@ -55,21 +56,21 @@ static const struct route routes[] = {
 	{.method = "PATCH", .pattern = "/api/v1/uploads/{slug}", .fn = tus_patch_end, .flags = 0,
 	 .begin = tus_patch_begin},
 	ROUTE("DELETE", "/api/v1/uploads/{slug}", tus_delete, 0, NO_BODY),
-	ROUTE("GET", "/media/clips/{id}/{slug}", media_get, 0, NO_BODY),
+	ROUTE("GET", "/media/clips/{id}/{slug}", media_get, ROUTE_KEEP, NO_BODY),
 	/* pages (pages_*.c) */
 	ROUTE("GET", "/login", page_login_get, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("POST", "/login", page_login_post, ROUTE_PUBLIC, SMALL_BODY),
 	ROUTE("POST", "/logout", page_logout, ROUTE_PUBLIC, SMALL_BODY),
-	ROUTE("GET", "/", page_home, ROUTE_PAGE, NO_BODY),
-	ROUTE("GET", "/practices", page_practices, ROUTE_PAGE, NO_BODY),
-	ROUTE("GET", "/practices/{slug}", page_practice, ROUTE_PAGE, NO_BODY),
-	ROUTE("GET", "/schools/{slug}", page_school, ROUTE_PAGE, NO_BODY),
-	ROUTE("GET", "/clips/{id}", page_clip, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/", page_home, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
+	ROUTE("GET", "/practices", page_practices, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
+	ROUTE("GET", "/practices/{slug}", page_practice, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
+	ROUTE("GET", "/schools/{slug}", page_school, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
+	ROUTE("GET", "/clips/{id}", page_clip, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/clips/{id}/edit", page_clip_edit, ROUTE_PAGE, FORM_BODY),
 	ROUTE("POST", "/clips/{id}/comments", page_comment_add, ROUTE_PAGE, FORM_BODY),
 	ROUTE("POST", "/clips/{id}/comments/{id}/delete", page_comment_delete, ROUTE_PAGE,
 	      SMALL_BODY),
-	ROUTE("GET", "/search", page_search, ROUTE_PAGE, NO_BODY),
+	ROUTE("GET", "/search", page_search, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/clips/{id}/visit", page_visit_add, ROUTE_PAGE, FORM_BODY),
 	ROUTE("GET", "/visits", page_visits, ROUTE_PAGE, NO_BODY),
 	ROUTE("POST", "/visits/{id}", page_visit_update, ROUTE_PAGE, FORM_BODY),
@@ -253,5 +254,7 @@ enum MHD_Result router_dispatch(struct request *req)
 		if (!ok)
 			return res;
 	}
+	if (answers_try(req))
+		return MHD_YES;
 	return found->fn(req);
 }

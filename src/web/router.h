@@ -20,6 +20,7 @@
 enum {
 	ROUTE_PUBLIC = 1,
 	ROUTE_PAGE = 2,
+	ROUTE_KEEP = 4, /* its answers may be kept for the same request again (answers.h) */
 };
 
 struct route {

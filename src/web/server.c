@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answers.h"
 #include "conns.h"
 #include "http.h"
 #include "router.h"
@@ -125,6 +126,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (req->stream_close)
 		req->stream_close(req);
 	conns_request_done(conn);
+	free(req->keep_key);
 	kd_buf_release(&req->body);
 	free(req);
 	*req_cls = NULL;
@@ -201,6 +203,7 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	if ((rc = db_pool_open(cfg->db_path, cfg->http_threads + 1, &srv.pool, err, errlen)) < 0)
 		return rc;
 
+	answers_limit((size_t)cfg->answer_cache_mb << 20);
 	/* Lists and counts come from memory; built before the first request
 	 * so that it does not wait for it. */
 	cat_index_enable(true);
@@ -283,6 +286,7 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		log_warn("server", "%d requests still running after %d s; closing them",
 		         atomic_load(&in_flight), DRAIN_SECONDS);
 	MHD_stop_daemon(d);
+	answers_clear();
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
 	jobs_runner_stop(&srv.runner, DRAIN_SECONDS);
