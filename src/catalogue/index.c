@@ -54,15 +54,24 @@ struct interned {
 	uint64_t *bits;
 };
 
+/* The matches of one full-text expression: as a bitmap when they are
+ * many, as ascending slots when few; in rank order once asked so. */
 struct fts_entry {
 	char *match;
-	int64_t seq;
-	uint64_t *bits;        /* the matches, in slots */
-	size_t *ranked;        /* slots in rank order (NULL until asked) */
+	int64_t seq;           /* the index's, when asked */
+	uint64_t used;         /* when last asked: the least recent goes first */
+	size_t bytes;
+	uint64_t *bits;
+	uint32_t *slots;
+	size_t n;
+	uint32_t *ranked;
 	size_t n_ranked;
 };
 
-#define FTS_CACHE 128
+/* Searches people type repeat (a page, then the next): kept, up to this
+ * many and this much memory. */
+#define FTS_CACHE 1024
+#define FTS_BYTES ((size_t)8 << 20)
 #define REBUILD_PAST 5000 /* changes past which a full reload is quicker */
 
 static pthread_rwlock_t ix_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -95,7 +104,8 @@ static struct {
 	size_t *by_title, *by_recorded; /* the live slots in those orders */
 	size_t n_order;
 	struct fts_entry fts[FTS_CACHE];
-	size_t fts_next;
+	size_t fts_bytes;
+	uint64_t fts_clock;
 } ix;
 
 void cat_index_enable(bool on)
@@ -587,15 +597,14 @@ static void sort_orders(void)
 
 /* ---------------------------------------------------------------- loading */
 
+static void fts_free(struct fts_entry *e);
+
 static void fts_forget(void)
 {
 	pthread_mutex_lock(&fts_lock);
-	for (size_t i = 0; i < FTS_CACHE; i++) {
-		free(ix.fts[i].match);
-		free(ix.fts[i].bits);
-		free(ix.fts[i].ranked);
-		memset(&ix.fts[i], 0, sizeof ix.fts[i]);
-	}
+	for (size_t i = 0; i < FTS_CACHE; i++)
+		fts_free(&ix.fts[i]);
+	ix.fts_bytes = 0;
 	pthread_mutex_unlock(&fts_lock);
 }
 
@@ -741,6 +750,12 @@ static int64_t last_change(sqlite3 *db, const char *sql)
 	return seq;
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
 static int id_cmp(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -879,69 +894,169 @@ POPCNT_CLONES static int64_t popcount_and(const uint64_t *a, const uint64_t *b)
 	return n;
 }
 
-/* The cache entry of an FTS5 expression, asked of the catalogue when it
- * is not there (in rank order too, with ranked).  With fts_lock held. */
-static struct fts_entry *fts_entry(sqlite3 *db, const char *match, bool ranked)
+/* The matches of an FTS5 expression, asked of the catalogue (outside
+ * fts_lock: a search can take milliseconds, and other requests would
+ * wait on it).  With ranked, in rank order too.  With ix_lock held. */
+static void fts_query(sqlite3 *db, const char *match, bool ranked, struct fts_entry *e)
 {
-	struct fts_entry *e = NULL;
-	for (size_t i = 0; i < FTS_CACHE && !e; i++)
-		if (ix.fts[i].match && ix.fts[i].seq == ix.seq && !strcmp(ix.fts[i].match, match))
-			e = &ix.fts[i];
-	if (e && (!ranked || e->ranked))
-		return e;
-	if (!e) {
-		e = &ix.fts[ix.fts_next++ % FTS_CACHE];
-		free(e->match);
-		free(e->bits);
-		free(e->ranked);
-		memset(e, 0, sizeof *e);
-		e->match = kd_strdup(match);
-		e->seq = ix.seq;
-		e->bits = bits_new();
-	}
+	memset(e, 0, sizeof *e);
 	sqlite3_stmt *st;
 	const char *sql = ranked ? "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1 "
 	                           "ORDER BY rank, rowid DESC"
 	                         : "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1";
-	size_t cap = 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+	uint32_t *slots = NULL;
+	size_t n = 0, cap = 0;
+	if (db_stmt(db, sql, &st) == 0) {
 		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			size_t slot = map_get(sqlite3_column_int64(st, 0));
 			if (slot == SIZE_MAX)
 				continue;
-			bit_set(e->bits, slot, true);
-			if (ranked) {
-				if (e->n_ranked == cap)
-					e->ranked = kd_realloc(e->ranked, (cap = cap ? cap * 2 : 256) *
-					                                            sizeof *e->ranked);
-				e->ranked[e->n_ranked++] = slot;
-			}
+			if (n == cap)
+				slots = kd_realloc(slots, (cap = cap ? cap * 2 : 256) * sizeof *slots);
+			slots[n++] = (uint32_t)slot;
 		}
-		sqlite3_finalize(st);
+		db_stmt_done(st);
 	}
-	if (ranked && !e->ranked)
-		e->ranked = kd_malloc(sizeof *e->ranked); /* none: asked, and empty */
-	return e;
+	if (ranked) {
+		e->ranked = kd_malloc((n ? n : 1) * sizeof *e->ranked);
+		if (n) {
+			memcpy(e->ranked, slots, n * sizeof *slots);
+			qsort(slots, n, sizeof *slots, u32_cmp);
+		}
+		e->n_ranked = n;
+	}
+	/* few matches as a list of slots, many as a bitmap: whichever is
+	 * smaller */
+	if (n * sizeof *slots < ix.nw * sizeof(uint64_t)) {
+		e->slots = slots;
+		slots = NULL;
+	} else {
+		e->bits = bits_new();
+		for (size_t i = 0; i < n; i++)
+			bit_set(e->bits, slots[i], true);
+	}
+	free(slots);
+	e->n = n;
+	e->bytes = strlen(match) + (e->slots ? n * sizeof *e->slots : 0) +
+	           (e->bits ? ix.nw * sizeof(uint64_t) : 0) + e->n_ranked * sizeof *e->ranked;
+}
+
+static void fts_free(struct fts_entry *e)
+{
+	free(e->match);
+	free(e->bits);
+	free(e->slots);
+	free(e->ranked);
+	memset(e, 0, sizeof *e);
+}
+
+/* The cached entry of match (for the index as it is now), or NULL.  With
+ * fts_lock held. */
+static struct fts_entry *fts_find(const char *match, bool ranked)
+{
+	for (size_t i = 0; i < FTS_CACHE; i++) {
+		struct fts_entry *e = &ix.fts[i];
+		if (e->match && e->seq == ix.seq && (!ranked || e->ranked) && !strcmp(e->match, match)) {
+			e->used = ++ix.fts_clock;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* Keep q as the entry of match, making room within FTS_BYTES by forgetting
+ * the least recently used.  With fts_lock held; q is taken. */
+static struct fts_entry *fts_keep(const char *match, struct fts_entry *q)
+{
+	struct fts_entry *slot = NULL;
+	for (;;) {
+		struct fts_entry *oldest = NULL, *free_one = NULL;
+		for (size_t i = 0; i < FTS_CACHE; i++) {
+			struct fts_entry *e = &ix.fts[i];
+			if (!e->match) {
+				free_one = free_one ? free_one : e;
+				continue;
+			}
+			if (!strcmp(e->match, match) || e->seq != ix.seq) { /* replaced, or stale */
+				ix.fts_bytes -= e->bytes;
+				fts_free(e);
+				free_one = free_one ? free_one : e;
+				continue;
+			}
+			if (!oldest || e->used < oldest->used)
+				oldest = e;
+		}
+		if (free_one && ix.fts_bytes + q->bytes <= FTS_BYTES) {
+			slot = free_one;
+			break;
+		}
+		if (!oldest)
+			break; /* the cache is empty and q alone is too big: do not keep it */
+		ix.fts_bytes -= oldest->bytes;
+		fts_free(oldest);
+	}
+	if (!slot)
+		return NULL;
+	*slot = *q;
+	memset(q, 0, sizeof *q);
+	slot->match = kd_strdup(match);
+	slot->seq = ix.seq;
+	slot->used = ++ix.fts_clock;
+	ix.fts_bytes += slot->bytes;
+	return slot;
 }
 
 /* m &= the matches of match.  With the read lock held. */
 static void fts_filter(sqlite3 *db, const char *match, uint64_t *m)
 {
 	pthread_mutex_lock(&fts_lock);
-	and_into(m, fts_entry(db, match, false)->bits);
+	struct fts_entry *e = fts_find(match, false);
+	struct fts_entry q;
+	if (!e) {
+		pthread_mutex_unlock(&fts_lock);
+		fts_query(db, match, false, &q);
+		pthread_mutex_lock(&fts_lock);
+		e = fts_keep(match, &q);
+		if (!e)
+			e = &q; /* too big to keep: used once */
+	}
+	if (e->bits) {
+		and_into(m, e->bits);
+	} else {
+		uint64_t *kept = bits_new();
+		for (size_t i = 0; i < e->n; i++)
+			if (bit_get(m, e->slots[i]))
+				bit_set(kept, e->slots[i], true);
+		memcpy(m, kept, ix.nw * sizeof *m);
+		free(kept);
+	}
+	if (e == &q)
+		fts_free(&q);
 	pthread_mutex_unlock(&fts_lock);
 }
 
 /* A copy of the matches in rank order (caller frees).  With the read lock
  * held. */
-static size_t *fts_ranked(sqlite3 *db, const char *match, size_t *n)
+static uint32_t *fts_ranked(sqlite3 *db, const char *match, size_t *n)
 {
 	pthread_mutex_lock(&fts_lock);
-	const struct fts_entry *e = fts_entry(db, match, true);
-	size_t *copy = kd_malloc((e->n_ranked ? e->n_ranked : 1) * sizeof *copy);
-	memcpy(copy, e->ranked, e->n_ranked * sizeof *copy);
+	struct fts_entry *e = fts_find(match, true);
+	struct fts_entry q;
+	if (!e) {
+		pthread_mutex_unlock(&fts_lock);
+		fts_query(db, match, true, &q);
+		pthread_mutex_lock(&fts_lock);
+		e = fts_keep(match, &q);
+		if (!e)
+			e = &q;
+	}
+	uint32_t *copy = kd_malloc((e->n_ranked ? e->n_ranked : 1) * sizeof *copy);
+	if (e->n_ranked)
+		memcpy(copy, e->ranked, e->n_ranked * sizeof *copy);
 	*n = e->n_ranked;
+	if (e == &q)
+		fts_free(&q);
 	pthread_mutex_unlock(&fts_lock);
 	return copy;
 }
@@ -982,6 +1097,13 @@ static void walk_ids(const uint64_t *m, bool newest, struct walk *w)
 }
 
 static void walk_order(const uint64_t *m, const size_t *o, size_t n, struct walk *w)
+{
+	for (size_t i = 0; i < n && w->n < w->want; i++)
+		if (bit_get(m, o[i]) && !take(w, o[i]))
+			return;
+}
+
+static void walk_ranked(const uint64_t *m, const uint32_t *o, size_t n, struct walk *w)
 {
 	for (size_t i = 0; i < n && w->n < w->want; i++)
 		if (bit_get(m, o[i]) && !take(w, o[i]))
@@ -1039,8 +1161,8 @@ int idx_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
 	case CAT_SORT_RECORDED: walk_order(m, ix.by_recorded, ix.n_order, &w); break;
 	case CAT_SORT_RELEVANCE: {
 		size_t n;
-		size_t *ranked = fts_ranked(db, match, &n);
-		walk_order(m, ranked, n, &w);
+		uint32_t *ranked = fts_ranked(db, match, &n);
+		walk_ranked(m, ranked, n, &w);
 		free(ranked);
 		break;
 	}
