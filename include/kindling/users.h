@@ -44,8 +44,10 @@ int users_add(sqlite3 *db, const char *name, enum kd_role role, const char *scho
 int users_token_create(sqlite3 *db, int64_t user_id, const char *label, char *token);
 
 /* Check a bearer token.  Returns 0 and fills *user, KD_EAUTH for a wrong,
- * revoked or expired token or a disabled user, KD_EDB on failure. */
-int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user);
+ * revoked or expired token or a disabled user, KD_EDB on failure.  until
+ * (may be NULL) receives when it expires, in seconds since 1970 (0:
+ * never), for a caller that remembers the check. */
+int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user, int64_t *until);
 
 /* Check a password.  Returns 0 and fills *user, or KD_EAUTH. */
 int users_auth_password(sqlite3 *db, const char *name, const char *password,
@@ -56,8 +58,10 @@ int users_auth_password(sqlite3 *db, const char *name, const char *password,
 #define USERS_CSRF_MAX 48
 int users_session_create(sqlite3 *db, int64_t user_id, long ttl_s, char *sid, char *csrf);
 
-/* Check a session cookie value.  Fills *user and csrf (may be NULL). */
-int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf);
+/* Check a session cookie value.  Fills *user, csrf and until (either may
+ * be NULL), as users_auth_token. */
+int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf,
+                       int64_t *until);
 
 /* The enabled user with this id.  Returns 0, KD_ENOTFOUND or KD_EDB. */
 int users_get(sqlite3 *db, int64_t id, struct kd_user *user);

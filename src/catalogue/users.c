@@ -204,8 +204,11 @@ static void fill_user(sqlite3_stmt *st, int col, struct kd_user *u)
 #define USER_COLS "u.id, u.role, coalesce(u.school_id, 0), u.name, s.slug"
 #define USER_JOIN "JOIN users u ON u.id = t.user_id LEFT JOIN schools s ON s.id = u.school_id"
 
+/* When a credential stops working, in seconds since 1970; 0: never. */
+#define UNTIL "coalesce(CAST(strftime('%s', t.expires_at) AS INTEGER), 0)"
+
 static int check_secret(sqlite3 *db, const char *sql, const char *value, struct kd_user *user,
-                        char *extra, size_t extra_len)
+                        char *extra, size_t extra_len, int64_t *until)
 {
 	int64_t id;
 	const char *secret;
@@ -226,6 +229,8 @@ static int check_secret(sqlite3 *db, const char *sql, const char *value, struct 
 			fill_user(st, 1, user);
 			if (extra)
 				snprintf(extra, extra_len, "%s", (const char *)sqlite3_column_text(st, 6));
+			if (until)
+				*until = sqlite3_column_int64(st, 7);
 			result = 0;
 		}
 	} else if (rc != SQLITE_DONE) {
@@ -236,22 +241,23 @@ static int check_secret(sqlite3 *db, const char *sql, const char *value, struct 
 	return result;
 }
 
-int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user)
+int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user, int64_t *until)
 {
 	return check_secret(db,
-		"SELECT t.secret_hash, " USER_COLS ", '' FROM tokens t " USER_JOIN
+		"SELECT t.secret_hash, " USER_COLS ", '', " UNTIL " FROM tokens t " USER_JOIN
 		" WHERE t.id = ?1 AND u.disabled = 0 AND "
 		"(t.expires_at IS NULL OR t.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-		token, user, NULL, 0);
+		token, user, NULL, 0, until);
 }
 
-int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf)
+int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf,
+                       int64_t *until)
 {
 	return check_secret(db,
-		"SELECT t.secret_hash, " USER_COLS ", t.csrf FROM sessions t " USER_JOIN
+		"SELECT t.secret_hash, " USER_COLS ", t.csrf, " UNTIL " FROM sessions t " USER_JOIN
 		" WHERE t.id = ?1 AND u.disabled = 0 AND "
 		"t.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-		sid, user, csrf, USERS_CSRF_MAX);
+		sid, user, csrf, USERS_CSRF_MAX, until);
 }
 
 int users_get(sqlite3 *db, int64_t id, struct kd_user *user)
@@ -276,7 +282,7 @@ int users_session_delete(sqlite3 *db, const char *sid)
 	int64_t id;
 	const char *secret;
 	/* Only the holder of the whole value may end the session. */
-	if (users_auth_session(db, sid, &u, NULL) < 0 || split(sid, &id, &secret) < 0)
+	if (users_auth_session(db, sid, &u, NULL, NULL) < 0 || split(sid, &id, &secret) < 0)
 		return 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)

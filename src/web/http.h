@@ -54,6 +54,7 @@ struct request {
 	/* answers.h: the key this request's answer may be kept under (NULL:
 	 * not to be kept), the catalogue's epoch when it was asked, and
 	 * keep_off, set by a handler whose answer must not be kept */
+	int64_t epoch;           /* the catalogue's (db_epoch) when signed in; 0: not asked */
 	char *keep_key;
 	size_t keep_key_len;
 	int64_t keep_epoch;

@@ -113,5 +113,15 @@ page "$WORK/jar1" /practices/kite-flying >"$WORK/page"
 check "after consent is set pending by another process, the very next page does not" \
 	sh -c "! grep -q '/clips/910' '$WORK/page'"
 
+# A session ended is refused at once, though its sign-in was just checked.
+token=$(page "$WORK/jar1" /practices | csrf_of)
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/jar1" --data-urlencode "csrf=$token" \
+	"$URL/logout")
+check_eq "the first browser signs out" 303 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/jar1" "$URL/practices/kite-flying")
+check_eq "  and its cookie no longer opens the page it had open" 303 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/jar2" "$URL/practices/kite-flying")
+check_eq "  while the other browser stays signed in" 200 "$code"
+
 check_server_log
 finish

@@ -46,7 +46,7 @@ static void token_authenticates_its_user_only(void **state)
 	assert_true(strncmp(token, "kd_", 3) == 0);
 
 	struct kd_user u;
-	assert_int_equal(users_auth_token(db, token, &u), 0);
+	assert_int_equal(users_auth_token(db, token, &u, NULL), 0);
 	assert_int_equal(u.id, id);
 	assert_int_equal(u.role, KD_ROLE_COACH);
 	assert_string_equal(u.name, "Ana");
@@ -68,16 +68,16 @@ static void token_authenticates_its_user_only(void **state)
 	char bad[USERS_TOKEN_MAX];
 	snprintf(bad, sizeof bad, "%s", token);
 	bad[strlen(bad) - 1] ^= 1; /* one character off */
-	assert_int_equal(users_auth_token(db, bad, &u), KD_EAUTH);
-	assert_int_equal(users_auth_token(db, "", &u), KD_EAUTH);
-	assert_int_equal(users_auth_token(db, "kd_", &u), KD_EAUTH);
-	assert_int_equal(users_auth_token(db, "kd_1_", &u), KD_EAUTH);
-	assert_int_equal(users_auth_token(db, "kd_999_abc", &u), KD_EAUTH);
-	assert_int_equal(users_auth_token(db, "kd_99999999999999999999_abc", &u), KD_EAUTH);
-	assert_int_equal(users_auth_token(db, "Bearer whatever", &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, bad, &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "", &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_", &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_1_", &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_999_abc", &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "kd_99999999999999999999_abc", &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, "Bearer whatever", &u, NULL), KD_EAUTH);
 
 	test_exec(db, "UPDATE users SET disabled = 1");
-	assert_int_equal(users_auth_token(db, token, &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, token, &u, NULL), KD_EAUTH);
 }
 
 static void add_reports_what_is_wrong(void **state)
@@ -133,17 +133,17 @@ static void sessions_expire_and_end(void **state)
 	assert_int_equal(users_add(db, "Eve", KD_ROLE_TEACHER, NULL, NULL, &id, err, sizeof err), 0);
 	assert_int_equal(users_session_create(db, id, 3600, sid, csrf), 0);
 	struct kd_user u;
-	assert_int_equal(users_auth_session(db, sid, &u, got), 0);
+	assert_int_equal(users_auth_session(db, sid, &u, got, NULL), 0);
 	assert_string_equal(got, csrf);
 	assert_int_equal(u.id, id);
 	/* A session id is no API token, and the other way round. */
-	assert_int_equal(users_auth_token(db, sid, &u), KD_EAUTH);
+	assert_int_equal(users_auth_token(db, sid, &u, NULL), KD_EAUTH);
 	assert_int_equal(users_session_delete(db, sid), 0);
-	assert_int_equal(users_auth_session(db, sid, &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_session(db, sid, &u, NULL, NULL), KD_EAUTH);
 
 	assert_int_equal(users_session_create(db, id, 3600, sid, csrf), 0);
 	test_exec(db, "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'");
-	assert_int_equal(users_auth_session(db, sid, &u, NULL), KD_EAUTH);
+	assert_int_equal(users_auth_session(db, sid, &u, NULL, NULL), KD_EAUTH);
 }
 
 int main(void)
