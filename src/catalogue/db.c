@@ -199,7 +199,7 @@ static int configure(sqlite3 *db, char *err, size_t errlen)
 		 * own index (catalogue/index.c), not the file.  What SQL still
 		 * reads (search, summaries) fits a modest cache per connection. */
 		"PRAGMA mmap_size = 0;"
-		"PRAGMA cache_size = -2048;";
+		"PRAGMA cache_size = -1024;";
 	int rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure the database: %s", sqlite3_errmsg(db));

@@ -71,7 +71,7 @@ struct fts_entry {
 /* Searches people type repeat (a page, then the next): kept, up to this
  * many and this much memory. */
 #define FTS_CACHE 1024
-#define FTS_BYTES ((size_t)8 << 20)
+#define FTS_BYTES ((size_t)4 << 20)
 #define REBUILD_PAST 5000 /* changes past which a full reload is quicker */
 
 static pthread_rwlock_t ix_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -88,9 +88,7 @@ static struct {
 	struct iclip *slots;     /* in id order */
 	size_t n_slots, cap_slots;
 	size_t nw;               /* words of every bitmap */
-	/* id -> slot, open addressing (key 0: empty) */
-	int64_t *map_keys;
-	size_t *map_vals, map_cap;
+	int64_t *slot_id;        /* the id each slot was made for, ascending */
 	uint64_t *live, *public_ready;
 	struct named *schools, *practices;
 	size_t n_schools, n_practices;
@@ -169,6 +167,7 @@ static void ensure_slots(size_t n)
 		ix.slots = kd_realloc(ix.slots, ix.cap_slots * sizeof *ix.slots);
 		ix.by_title = kd_realloc(ix.by_title, ix.cap_slots * sizeof *ix.by_title);
 		ix.by_recorded = kd_realloc(ix.by_recorded, ix.cap_slots * sizeof *ix.by_recorded);
+		ix.slot_id = kd_realloc(ix.slot_id, ix.cap_slots * sizeof *ix.slot_id);
 	}
 	size_t nw = (ix.cap_slots + 63) / 64;
 	if (nw > ix.nw) {
@@ -179,51 +178,19 @@ static void ensure_slots(size_t n)
 
 /* ---------------------------------------------------------------- the id map */
 
-static size_t hash64(int64_t k)
-{
-	uint64_t x = (uint64_t)k * 0x9e3779b97f4a7c15u;
-	return (size_t)(x ^ x >> 29);
-}
-
-static void map_put(int64_t id, size_t slot);
-
-static void map_grow(void)
-{
-	int64_t *keys = ix.map_keys;
-	size_t *vals = ix.map_vals, cap = ix.map_cap;
-	ix.map_cap = cap ? cap * 2 : 4096;
-	ix.map_keys = kd_calloc(ix.map_cap, sizeof *ix.map_keys);
-	ix.map_vals = kd_calloc(ix.map_cap, sizeof *ix.map_vals);
-	for (size_t i = 0; i < cap; i++)
-		if (keys[i])
-			map_put(keys[i], vals[i]);
-	free(keys);
-	free(vals);
-}
-
-static void map_put(int64_t id, size_t slot)
-{
-	if (ix.n_slots * 2 >= ix.map_cap)
-		map_grow();
-	size_t i = hash64(id) & (ix.map_cap - 1);
-	while (ix.map_keys[i] && ix.map_keys[i] != id)
-		i = (i + 1) & (ix.map_cap - 1);
-	ix.map_keys[i] = id;
-	ix.map_vals[i] = slot;
-}
-
-/* The slot of id, or SIZE_MAX. */
+/* The slot of id, or SIZE_MAX: slots are in id order, and slot_id keeps a
+ * deleted clip's id too, so a binary search finds any. */
 static size_t map_get(int64_t id)
 {
-	if (!ix.map_cap)
-		return SIZE_MAX;
-	size_t i = hash64(id) & (ix.map_cap - 1);
-	while (ix.map_keys[i]) {
-		if (ix.map_keys[i] == id)
-			return ix.map_vals[i];
-		i = (i + 1) & (ix.map_cap - 1);
+	size_t lo = 0, hi = ix.n_slots;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix.slot_id[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return SIZE_MAX;
+	return lo < ix.n_slots && ix.slot_id[lo] == id ? lo : SIZE_MAX;
 }
 
 /* ---------------------------------------------------------------- names */
@@ -636,8 +603,7 @@ static void drop_all(void)
 	for (size_t i = 0; i < ix.n_slots; i++)
 		free(ix.slots[i].block);
 	free(ix.slots);
-	free(ix.map_keys);
-	free(ix.map_vals);
+	free(ix.slot_id);
 	free(ix.live);
 	free(ix.public_ready);
 	free_named(ix.schools, ix.n_schools);
@@ -664,7 +630,7 @@ static void put_clip(const struct cat_clip *c)
 		ix.max_id = c->id;
 		ensure_slots(ix.n_slots + 1);
 		i = ix.n_slots++;
-		map_put(c->id, i);
+		ix.slot_id[i] = c->id;
 	} else if (ix.slots[i].id) {
 		order_update(i, false);
 		mark(&ix.slots[i], i, false);
