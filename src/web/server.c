@@ -234,7 +234,7 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		 * fewer writes to disk.  But MHD clears the whole of it between two
 		 * requests on a connection, and at 256 KiB that clearing was a
 		 * tenth of a browsing load's time. */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, conns_notify, conns,
 		MHD_OPTION_END);

@@ -63,6 +63,48 @@ static void reopening_is_idempotent_and_uses_wal(void **state)
 	kd_remove_tree(dir);
 }
 
+/* The epoch moves with every commit, by this connection, another, or
+ * another process (the sqlite3 shell), and with nothing else. */
+static void epoch_follows_every_commit(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/kd-db-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = kd_path_join(dir, "catalogue.db");
+	char err[KD_ERRMSG_MAX] = "";
+	sqlite3 *db, *other;
+	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
+	assert_int_equal(db_open(path, &other, err, sizeof err), 0);
+	int64_t e = db_epoch(db);
+	assert_int_equal(db_epoch(db), e);
+	assert_int_equal(db_epoch(other), e);
+	(void)int_query(db, "SELECT count(*) FROM schools"); /* reading is no change */
+	assert_int_equal(db_epoch(db), e);
+	test_exec(db, "INSERT INTO schools (slug, name) VALUES ('a', 'A')");
+	int64_t e2 = db_epoch(other);
+	assert_true(e2 > e);
+	assert_int_equal(db_epoch(db), e2);
+	test_exec(other, "UPDATE schools SET name = 'B'");
+	int64_t e3 = db_epoch(db);
+	assert_true(e3 > e2);
+	for (int i = 0; i < 3; i++) { /* each commit of another process, one after another */
+		char cmd[512];
+		snprintf(cmd, sizeof cmd,
+		         "sqlite3 -cmd '.timeout 5000' %s \"UPDATE schools SET name = name || 'x'\"", path);
+		assert_int_equal(system(cmd), 0);
+		int64_t e4 = db_epoch(db);
+		assert_true(e4 > e3);
+		e3 = e4;
+	}
+	/* a transaction rolled back is nothing to see */
+	test_exec(db, "BEGIN; UPDATE schools SET name = 'C'; ROLLBACK");
+	assert_int_equal(db_epoch(db), e3);
+	db_close(&other);
+	db_close(&db);
+	free(path);
+	kd_remove_tree(dir);
+}
+
 static void newer_database_is_refused_with_a_message(void **state)
 {
 	(void)state;
@@ -131,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fresh_database_gets_every_migration),
 		cmocka_unit_test(reopening_is_idempotent_and_uses_wal),
+		cmocka_unit_test(epoch_follows_every_commit),
 		cmocka_unit_test(newer_database_is_refused_with_a_message),
 		cmocka_unit_test(foreign_keys_and_checks_are_enforced),
 		cmocka_unit_test(pool_hands_out_and_takes_back),
