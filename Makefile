@@ -22,7 +22,8 @@ CC      ?= cc
 LIBS := libavformat:libavformat-dev libavcodec:libavcodec-dev libavutil:libavutil-dev \
         libswscale:libswscale-dev libswresample:libswresample-dev sqlite3:libsqlite3-dev \
         libmicrohttpd:libmicrohttpd-dev jansson:libjansson-dev libsodium:libsodium-dev \
-        libcurl:libcurl4-openssl-dev libcrypto:libssl-dev libseccomp:libseccomp-dev
+        libcurl:libcurl4-openssl-dev libcrypto:libssl-dev libseccomp:libseccomp-dev \
+        libpq:libpq-dev
 PKGS := $(foreach l,$(LIBS),$(firstword $(subst :, ,$(l))))
 
 # Debian packages: to build, to test, to benchmark.
@@ -161,12 +162,12 @@ sanitize:
 	$(MAKE) --no-print-directory O=build/san SAN=1 unit integration
 
 fuzz:
-	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run FUZZ_PKGS="$(PKGS)"
 
 # An hour of fuzzing in all, shared by the targets (not part of make test).
 FUZZ_TARGET_COUNT = $(words $(wildcard tests/fuzz/fuzz_*.c))
 fuzz-long:
-	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run \
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run FUZZ_PKGS="$(PKGS)" \
 	  FUZZ_SECONDS=$$((3600 / $(FUZZ_TARGET_COUNT)))
 
 # kill -9 at random moments, many rounds (a few run in make test).

@@ -5,8 +5,8 @@
 FUZZ_O       := build/fuzz
 FUZZ_SECONDS ?= 10
 FUZZ_CC      := clang
-FUZZ_PKGS    := libavformat libavcodec libavutil libswscale libswresample sqlite3 libmicrohttpd jansson \
-                libsodium libcurl libcrypto libseccomp
+# The top Makefile passes its own list (PKGS), so a library added there is linked here too.
+FUZZ_PKGS    ?= $(error run me through the top Makefile: make fuzz)
 FUZZ_CFLAGS  := -std=c17 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc \
                 -fsanitize=fuzzer-no-link,address,undefined $(shell pkg-config --cflags $(FUZZ_PKGS))
 FUZZ_LIBS    := $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm

@@ -27,10 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(token, data, size);
 	token[size] = '\0';
 	struct kd_user u;
-	int rc = users_auth_token(db, token, &u);
+	int rc = users_auth_token(db, token, &u, NULL);
 	if (rc == 0 && strcmp(token, real) != 0)
 		abort();
-	(void)users_auth_session(db, token, &u, NULL);
+	(void)users_auth_session(db, token, &u, NULL, NULL);
 	free(token);
 	return 0;
 }
