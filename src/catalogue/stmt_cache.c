@@ -5,15 +5,12 @@
  * more than running most of the server's queries.  A request asks the
  * same few dozen questions each time, so each connection keeps its
  * statements prepared. */
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "kindling/db.h"
 #include "kindling/err.h"
@@ -37,6 +34,8 @@ static struct cache {
 	bool seen;
 	int64_t data_version;
 	int64_t total_changes;
+	bool wal_looked;
+	const volatile unsigned char *wal_hdr; /* the connection's WAL index, or NULL */
 } caches[CONNS];
 
 static atomic_int_fast64_t epoch = 1;
@@ -115,62 +114,50 @@ void db_stmt_done(sqlite3_stmt *st)
 	sqlite3_finalize(st); /* never cached: nested use, or no room */
 }
 
-/* The WAL index of one catalogue file, mapped for reading.  Its header
- * (https://www.sqlite.org/walformat.html, "the WAL-index header": two
- * copies of 48 bytes at the start of the -shm file) changes with every
- * commit to the file, by any connection of any process: a commit appends
- * frames (mxFrame grows), and a log started again gets new salts.  (Its
- * iChange counter is not enough: a connection new to the file counts from
- * what it last saw, as the sqlite3 shell showed.)  Reading it costs no
- * transaction, where PRAGMA data_version starts one, locks and all, on
- * every request. */
-static struct {
-	pthread_once_t once;
-	char *path;                 /* the catalogue file it belongs to */
-	const volatile unsigned char *hdr;
-} wal = {.once = PTHREAD_ONCE_INIT};
-/* The connection of the thread that maps it: its own, in use by no one
- * else while the mapping is made. */
-static _Thread_local sqlite3 *wal_db;
-static void wal_map(void)
-{
-	const char *file = sqlite3_db_filename(wal_db, "main");
-	sqlite3_stmt *st;
-	bool is_wal = false;
-	if (sqlite3_prepare_v2(wal_db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK) {
-		is_wal = sqlite3_step(st) == SQLITE_ROW &&
-		         !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
-		sqlite3_finalize(st);
-	}
-	if (!file || !*file || !is_wal)
-		return;
-	char *shm = kd_asprintf("%s-shm", file);
-	int fd = open(shm, O_RDONLY | O_CLOEXEC);
-	free(shm);
-	if (fd < 0)
-		return;
-	void *m = mmap(NULL, 96, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return;
-	wal.path = kd_strdup(file);
-	wal.hdr = m;
-}
-
 /* A fingerprint of the WAL index header of db's file, in *out; false when
- * it cannot be read (another file than the one mapped, not WAL, or a
- * writer between its two copies). */
-static bool wal_change(sqlite3 *db, uint64_t *out)
+ * it cannot be read (not WAL, no index yet, or a writer between its two
+ * copies).
+ *
+ * The header (https://www.sqlite.org/walformat.html, "the WAL-index
+ * header": two copies of 48 bytes at the start of the -shm file) changes
+ * with every commit to the file, by any connection of any process: a
+ * commit appends frames (mxFrame grows), and a log started again gets new
+ * salts.  (Its iChange counter is not enough: a connection new to the file
+ * counts from what it last saw, as the sqlite3 shell showed.)  Reading it
+ * costs no transaction, where PRAGMA data_version starts one, locks and
+ * all, on every request.
+ *
+ * The header is read through the connection's own mapping of the index
+ * (the VFS's xShmMap, region 0, never extended), not a mapping of our own:
+ * opening and closing the -shm file ourselves would drop every POSIX lock
+ * this process holds on it, and another process, finding no one there,
+ * would start the index again under this one's readers (SQLITE_PROTOCOL,
+ * then SIGBUS on a file cut to 3 bytes: found by the crash rounds). */
+static bool wal_change(sqlite3 *db, struct cache *c, uint64_t *out)
 {
-	wal_db = db;
-	pthread_once(&wal.once, wal_map);
-	const char *file = sqlite3_db_filename(db, "main");
-	if (!wal.hdr || !file || strcmp(file, wal.path) != 0)
+	if (!c->wal_looked) {
+		c->wal_looked = true;
+		sqlite3_file *f = NULL;
+		sqlite3_stmt *st;
+		bool is_wal = false;
+		if (db_stmt(db, "PRAGMA journal_mode", &st) == 0) {
+			is_wal = sqlite3_step(st) == SQLITE_ROW &&
+			         !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
+			db_stmt_done(st);
+		}
+		volatile void *region = NULL;
+		if (is_wal &&
+		    sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK &&
+		    f && f->pMethods && f->pMethods->iVersion >= 2 && f->pMethods->xShmMap &&
+		    f->pMethods->xShmMap(f, 0, 32768, 0, &region) == SQLITE_OK)
+			c->wal_hdr = region;
+	}
+	if (!c->wal_hdr)
 		return false;
 	unsigned char a[48], b[48];
 	atomic_thread_fence(memory_order_acquire);
-	memcpy(a, (const unsigned char *)wal.hdr, sizeof a);
-	memcpy(b, (const unsigned char *)wal.hdr + 48, sizeof b);
+	memcpy(a, (const unsigned char *)c->wal_hdr, sizeof a);
+	memcpy(b, (const unsigned char *)c->wal_hdr + 48, sizeof b);
 	atomic_thread_fence(memory_order_acquire);
 	if (memcmp(a, b, sizeof a) != 0)
 		return false;
@@ -186,7 +173,8 @@ int64_t db_epoch(sqlite3 *db)
 	static _Atomic uint64_t last_change;
 	static atomic_bool have_change;
 	uint64_t now;
-	if (wal_change(db, &now)) {
+	struct cache *c = cache_of(db, true);
+	if (c && wal_change(db, c, &now)) {
 		if (atomic_load(&have_change) && atomic_load(&last_change) == now)
 			return atomic_load(&epoch);
 		/* new: bump first, then record, so that no request can see the
@@ -196,7 +184,6 @@ int64_t db_epoch(sqlite3 *db)
 		atomic_store(&have_change, true);
 		return e;
 	}
-	struct cache *c = cache_of(db, true);
 	sqlite3_stmt *st;
 	int64_t version = -1;
 	if (!c || db_stmt(db, "PRAGMA data_version", &st) < 0)
@@ -228,6 +215,8 @@ void db_stmt_forget(sqlite3 *db)
 	memset(c->e, 0, sizeof c->e);
 	c->next = 0;
 	c->seen = false;
+	c->wal_looked = false;
+	c->wal_hdr = NULL;
 	pthread_mutex_lock(&lock);
 	c->db = NULL;
 	pthread_mutex_unlock(&lock);

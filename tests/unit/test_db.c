@@ -1,9 +1,12 @@
 /* test_db.c - opening, migrating and refusing newer catalogues. */
 #include <stdio.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 
 #include "helpers.h"
 #include "kindling/fs.h"
+#include "kindling/mem.h"
 
 static int int_query(sqlite3 *db, const char *sql)
 {
@@ -65,6 +68,24 @@ static void reopening_is_idempotent_and_uses_wal(void **state)
 
 /* The epoch moves with every commit, by this connection, another, or
  * another process (the sqlite3 shell), and with nothing else. */
+/* Whether this process still holds its share of the WAL index (the read
+ * lock on byte 128 of the -shm file, walformat.html's DMS lock): without
+ * it, another process finding no one there starts the index again, cutting
+ * the file to 3 bytes under this one's readers.  Asked by a child, since a
+ * process never sees its own locks with F_GETLK. */
+static bool holds_wal_index(const char *shm)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(shm, O_RDWR);
+		struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
+		_exit(fd >= 0 && fcntl(fd, F_GETLK, &l) == 0 && l.l_type == F_RDLCK ? 0 : 1);
+	}
+	int status;
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
 static void epoch_follows_every_commit(void **state)
 {
 	(void)state;
@@ -75,7 +96,9 @@ static void epoch_follows_every_commit(void **state)
 	sqlite3 *db, *other;
 	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
 	assert_int_equal(db_open(path, &other, err, sizeof err), 0);
+	char *shm = kd_asprintf("%s-shm", path);
 	int64_t e = db_epoch(db);
+	assert_true(holds_wal_index(shm));
 	assert_int_equal(db_epoch(db), e);
 	assert_int_equal(db_epoch(other), e);
 	(void)int_query(db, "SELECT count(*) FROM schools"); /* reading is no change */
@@ -95,12 +118,15 @@ static void epoch_follows_every_commit(void **state)
 		int64_t e4 = db_epoch(db);
 		assert_true(e4 > e3);
 		e3 = e4;
+		assert_true(holds_wal_index(shm));
+		assert_int_equal(int_query(db, "SELECT count(*) FROM schools"), 1);
 	}
 	/* a transaction rolled back is nothing to see */
 	test_exec(db, "BEGIN; UPDATE schools SET name = 'C'; ROLLBACK");
 	assert_int_equal(db_epoch(db), e3);
 	db_close(&other);
 	db_close(&db);
+	free(shm);
 	free(path);
 	kd_remove_tree(dir);
 }
