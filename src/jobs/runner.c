@@ -49,6 +49,10 @@ struct slot {
 /* How often a runner looks for work queued by other processes, and for
  * clips of a batch that another runner took. */
 #define LOOK_MS 1000
+/* How often the server's runner looks for jobs whose runner died (an
+ * `ingest --wait` killed, which nobody runs again): they go back to the
+ * queue and this runner takes them. */
+#define RECOVER_MS 5000
 /* A zygote with nothing to do for this long is stopped: an idle server
  * keeps no worker process, and the next clip starts one again. */
 #define ZYGOTE_IDLE_MS 2000
@@ -65,6 +69,7 @@ struct jobs_runner {
 	struct zygote zygote;
 	struct timespec idle_since; /* no worker running since */
 	struct timespec looked;     /* last look for work */
+	struct timespec recovered; /* the server's: the last look for abandoned jobs */
 	uint64_t tokens;
 	int wake;                   /* eventfd */
 	pthread_t thread;
@@ -528,6 +533,11 @@ static void *runner_main(void *arg)
 			if (r->batch)
 				look_elsewhere(r);
 		}
+		if (!r->batch && ms_since(&r->recovered) >= RECOVER_MS) {
+			clock_gettime(CLOCK_MONOTONIC, &r->recovered);
+			if (jobs_recover(r->db) < 0)
+				log_warn("jobs", "cannot look for interrupted jobs");
+		}
 		fill(r);
 		if (r->zygote.pid && !busy(r) && ms_since(&r->idle_since) >= ZYGOTE_IDLE_MS)
 			zygote_stop(&r->zygote);
@@ -580,6 +590,7 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 	r->slots = kd_calloc((size_t)r->n_slots, sizeof *r->slots);
 	r->ended = kd_calloc((size_t)r->n_slots, sizeof *r->ended);
 	clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
+	r->recovered = r->idle_since;
 	pthread_mutex_init(&r->lock, NULL);
 	if ((rc = jobs_recover(r->db)) < 0)
 		log_warn("jobs", "cannot look for interrupted jobs: %s", kd_strerror(rc));
