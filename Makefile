@@ -29,7 +29,7 @@ PKGS := $(foreach l,$(LIBS),$(firstword $(subst :, ,$(l))))
 # Debian packages: to build, to test, to benchmark.
 DEB_BUILD := gcc make pkg-config $(foreach l,$(LIBS),$(lastword $(subst :, ,$(l))))
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg sqlite3 \
-             chromium fonts-dejavu-core
+             chromium fonts-dejavu-core postgresql
 DEB_DEMO  := $(DEB_BUILD) ffmpeg
 DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq ffmpeg
 
