@@ -1,10 +1,12 @@
 /*
  * paths.h - the one place that maps a clip to its files on disk.
  *
- * A clip's files live in <data>/media/<id>/: the original upload and what
- * processing makes from it; uploads in progress in <data>/uploads/<id>/.  Nothing outside this module builds these
- * paths, and no path ever comes from a URL: the web layer asks by clip id
- * and by one of the names below.
+ * A clip's files live in <data>/media/<id>/, or under the key prefix <id>/
+ * of the object storage (storage.h): the original upload and what
+ * processing makes from it; uploads in progress in <data>/uploads/<id>/.
+ * Nothing outside this module builds these paths and keys, and none ever
+ * comes from a URL: the web layer asks by clip id and by one of the names
+ * below.
  */
 #ifndef KINDLING_PATHS_H
 #define KINDLING_PATHS_H
@@ -35,8 +37,17 @@ int paths_file_by_name(const char *name, enum kd_media_file *f);
 char *paths_uploads_dir(const char *data_dir);
 char *paths_upload_dir(const char *data_dir, const char *upload_id);
 
-/* <data>/media/<id> and <data>/media/<id>/<name>; the caller frees. */
+/* <data>/media/<id> and <data>/media/<id>/<name>; the caller frees.
+ * With media in object storage this folder is where a clip is processed,
+ * and is emptied once its files are stored. */
 char *paths_clip_dir(const char *data_dir, int64_t id);
 char *paths_clip_file(const char *data_dir, int64_t id, enum kd_media_file f);
+
+/* The storage key of a clip's file, "<id>/<name>" (storage.h), and the
+ * prefix of all of them, "<id>/".  On the data folder a key is the file
+ * paths_clip_file names. */
+#define PATHS_KEY_MAX 64
+void paths_clip_key(int64_t id, enum kd_media_file f, char key[PATHS_KEY_MAX]);
+void paths_clip_prefix(int64_t id, char prefix[PATHS_KEY_MAX]);
 
 #endif

@@ -1,6 +1,7 @@
 /* paths.c - clip id to file paths (see paths.h). */
 #include "kindling/paths.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "kindling/mem.h"
@@ -56,4 +57,14 @@ char *paths_clip_dir(const char *data_dir, int64_t id)
 char *paths_clip_file(const char *data_dir, int64_t id, enum kd_media_file f)
 {
 	return kd_asprintf("%s/media/%lld/%s", data_dir, (long long)id, files[f].name);
+}
+
+void paths_clip_key(int64_t id, enum kd_media_file f, char key[PATHS_KEY_MAX])
+{
+	snprintf(key, PATHS_KEY_MAX, "%lld/%s", (long long)id, files[f].name);
+}
+
+void paths_clip_prefix(int64_t id, char prefix[PATHS_KEY_MAX])
+{
+	snprintf(prefix, PATHS_KEY_MAX, "%lld/", (long long)id);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jobs/stored.h"
 #include "jobs/zygote.h"
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
@@ -63,6 +64,7 @@ struct jobs_runner {
 	struct jobs_limits limits;
 	uint64_t file_mb;
 	sqlite3 *db;
+	struct kd_storage *storage; /* object storage, or NULL: files stay in the data folder */
 	struct slot *slots;
 	int n_slots;
 	struct ended *ended;        /* room for what wait_and_handle collects */
@@ -258,6 +260,15 @@ static void fill(struct jobs_runner *r)
 			continue;
 		if (next_job(r, s) < 0)
 			return;
+		char err[KD_ERRMSG_MAX] = "";
+		if (r->storage &&
+		    stored_fetch_original(r->storage, r->cfg->data_dir, s->clip_id, err, sizeof err) < 0) {
+			char reason[KD_ERRMSG_MAX + 64];
+			snprintf(reason, sizeof reason, "cannot fetch the original: %s", err);
+			log_warn("jobs", "clip %lld: %s", (long long)s->clip_id, reason);
+			jobs_finish(r->db, s->job_id, false, reason);
+			return;
+		}
 		if (start_worker(r, s) < 0) {
 			jobs_finish(r->db, s->job_id, false, "the server could not start a worker");
 			if (r->batch && !clip_done(r, s->clip_id)) {
@@ -351,8 +362,19 @@ static void collect(struct jobs_runner *r, struct slot *s, struct ended *e)
 static void record(struct jobs_runner *r, const struct ended *e)
 {
 	int rc;
-	if (e->parsed) {
+	char err[KD_ERRMSG_MAX] = "", reason[KD_ERRMSG_MAX + 64];
+	bool parsed = e->parsed;
+	if (parsed && r->storage &&
+	    stored_put_files(r->storage, r->cfg->data_dir, e->clip_id, err, sizeof err) < 0) {
+		/* recorded as an attempt that failed: it is tried again */
+		snprintf(reason, sizeof reason, "cannot store the clip's files: %s", err);
+		log_warn("jobs", "clip %lld: %s", (long long)e->clip_id, reason);
+		rc = jobs_finish(r->db, e->job_id, false, reason);
+		parsed = false;
+	} else if (parsed) {
 		rc = jobs_record(r->db, e->job_id, e->clip_id, &e->res);
+		if (rc == 0 && r->storage)
+			stored_done(r->cfg->data_dir, e->clip_id);
 	} else {
 		log_warn("jobs", "clip %lld: %s", (long long)e->clip_id, e->reason);
 		rc = jobs_finish(r->db, e->job_id, false, e->reason);
@@ -362,7 +384,7 @@ static void record(struct jobs_runner *r, const struct ended *e)
 		          kd_strerror(rc));
 	/* A failed attempt put the job back in the queue: a batch takes it
 	 * up again itself. */
-	if (r->batch && !e->parsed && !clip_done(r, e->clip_id)) {
+	if (r->batch && !parsed && !clip_done(r, e->clip_id)) {
 		pthread_mutex_lock(&r->lock);
 		push(&r->todo, &r->n_todo, &r->cap_todo, e->clip_id);
 		pthread_mutex_unlock(&r->lock);
@@ -576,6 +598,13 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 		free(r);
 		return rc;
 	}
+	if (cfg->storage && (rc = storage_open(&r->storage, cfg, err, sizeof err)) < 0) {
+		log_error("jobs", "%s", err);
+		db_close(&r->db);
+		close(r->wake);
+		free(r);
+		return rc;
+	}
 	r->cfg = cfg;
 	r->bin = kd_strdup(bin);
 	if (limits)
@@ -597,6 +626,7 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 	if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
 		log_error("jobs", "cannot start processing: no thread");
 		db_close(&r->db);
+		storage_close(&r->storage);
 		close(r->wake);
 		free(r->slots);
 		free(r->ended);
@@ -613,6 +643,7 @@ static void runner_free(struct jobs_runner *r)
 {
 	zygote_stop(&r->zygote);
 	db_close(&r->db);
+	storage_close(&r->storage);
 	close(r->wake);
 	free(r->slots);
 	free(r->ended);

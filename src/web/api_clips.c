@@ -17,7 +17,7 @@
 /* A file's address, or null while there is none to fetch. */
 static void file_url(struct kd_buf *b, const struct cat_clip *c, enum kd_media_file f)
 {
-	if (c->status != CAT_READY || (f == KD_FILE_CAPTIONS && !c->has_captions)) {
+	if (!media_file_made(c, f)) {
 		json_out_null(b);
 		return;
 	}
@@ -379,5 +379,11 @@ enum MHD_Result api_clip_delete(struct request *req)
 		log_error("api", "clip %lld deleted but its files in %s could not be removed: %s",
 		          (long long)req->ids[0], dir, strerror(errno));
 	free(dir);
+	char prefix[PATHS_KEY_MAX], err[KD_ERRMSG_MAX] = "";
+	paths_clip_prefix(req->ids[0], prefix);
+	if (storage_kind(req->srv->storage) == STORAGE_S3 &&
+	    storage_delete_prefix(req->srv->storage, prefix, err, sizeof err) < 0)
+		log_error("api", "clip %lld deleted but its files in %s could not be removed: %s",
+		          (long long)req->ids[0], storage_describe(req->srv->storage), err);
 	return respond_json(req, MHD_HTTP_NO_CONTENT, NULL);
 }

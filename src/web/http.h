@@ -20,6 +20,7 @@
 
 #include "kindling/buf.h"
 #include "kindling/config.h"
+#include "kindling/storage.h"
 #include "kindling/users.h"
 
 struct server;
@@ -68,6 +69,8 @@ struct server {
 	const struct kd_config *cfg;
 	struct db_pool *pool;
 	struct jobs_runner *runner; /* processes queued clips */
+	struct kd_storage *storage; /* where clips' files are (storage.h) */
+	char *csp;                  /* the pages' Content-Security-Policy (respond_csp) */
 };
 
 typedef enum MHD_Result (*handler_fn)(struct request *req);
@@ -112,6 +115,10 @@ enum MHD_Result respond_error_h(struct request *req, unsigned status, const char
 	__attribute__((format(printf, 5, 6)));
 /* Answer with a prepared response (takes ownership of it). */
 enum MHD_Result respond(struct request *req, unsigned status, struct MHD_Response *resp);
+/* The pages' Content-Security-Policy: this site only, and media_origin
+ * ("http://host:port") for pictures and videos when they are served from
+ * object storage (NULL: none).  A new string. */
+char *respond_csp(const char *media_origin);
 /* Answer with an HTML page (html.h); the writer's content is taken. */
 struct html;
 enum MHD_Result respond_html(struct request *req, unsigned status, struct html *page);

@@ -14,6 +14,7 @@
 
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
+#include "kindling/log.h"
 #include "kindling/paths.h"
 
 const char *media_url(int64_t clip_id, enum kd_media_file f, char *out, size_t outlen)
@@ -111,6 +112,94 @@ static struct MHD_Response *small_file(int fd, uint64_t len)
 	return resp;
 }
 
+bool media_file_made(const struct cat_clip *c, enum kd_media_file f)
+{
+	return c->status == CAT_READY && (f != KD_FILE_CAPTIONS || c->has_captions);
+}
+
+/* How long a link to a file in object storage works: longer than anyone
+ * watches a clip (a browser asks for the video again, in ranges, through
+ * the same link while it plays), short enough that a link copied out of a
+ * page is soon dead.  Each request for the file asks kindling again, with
+ * the sign-in and privacy check, so a clip withdrawn or deleted gets no
+ * new link. */
+#define MEDIA_LINK_SECONDS (6 * 3600u)
+
+/* WebVTT files are small, and read by the page's script and <track>,
+ * which a redirect to another origin would put under CORS (a bucket
+ * setting kindling does not own): they are passed through. */
+#define VTT_MAX ((size_t)1 << 20)
+
+static int to_buf(void *arg, const void *data, size_t len)
+{
+	return kd_buf_append(arg, data, len);
+}
+
+static enum MHD_Result media_pass_through(struct request *req, int64_t id, enum kd_media_file f,
+                                          const char *key)
+{
+	struct kd_buf b = KD_BUF_INIT(VTT_MAX);
+	char err[KD_ERRMSG_MAX] = "";
+	int rc = storage_get(req->srv->storage, key, 0, STORAGE_TO_END, to_buf, &b, err, sizeof err);
+	if (rc < 0) {
+		kd_buf_release(&b);
+		log_error("media", "clip %lld: %s", (long long)id, err);
+		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                     "the clip's %s cannot be read from object storage just now; "
+		                     "try again in a minute",
+		                     paths_file_name(f));
+	}
+	size_t len;
+	char *text = kd_buf_take(&b, &len);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, paths_file_type(f));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+	req->bytes_out = len;
+	return respond(req, MHD_HTTP_OK, resp);
+}
+
+/* A file of a clip in object storage: a redirect to a presigned URL, after
+ * the same checks as a file on disk.  Its files are stored once the clip
+ * is processed: before that there is nothing to link to. */
+static enum MHD_Result media_redirect(struct request *req, const struct cat_clip *c,
+                                      enum kd_media_file f)
+{
+	if (!media_file_made(c, f))
+		return respond_error(req, MHD_HTTP_NOT_FOUND,
+		                     "clip %lld has no %s yet; it may still be processing",
+		                     (long long)c->id, paths_file_name(f));
+	char key[PATHS_KEY_MAX], err[KD_ERRMSG_MAX] = "";
+	paths_clip_key(c->id, f, key);
+	if (f == KD_FILE_STORYBOARD_VTT || f == KD_FILE_CAPTIONS)
+		return media_pass_through(req, c->id, f, key);
+	char *url = NULL;
+	int rc = storage_presign_get(req->srv->storage, key, MEDIA_LINK_SECONDS, paths_file_type(f),
+	                             NULL, &url, err, sizeof err);
+	if (rc < 0) {
+		log_error("media", "clip %lld: %s", (long long)c->id, err);
+		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                     "the clip's %s cannot be reached in object storage just now; "
+		                     "try again in a minute",
+		                     paths_file_name(f));
+	}
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(url);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, url);
+	free(url);
+	/* the link is for this person, now: kept by no cache, asked for again */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
+	return respond(req, MHD_HTTP_FOUND, resp);
+}
+
 enum MHD_Result media_get(struct request *req)
 {
 	enum kd_media_file f;
@@ -125,6 +214,11 @@ enum MHD_Result media_get(struct request *req)
 		                     (long long)req->ids[0]);
 	if (rc < 0)
 		return respond_kd_error(req, rc, NULL);
+	if (storage_kind(req->srv->storage) == STORAGE_S3) {
+		enum MHD_Result r = media_redirect(req, &c, f);
+		cat_clip_free(&c);
+		return r;
+	}
 	cat_clip_free(&c);
 
 	char *path = paths_clip_file(req->srv->cfg->data_dir, req->ids[0], f);

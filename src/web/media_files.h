@@ -1,18 +1,24 @@
 /*
  * media_files.h - a clip's files over HTTP, by clip id and file name, after
- * the same privacy check as the clip itself: Range, HEAD, ETag.  The one
- * place media URLs are spelled.  Private to src/web/.
+ * the same privacy check as the clip itself: Range, HEAD, ETag from the
+ * data folder; from object storage, a redirect to a presigned URL.  The
+ * one place media URLs are spelled.  Private to src/web/.
  */
 #ifndef KINDLING_WEB_MEDIA_FILES_H
 #define KINDLING_WEB_MEDIA_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "http.h"
+#include "kindling/catalogue.h"
 #include "kindling/paths.h"
 
 enum MHD_Result media_get(struct request *req);
+
+/* Has processing made file f of clip c, so that it can be asked for? */
+bool media_file_made(const struct cat_clip *c, enum kd_media_file f);
 
 /* The URL path of a clip's file: "/media/clips/<id>/<name>". */
 const char *media_url(int64_t clip_id, enum kd_media_file f, char *out, size_t outlen);

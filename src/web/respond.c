@@ -11,6 +11,13 @@
 #include "kindling/err.h"
 #include "kindling/net.h"
 #include "kindling/log.h"
+#include "kindling/mem.h"
+
+/* Only this site's own scripts, styles and media, even if some text ever
+ * escaped escaping. */
+#define CSP_SELF                                                                             \
+	"default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; "    \
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 const char *req_arg(struct request *req, const char *name)
 {
@@ -251,16 +258,22 @@ enum MHD_Result respond_html_h(struct request *req, unsigned status, struct html
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
 	/* Pages show who is signed in and what they may see: never cached. */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	/* Only this site's own scripts, styles and media, even if some text
-	 * ever escaped escaping. */
 	MHD_add_response_header(resp, "Content-Security-Policy",
-	                        "default-src 'self'; img-src 'self' data:; media-src 'self'; "
-	                        "object-src 'none'; base-uri 'none'; form-action 'self'; "
-	                        "frame-ancestors 'none'");
+	                        req->srv->csp ? req->srv->csp : CSP_SELF);
 	if (hname)
 		MHD_add_response_header(resp, hname, hvalue);
 	req->bytes_out = len;
 	return respond(req, status, resp);
+}
+
+char *respond_csp(const char *media_origin)
+{
+	if (!media_origin)
+		return kd_strdup(CSP_SELF);
+	return kd_asprintf("default-src 'self'; img-src 'self' data: %s; media-src 'self' %s; "
+	                   "object-src 'none'; base-uri 'none'; form-action 'self'; "
+	                   "frame-ancestors 'none'",
+	                   media_origin, media_origin);
 }
 
 enum MHD_Result respond_html(struct request *req, unsigned status, struct html *page)

@@ -179,6 +179,21 @@ static void prune_changes(struct db_pool *pool)
 		log_warn("server", "cannot prune the record of changes: %s", kd_strerror(rc));
 }
 
+/* Where pages' pictures and videos come from when they are in object
+ * storage: the origin of its presigned URLs ("http://host:port"), for the
+ * pages' Content-Security-Policy; NULL on the data folder. */
+static char *media_origin(struct kd_storage *s)
+{
+	char *url = NULL, err[KD_ERRMSG_MAX];
+	if (storage_kind(s) != STORAGE_S3 ||
+	    storage_presign_get(s, "origin", 60, NULL, NULL, &url, err, sizeof err) < 0)
+		return NULL;
+	char *host = strstr(url, "://");
+	if (host)
+		host[3 + strcspn(host + 3, "/")] = '\0';
+	return url;
+}
+
 int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 {
 	struct server srv = {.cfg = cfg};
@@ -202,6 +217,20 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 	/* One connection per request thread, plus one spare. */
 	if ((rc = db_pool_open(cfg->db_path, cfg->http_threads + 1, &srv.pool, err, errlen)) < 0)
 		return rc;
+
+	/* Media in object storage: a setting or a credential wrong is said
+	 * now, not at the first clip. */
+	if ((rc = storage_open(&srv.storage, cfg, err, errlen)) < 0 ||
+	    (storage_kind(srv.storage) == STORAGE_S3 &&
+	     (rc = storage_check(srv.storage, err, errlen)) < 0)) {
+		storage_close(&srv.storage);
+		db_pool_close(&srv.pool);
+		return rc;
+	}
+	log_info("server", "media in %s", storage_describe(srv.storage));
+	char *origin = media_origin(srv.storage);
+	srv.csp = respond_csp(origin);
+	free(origin);
 
 	answers_limit((size_t)cfg->answer_cache_mb << 20);
 	/* Lists and counts come from memory; built before the first request
@@ -246,6 +275,8 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		         "another with --listen HOST:PORT)",
 		         cfg->listen_host, cfg->listen_port, strerror(errno));
 		db_pool_close(&srv.pool);
+		storage_close(&srv.storage);
+		free(srv.csp);
 		conns_free(&conns);
 		return KD_EIO;
 	}
@@ -293,6 +324,8 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		close(listen_fd);
 	jobs_runner_stop(&srv.runner, DRAIN_SECONDS);
 	db_pool_close(&srv.pool);
+	storage_close(&srv.storage);
+	free(srv.csp);
 	conns_free(&conns);
 	log_info("server", "stopped cleanly");
 	return 0;
