@@ -16,9 +16,11 @@ if [ -z "$bin" ] || [ ! -x "$bin/pg_ctl" ]; then
 	echo "pg_cluster: PostgreSQL is not installed (Debian package postgresql; make deps-test installs it)" >&2
 	exit 1
 fi
+# (from / : PostgreSQL's programs stop when they cannot read the folder
+# they are started in, and the postgres user may not read the caller's)
 as_owner() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
