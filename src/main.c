@@ -11,7 +11,8 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *usage;
 } commands[] = {
-	{"serve", cli_serve, "serve [--data DIR] [--listen HOST:PORT]"},
+	{"serve", cli_serve, "serve [--data DIR] [--listen HOST:PORT] [--no-processing]"},
+	{"work", cli_work, "work [--data DIR]   (a processing node: process queued clips)"},
 	{"user", cli_user, "user add --name NAME --role admin|coach|principal|teacher "
 	                   "[--school SLUG] [--password-stdin] [--data DIR]"},
 	{"school", cli_school, "school add SLUG NAME [--district NAME] [--data DIR]"},

@@ -2,7 +2,7 @@
  * config.h - where kindling's settings come from.
  *
  * Each setting is taken from the first of: a command-line flag, the
- * environment (KINDLING_DATA, KINDLING_LISTEN), the optional file
+ * environment (KINDLING_DATA, KINDLING_LISTEN, KINDLING_NODE), the optional file
  * kindling.conf in the data folder, and the built-in default.
  *
  * kindling.conf holds "key = value" lines; '#' starts a comment.  Keys:
@@ -38,6 +38,11 @@
  *                       (MinIO, Ceph, ...), addressed path-style; absent: AWS
  *   s3_region           the bucket's region, signed into every request
  *                       (default us-east-1)
+ *   node_name           this machine's name among the nodes sharing a
+ *                       catalogue (default: the host name); A-Z a-z 0-9 . _ -
+ *   job_lease_seconds   how long a node's hold on a running job lasts
+ *                       unless renewed: a job whose node stopped renewing
+ *                       it is taken over by another node after this (60)
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
@@ -71,6 +76,8 @@ struct kd_config {
 	char *storage;         /* "s3://BUCKET[/PREFIX]", or NULL: the data folder */
 	char *s3_endpoint;     /* "http://127.0.0.1:9000" (no trailing '/'), or NULL */
 	char *s3_region;       /* "us-east-1" */
+	char *node_name;       /* never NULL after kd_config_load */
+	unsigned job_lease_s;
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and

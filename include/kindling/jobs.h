@@ -2,7 +2,8 @@
  * jobs.h - processing clips apart from the server.
  *
  * Each clip to process is a row in the jobs table.  A runner (a thread in
- * `kindling serve`, or in `kindling ingest --wait`) claims queued jobs one
+ * `kindling serve`, `kindling work` or `kindling ingest --wait`; several
+ * may share one catalogue, on several nodes) claims queued jobs one
  * UPDATE at a time, so two runners never take the same job, and has each
  * processed in a worker process of its own, with memory, CPU and
  * file-size limits, no_new_privs, Landlock and a system-call filter (see
@@ -11,8 +12,10 @@
  * loaded once; see src/jobs/zygote.h), up to cfg->workers at a time.  A
  * worker that crashes, is killed, or passes its wall-clock timeout costs
  * the job one attempt; a job out of attempts marks its clip failed with
- * the reason.  Jobs interrupted by a restart are found again when the next
- * runner starts.
+ * the reason.  A running job names its runner process, its node and a
+ * lease the runner renews: a job whose runner died is queued again by any
+ * runner that looks (each does every few seconds), at once on the same
+ * node (the process is gone), on another once the lease has run out.
  *
  * Status of a clip moves queued -> processing -> ready | failed.
  */
@@ -33,19 +36,36 @@
 /* Queue processing of a clip (inside the caller's transaction if any). */
 int jobs_enqueue(sqlite3 *db, int64_t clip_id);
 
+/* Who holds a running job: a runner process on a node (a machine sharing
+ * the catalogue), for lease_s seconds at a time unless renewed. */
+struct jobs_owner {
+	pid_t pid;
+	const char *node;
+	unsigned lease_s;
+};
+/* The owner the runners of this process are (the configuration's node
+ * name and lease). */
+void jobs_owner_of(const struct kd_config *cfg, struct jobs_owner *o);
+
 /* Claim the oldest queued job (only for clip `only_clip` when it is not 0)
- * for the runner process `owner`.  Returns 0 with *job_id and *clip_id set,
- * KD_ENOTFOUND when nothing is queued, or KD_EDB/KD_EBUSY. */
-int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id,
+ * for owner.  Returns 0 with *job_id and *clip_id set, KD_ENOTFOUND when
+ * nothing is queued, or KD_EDB/KD_EBUSY. */
+int jobs_claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip, int64_t *job_id,
                int64_t *clip_id);
+
+/* Renew the lease of every job owner runs.  Done well within lease_s. */
+int jobs_renew(sqlite3 *db, const struct jobs_owner *owner);
 
 /* A worker ended.  ok: it did its work (the clip is ready or failed on its
  * own account).  Otherwise the job is queued again while attempts remain,
  * else it and its clip are marked failed with reason. */
 int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason);
 
-/* Put back jobs left running by a runner process that no longer exists. */
-int jobs_recover(sqlite3 *db);
+/* Put back in the queue the running jobs nobody runs any more: those of a
+ * runner process of this node that no longer exists (at_start: of this
+ * process's pid too, a previous process's), and those of another node
+ * whose lease has run out. */
+int jobs_recover(sqlite3 *db, const struct jobs_owner *me, bool at_start);
 
 /* The limits a worker runs under. */
 struct jobs_limits {

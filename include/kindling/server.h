@@ -13,15 +13,18 @@
 #ifndef KINDLING_SERVER_H
 #define KINDLING_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "kindling/config.h"
 
 /* Run the service with this configuration.  The data folder must exist and
- * the database be migrated.  Returns 0 after a clean shutdown, or a KD_E*
- * code with a message in err when the service could not start. */
-int server_run(const struct kd_config *cfg, char *err, size_t errlen);
+ * the database be migrated.  process: clips are processed here too (the
+ * default); false for a web node beside `kindling work` nodes.  Returns 0
+ * after a clean shutdown, or a KD_E* code with a message in err when the
+ * service could not start. */
+int server_run(const struct kd_config *cfg, bool process, char *err, size_t errlen);
 
 /* Print the HTTP routes, one a line: "METHOD PATTERN ACCESS MAX_BODY",
  * ACCESS being public, page (signed in; others go to the login page) or

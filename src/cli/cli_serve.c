@@ -1,6 +1,7 @@
 /* cli_serve.c - kindling serve: open the data folder and run the server;
  * kindling routes: what it answers. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,23 +16,28 @@ int cli_serve(int argc, char **argv)
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
 		{"listen", required_argument, NULL, 'l'},
+		{"no-processing", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *data = NULL, *listen = NULL;
+	bool process = true;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'n': process = false; break;
 		case 'h':
-			printf("usage: kindling serve [--data DIR] [--listen HOST:PORT]\n");
+			printf("usage: kindling serve [--data DIR] [--listen HOST:PORT] "
+			       "[--no-processing]\n");
 			return 0;
 		default: return 2;
 		}
 	}
 	if (optind < argc) {
-		cli_fail("serve takes no arguments besides --data and --listen (got '%s')",
+		cli_fail("serve takes no arguments besides --data, --listen and --no-processing "
+		         "(got '%s')",
 		         argv[optind]);
 		return 2;
 	}
@@ -50,7 +56,7 @@ int cli_serve(int argc, char **argv)
 	if (rc == 0 && (rc = db_open(cfg.db_path, &db, err, sizeof err)) == 0)
 		db_close(&db);
 	if (rc == 0)
-		rc = server_run(&cfg, err, sizeof err);
+		rc = server_run(&cfg, process, err, sizeof err);
 	if (rc < 0)
 		cli_fail("%s", err);
 	kd_config_free(&cfg);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kindling/catalogue.h"
@@ -34,10 +35,11 @@ int jobs_enqueue(sqlite3 *db, int64_t clip_id)
 	return step_done(db, st);
 }
 
-static int claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id,
-                 int64_t *clip_id);
+static int claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip,
+                 int64_t *job_id, int64_t *clip_id);
 
-int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int64_t *clip_id)
+int jobs_claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip, int64_t *job_id,
+               int64_t *clip_id)
 {
 	/* The job and its clip's status in one transaction: one sync of the
 	 * catalogue, not two, before each worker starts. */
@@ -61,13 +63,15 @@ int jobs_claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int
 	return 0;
 }
 
-static int claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, int64_t *clip_id)
+static int claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip,
+                 int64_t *job_id, int64_t *clip_id)
 {
 	/* One statement: the row goes from queued to running atomically, so
 	 * two runners (server and an ingest) cannot both take it. */
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
 		"UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_pid = ?1, "
+		"node = ?3, lease_until = ?4, "
 		"claimed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
 		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
 		"WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND (?2 = 0 OR clip_id = ?2) "
@@ -76,8 +80,10 @@ static int claim(sqlite3 *db, pid_t owner, int64_t only_clip, int64_t *job_id, i
 		log_error("jobs", "%s", sqlite3_errmsg(db));
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, owner);
+	sqlite3_bind_int64(st, 1, owner->pid);
 	sqlite3_bind_int64(st, 2, only_clip);
+	sqlite3_bind_text(st, 3, owner->node, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL) + owner->lease_s);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*job_id = sqlite3_column_int64(st, 0);
@@ -152,19 +158,49 @@ int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason)
 	return db_commit(db);
 }
 
-int jobs_recover(sqlite3 *db)
+int jobs_renew(sqlite3 *db, const struct jobs_owner *owner)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT id, worker_pid FROM jobs WHERE state = 'running'", -1,
-	                       &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+		"UPDATE jobs SET lease_until = ?3 WHERE state = 'running' AND worker_pid = ?1 "
+		"AND node = ?2",
+		-1, &st, NULL) != SQLITE_OK)
+		return KD_EDB;
+	sqlite3_bind_int64(st, 1, owner->pid);
+	sqlite3_bind_text(st, 2, owner->node, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL) + owner->lease_s);
+	return step_done(db, st);
+}
+
+/* Is the running job of runner process pid on node, held until lease,
+ * abandoned? */
+static bool abandoned(const struct jobs_owner *me, bool at_start, pid_t pid, const char *node,
+                      int64_t lease, int64_t now)
+{
+	if (node && strcmp(node, me->node) != 0)
+		return lease < now; /* another machine's: only its lease can tell */
+	if (pid == me->pid)
+		return at_start; /* ours, unless we have just started (a reused pid) */
+	/* A runner of this machine that still exists (an ingest in another
+	 * terminal) keeps its jobs; a vanished one's are interrupted. */
+	return !(pid > 0 && (kill(pid, 0) == 0 || errno == EPERM));
+}
+
+int jobs_recover(sqlite3 *db, const struct jobs_owner *me, bool at_start)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+		"SELECT id, worker_pid, node, coalesce(lease_until, 0) FROM jobs "
+		"WHERE state = 'running'",
+		-1, &st, NULL) != SQLITE_OK)
 		return KD_EDB;
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
+	int64_t now = (int64_t)time(NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
-		/* A runner that still exists (an ingest in another terminal) keeps
-		 * its jobs; a vanished one's jobs are interrupted. */
-		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM))
+		if (!abandoned(me, at_start, (pid_t)sqlite3_column_int64(st, 1),
+		               (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+		               now))
 			continue;
 		if (n == cap)
 			ids = kd_realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);

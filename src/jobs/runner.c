@@ -65,6 +65,8 @@ struct jobs_runner {
 	uint64_t file_mb;
 	sqlite3 *db;
 	struct kd_storage *storage; /* object storage, or NULL: files stay in the data folder */
+	struct jobs_owner owner;    /* whose the jobs this runner claims are */
+	struct timespec renewed;    /* the last renewal of their leases */
 	struct slot *slots;
 	int n_slots;
 	struct ended *ended;        /* room for what wait_and_handle collects */
@@ -95,6 +97,13 @@ void jobs_limits_from_config(const struct kd_config *cfg, struct jobs_limits *l)
 	l->mem_mb = cfg->job_memory_mb;
 	/* Workers use up to two threads: twice the wall clock in CPU time. */
 	l->cpu_s = cfg->job_timeout * 2 + 10;
+}
+
+void jobs_owner_of(const struct kd_config *cfg, struct jobs_owner *o)
+{
+	o->pid = getpid();
+	o->node = cfg->node_name ? cfg->node_name : "node";
+	o->lease_s = cfg->job_lease_s ? cfg->job_lease_s : 60;
 }
 
 static double ms_since(const struct timespec *t)
@@ -215,7 +224,7 @@ static int start_worker(struct jobs_runner *r, struct slot *s)
 static int next_job(struct jobs_runner *r, struct slot *s)
 {
 	if (!r->batch) {
-		int rc = jobs_claim(r->db, getpid(), 0, &s->job_id, &s->clip_id);
+		int rc = jobs_claim(r->db, &r->owner, 0, &s->job_id, &s->clip_id);
 		if (rc < 0 && rc != KD_ENOTFOUND)
 			log_warn("jobs", "cannot claim a job: %s", kd_strerror(rc));
 		return rc < 0 ? KD_ENOTFOUND : 0;
@@ -230,7 +239,7 @@ static int next_job(struct jobs_runner *r, struct slot *s)
 		pthread_mutex_unlock(&r->lock);
 		if (!clip)
 			return KD_ENOTFOUND;
-		int rc = jobs_claim(r->db, getpid(), clip, &s->job_id, &s->clip_id);
+		int rc = jobs_claim(r->db, &r->owner, clip, &s->job_id, &s->clip_id);
 		if (rc == 0)
 			return 0;
 		if (rc != KD_ENOTFOUND)
@@ -521,7 +530,7 @@ static void look_elsewhere(struct jobs_runner *r)
 	pthread_mutex_unlock(&r->lock);
 	/* A runner that died holding one of them leaves its job running
 	 * until a runner looks for such jobs: this one does. */
-	if (n && jobs_recover(r->db) < 0)
+	if (n && jobs_recover(r->db, &r->owner, false) < 0)
 		log_warn("jobs", "cannot look for interrupted jobs");
 	for (size_t i = 0; i < n; i++) {
 		if (clip_done(r, clips[i]))
@@ -557,8 +566,14 @@ static void *runner_main(void *arg)
 		}
 		if (!r->batch && ms_since(&r->recovered) >= RECOVER_MS) {
 			clock_gettime(CLOCK_MONOTONIC, &r->recovered);
-			if (jobs_recover(r->db) < 0)
+			if (jobs_recover(r->db, &r->owner, false) < 0)
 				log_warn("jobs", "cannot look for interrupted jobs");
+		}
+		/* a third of the lease: two renewals may fail before it runs out */
+		if (busy(r) && ms_since(&r->renewed) >= r->owner.lease_s * 1000.0 / 3) {
+			clock_gettime(CLOCK_MONOTONIC, &r->renewed);
+			if (jobs_renew(r->db, &r->owner) < 0)
+				log_warn("jobs", "cannot renew the leases of the jobs running here");
 		}
 		fill(r);
 		if (r->zygote.pid && !busy(r) && ms_since(&r->idle_since) >= ZYGOTE_IDLE_MS)
@@ -621,7 +636,9 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 	clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
 	r->recovered = r->idle_since;
 	pthread_mutex_init(&r->lock, NULL);
-	if ((rc = jobs_recover(r->db)) < 0)
+	jobs_owner_of(cfg, &r->owner);
+	r->renewed = r->idle_since;
+	if ((rc = jobs_recover(r->db, &r->owner, true)) < 0)
 		log_warn("jobs", "cannot look for interrupted jobs: %s", kd_strerror(rc));
 	if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
 		log_error("jobs", "cannot start processing: no thread");

@@ -157,9 +157,18 @@ static int parse_endpoint(const char *v, char **out, char *err, size_t errlen)
 	return 0;
 }
 
+static bool node_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	bool ok = n >= 1 && n <= 63;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-';
+	return ok;
+}
+
 /* How a setting's text becomes its field. */
 enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS, K_STORAGE, K_ENDPOINT,
-            K_REGION };
+            K_REGION, K_NODE };
 
 static const struct setting {
 	const char *key;
@@ -188,6 +197,8 @@ static const struct setting {
 	S("storage", K_STORAGE, storage, 0, 0),
 	S("s3_endpoint", K_ENDPOINT, s3_endpoint, 0, 0),
 	S("s3_region", K_REGION, s3_region, 0, 0),
+	S("node_name", K_NODE, node_name, 0, 0),
+	S("job_lease_seconds", K_UINT, job_lease_s, 2, 3600),
 #undef S
 };
 #define N_SETTINGS (sizeof SETTINGS / sizeof *SETTINGS)
@@ -270,6 +281,14 @@ static int apply(struct kd_config *cfg, const struct setting *st, const char *va
 		cfg->s3_region = kd_strdup(val);
 		return 0;
 	}
+	case K_NODE:
+		if (!node_name_valid(val)) {
+			snprintf(err, errlen, "a node name is 1 to 63 of A-Z a-z 0-9 . _ -");
+			return KD_EINVAL;
+		}
+		free(cfg->node_name);
+		cfg->node_name = kd_strdup(val);
+		return 0;
 	}
 	return KD_EINVAL;
 }
@@ -349,6 +368,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->notes_per_day = 30;
 	cfg->answer_cache_mb = 20;
 	cfg->s3_region = kd_strdup("us-east-1");
+	cfg->job_lease_s = 60;
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);
@@ -364,6 +384,22 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	free(path);
 	if (rc < 0)
 		return rc;
+	const char *node = getenv("KINDLING_NODE");
+	if (node && *node) {
+		if (!node_name_valid(node)) {
+			snprintf(err, errlen, "bad KINDLING_NODE '%.80s': a node name is 1 to 63 of "
+			         "A-Z a-z 0-9 . _ -", node);
+			return KD_EINVAL;
+		}
+		free(cfg->node_name);
+		cfg->node_name = kd_strdup(node);
+	}
+	if (!cfg->node_name) {
+		char host[256] = "";
+		if (gethostname(host, sizeof host - 1) < 0 || !node_name_valid(host))
+			snprintf(host, sizeof host, "node");
+		cfg->node_name = kd_strdup(host);
+	}
 
 	const char *listen = listen_flag ? listen_flag : getenv("KINDLING_LISTEN");
 	if (listen && *listen) {
@@ -393,6 +429,7 @@ void kd_config_free(struct kd_config *cfg)
 	free(cfg->storage);
 	free(cfg->s3_endpoint);
 	free(cfg->s3_region);
+	free(cfg->node_name);
 	memset(cfg, 0, sizeof *cfg);
 }
 

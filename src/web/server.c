@@ -194,7 +194,7 @@ static char *media_origin(struct kd_storage *s)
 	return url;
 }
 
-int server_run(const struct kd_config *cfg, char *err, size_t errlen)
+int server_run(const struct kd_config *cfg, bool process, char *err, size_t errlen)
 {
 	struct server srv = {.cfg = cfg};
 	struct sockaddr_storage addr;
@@ -280,12 +280,16 @@ int server_run(const struct kd_config *cfg, char *err, size_t errlen)
 		conns_free(&conns);
 		return KD_EIO;
 	}
-	char *self = kd_self_exe();
-	rc = jobs_runner_start(cfg, self, NULL, &srv.runner);
-	free(self);
-	if (rc < 0)
-		log_error("server", "cannot start processing clips (%s); uploads will wait in the "
-		          "queue until the next start", kd_strerror(rc));
+	if (process) {
+		char *self = kd_self_exe();
+		rc = jobs_runner_start(cfg, self, NULL, &srv.runner);
+		free(self);
+		if (rc < 0)
+			log_error("server", "cannot start processing clips (%s); uploads will wait in "
+			          "the queue until the next start", kd_strerror(rc));
+	} else {
+		log_info("server", "processing nothing: clips wait for `kindling work` nodes");
+	}
 
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned port = info ? info->port : cfg->listen_port;

@@ -153,7 +153,7 @@ begin_suite() {
 	# absolute before the cd below, so a relative KINDLING_BIN still works
 	case $BIN in /*) ;; *) BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN") ;; esac
 	# the settings of whoever runs the tests must not leak in
-	unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG KINDLING_SERVER KINDLING_TOKEN
+	unset KINDLING_DATA KINDLING_LISTEN KINDLING_LOG KINDLING_SERVER KINDLING_TOKEN KINDLING_NODE
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/kindling-it-$SUITE.XXXXXX") || fatal "mktemp -d" "cannot make a folder"
 	[ -n "${KINDLING_IT_KEEP:-}" ] && echo "# KINDLING_IT_KEEP: keeping $WORK"
 	# the CLI's ~/.config/kindling/config and upload state: the suite's own

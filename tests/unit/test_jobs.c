@@ -84,6 +84,9 @@ static enum cat_status status_of(sqlite3 *db, int64_t id, char **error)
 	return s;
 }
 
+/* A runner process on this test's node. */
+#define HERE(pid) (&(struct jobs_owner){(pid_t)(pid), "here", 60})
+
 static void claim_takes_the_oldest_queued_job_once(void **state)
 {
 	sqlite3 *db = *state;
@@ -91,17 +94,17 @@ static void claim_takes_the_oldest_queued_job_once(void **state)
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	assert_int_equal(jobs_enqueue(db, b), 0);
 	int64_t job, got, job2, got2;
-	assert_int_equal(jobs_claim(db, 4242, 0, &job, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(4242), 0, &job, &got), 0);
 	assert_int_equal(got, a);
 	char row[256];
 	assert_string_equal(job_row(db, job, row, sizeof row), "running 1 4242");
 	assert_int_equal(status_of(db, a, NULL), CAT_PROCESSING);
 	assert_int_equal(status_of(db, b, NULL), CAT_QUEUED);
-	assert_int_equal(jobs_claim(db, 4242, 0, &job2, &got2), 0);
+	assert_int_equal(jobs_claim(db, HERE(4242), 0, &job2, &got2), 0);
 	assert_int_equal(got2, b);
 	assert_true(job2 != job);
 	job = got = -1;
-	assert_int_equal(jobs_claim(db, 4242, 0, &job, &got), KD_ENOTFOUND);
+	assert_int_equal(jobs_claim(db, HERE(4242), 0, &job, &got), KD_ENOTFOUND);
 	assert_int_equal(job, -1); /* untouched */
 	assert_int_equal(got, -1);
 	assert_int_equal(status_of(db, b, NULL), CAT_PROCESSING);
@@ -114,11 +117,11 @@ static void claim_for_one_clip_takes_only_its_job(void **state)
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	assert_int_equal(jobs_enqueue(db, b), 0);
 	int64_t job, got;
-	assert_int_equal(jobs_claim(db, 1, b, &job, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(1), b, &job, &got), 0);
 	assert_int_equal(got, b);
-	assert_int_equal(jobs_claim(db, 1, b, &job, &got), KD_ENOTFOUND);
+	assert_int_equal(jobs_claim(db, HERE(1), b, &job, &got), KD_ENOTFOUND);
 	assert_int_equal(status_of(db, a, NULL), CAT_QUEUED);
-	assert_int_equal(jobs_claim(db, 1, 0, &job, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(1), 0, &job, &got), 0);
 	assert_int_equal(got, a);
 }
 
@@ -128,13 +131,13 @@ static void finish_ok_marks_the_job_done(void **state)
 	int64_t a = clip(db, "First");
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	int64_t job, got;
-	assert_int_equal(jobs_claim(db, 99, 0, &job, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(99), 0, &job, &got), 0);
 	assert_int_equal(cat_clip_set_status(db, a, CAT_READY, NULL), 0); /* the worker's */
 	assert_int_equal(jobs_finish(db, job, true, NULL), 0);
 	char row[256];
 	assert_string_equal(job_row(db, job, row, sizeof row), "done 1 99");
 	assert_int_equal(status_of(db, a, NULL), CAT_READY); /* left as the worker set it */
-	assert_int_equal(jobs_claim(db, 99, 0, &job, &got), KD_ENOTFOUND);
+	assert_int_equal(jobs_claim(db, HERE(99), 0, &job, &got), KD_ENOTFOUND);
 }
 
 static void failures_retry_then_fail_the_clip(void **state)
@@ -144,24 +147,24 @@ static void failures_retry_then_fail_the_clip(void **state)
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	int64_t job, again, got;
 	char row[256];
-	assert_int_equal(jobs_claim(db, 7, 0, &job, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(7), 0, &job, &got), 0);
 	assert_int_equal(jobs_finish(db, job, false, "the worker was killed"), 0);
 	assert_string_equal(job_row(db, job, row, sizeof row), "queued 1 7 the worker was killed");
 	char *error = NULL;
 	assert_int_equal(status_of(db, a, &error), CAT_QUEUED);
 	assert_null(error);
-	assert_int_equal(jobs_claim(db, 7, 0, &again, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(7), 0, &again, &got), 0);
 	assert_int_equal(again, job); /* the same job, again */
 	assert_int_equal(jobs_finish(db, job, false, "the worker was killed"), 0);
 	assert_string_equal(job_row(db, job, row, sizeof row), "queued 2 7 the worker was killed");
-	assert_int_equal(jobs_claim(db, 7, 0, &again, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(7), 0, &again, &got), 0);
 	assert_int_equal(jobs_finish(db, job, false, "the worker passed its time limit"), 0);
 	assert_string_equal(job_row(db, job, row, sizeof row),
 	                    "failed 3 7 the worker passed its time limit");
 	assert_int_equal(status_of(db, a, &error), CAT_FAILED);
 	assert_string_equal(error, "the worker passed its time limit (tried 3 times)");
 	free(error);
-	assert_int_equal(jobs_claim(db, 7, 0, &again, &got), KD_ENOTFOUND);
+	assert_int_equal(jobs_claim(db, HERE(7), 0, &again, &got), KD_ENOTFOUND);
 	/* a job that is not there changes nothing */
 	assert_int_equal(jobs_finish(db, 12345, false, "x"), 0);
 	assert_int_equal(count(db, "SELECT count(*) FROM jobs WHERE ?1 = ?1", 0), 1);
@@ -198,11 +201,11 @@ static void recovery_retries_jobs_of_vanished_runners_only(void **state)
 	int64_t ja, jb, got;
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	assert_int_equal(jobs_enqueue(db, b), 0);
-	assert_int_equal(jobs_claim(db, gone, a, &ja, &got), 0);
-	assert_int_equal(jobs_claim(db, alive, b, &jb, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(gone), a, &ja, &got), 0);
+	assert_int_equal(jobs_claim(db, HERE(alive), b, &jb, &got), 0);
 	assert_int_equal(cat_clip_set_status(db, d, CAT_READY, NULL), 0);
 
-	assert_int_equal(jobs_recover(db), 0);
+	assert_int_equal(jobs_recover(db, HERE(getpid()), false), 0);
 	char row[512];
 	job_row(db, ja, row, sizeof row);
 	if (strncmp(row, "queued 1 ", 9) != 0)
@@ -219,17 +222,51 @@ static void recovery_retries_jobs_of_vanished_runners_only(void **state)
 	assert_int_equal(count(db, "SELECT count(*) FROM jobs WHERE clip_id = ?1", b), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM jobs WHERE clip_id = ?1", d), 0);
 	/* again: nothing more to do */
-	assert_int_equal(jobs_recover(db), 0);
+	assert_int_equal(jobs_recover(db, HERE(getpid()), false), 0);
 	assert_int_equal(count(db, "SELECT count(*) FROM jobs WHERE ?1 = ?1", 0), 3);
 	assert_string_equal(job_row(db, jb, row, sizeof row), want);
 
 	kill(alive, SIGKILL);
 	assert_int_equal(waitpid(alive, NULL, 0), alive);
 	/* now its runner is gone too */
-	assert_int_equal(jobs_recover(db), 0);
+	assert_int_equal(jobs_recover(db, HERE(getpid()), false), 0);
 	job_row(db, jb, row, sizeof row);
 	if (strncmp(row, "queued 1 ", 9) != 0)
 		fail_msg("the killed runner's job is '%s', wanted it queued again", row);
+}
+
+static void another_node_s_jobs_are_taken_over_when_their_lease_runs_out(void **state)
+{
+	sqlite3 *db = *state;
+	kd_log_set_level(KD_LOG_ERROR);
+	int64_t a = clip(db, "On the other node"), b = clip(db, "Here");
+	assert_int_equal(jobs_enqueue(db, a), 0);
+	assert_int_equal(jobs_enqueue(db, b), 0);
+	/* the other node's pid means nothing here: a dead one of ours included */
+	struct jobs_owner there = {dead_pid(), "there", 3}, *here = HERE(getpid());
+	int64_t ja, jb, got;
+	assert_int_equal(jobs_claim(db, &there, a, &ja, &got), 0);
+	assert_int_equal(jobs_claim(db, here, b, &jb, &got), 0);
+	char row[512];
+	assert_int_equal(jobs_recover(db, here, false), 0);
+	assert_int_equal(strncmp(job_row(db, ja, row, sizeof row), "running", 7), 0);
+	/* this process's own running job stays with it... */
+	assert_int_equal(strncmp(job_row(db, jb, row, sizeof row), "running", 7), 0);
+	sleep(2);
+	assert_int_equal(jobs_renew(db, &there), 0); /* renewed for 3 s more */
+	sleep(1);
+	assert_int_equal(jobs_recover(db, here, false), 0);
+	assert_int_equal(strncmp(job_row(db, ja, row, sizeof row), "running", 7), 0);
+	sleep(3); /* 4 s since the renewal of 3 s */
+	assert_int_equal(jobs_recover(db, here, false), 0);
+	if (strncmp(job_row(db, ja, row, sizeof row), "queued 1", 8) != 0)
+		fail_msg("the other node's job is '%s' after its lease ran out", row);
+	assert_int_equal(status_of(db, a, NULL), CAT_QUEUED);
+	assert_int_equal(strncmp(job_row(db, jb, row, sizeof row), "running", 7), 0);
+	/* ...but not at a start: then it is a previous process's of the same pid */
+	assert_int_equal(jobs_recover(db, here, true), 0);
+	assert_int_equal(strncmp(job_row(db, jb, row, sizeof row), "queued 1", 8), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM jobs WHERE node IS NULL AND ?1 = ?1", 0), 0);
 }
 
 /* --- intake ------------------------------------------------------------ */
@@ -617,6 +654,7 @@ int main(void)
 		T(finish_ok_marks_the_job_done),
 		T(failures_retry_then_fail_the_clip),
 		T(recovery_retries_jobs_of_vanished_runners_only),
+		T(another_node_s_jobs_are_taken_over_when_their_lease_runs_out),
 		I(ingest_copies_the_file_into_a_queued_clip),
 		I(upload_moves_the_file_into_a_queued_clip),
 		I(bad_metadata_or_missing_file_creates_nothing),
