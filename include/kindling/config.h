@@ -38,6 +38,10 @@
  *                       (MinIO, Ceph, ...), addressed path-style; absent: AWS
  *   s3_region           the bucket's region, signed into every request
  *                       (default us-east-1)
+ *   media_delivery      with media in object storage: redirect (browsers
+ *                       fetch a presigned URL; the default) or proxy (the
+ *                       server passes the bytes, for buckets browsers cannot
+ *                       reach)
  *   node_name           this machine's name among the nodes sharing a
  *                       catalogue (default: the host name); A-Z a-z 0-9 . _ -
  *   job_lease_seconds   how long a node's hold on a running job lasts
@@ -76,6 +80,7 @@ struct kd_config {
 	char *storage;         /* "s3://BUCKET[/PREFIX]", or NULL: the data folder */
 	char *s3_endpoint;     /* "http://127.0.0.1:9000" (no trailing '/'), or NULL */
 	char *s3_region;       /* "us-east-1" */
+	bool media_proxy;      /* media_delivery = proxy */
 	char *node_name;       /* never NULL after kd_config_load */
 	unsigned job_lease_s;
 };

@@ -168,7 +168,7 @@ static bool node_name_valid(const char *s)
 
 /* How a setting's text becomes its field. */
 enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS, K_STORAGE, K_ENDPOINT,
-            K_REGION, K_NODE };
+            K_REGION, K_NODE, K_DELIVERY };
 
 static const struct setting {
 	const char *key;
@@ -197,6 +197,7 @@ static const struct setting {
 	S("storage", K_STORAGE, storage, 0, 0),
 	S("s3_endpoint", K_ENDPOINT, s3_endpoint, 0, 0),
 	S("s3_region", K_REGION, s3_region, 0, 0),
+	S("media_delivery", K_DELIVERY, media_proxy, 0, 0),
 	S("node_name", K_NODE, node_name, 0, 0),
 	S("job_lease_seconds", K_UINT, job_lease_s, 2, 3600),
 #undef S
@@ -281,6 +282,13 @@ static int apply(struct kd_config *cfg, const struct setting *st, const char *va
 		cfg->s3_region = kd_strdup(val);
 		return 0;
 	}
+	case K_DELIVERY:
+		if (strcmp(val, "redirect") && strcmp(val, "proxy")) {
+			snprintf(err, errlen, "media_delivery is redirect or proxy");
+			return KD_EINVAL;
+		}
+		cfg->media_proxy = !strcmp(val, "proxy");
+		return 0;
 	case K_NODE:
 		if (!node_name_valid(val)) {
 			snprintf(err, errlen, "a node name is 1 to 63 of A-Z a-z 0-9 . _ -");

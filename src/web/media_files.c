@@ -15,6 +15,7 @@
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
+#include "kindling/mem.h"
 #include "kindling/paths.h"
 
 const char *media_url(int64_t clip_id, enum kd_media_file f, char *out, size_t outlen)
@@ -200,6 +201,181 @@ static enum MHD_Result media_redirect(struct request *req, const struct cat_clip
 	return respond(req, MHD_HTTP_FOUND, resp);
 }
 
+/* Where a file's bytes come from: a file of the data folder (fd), or an
+ * object of the storage passed through this server (key). */
+struct source {
+	int fd;                 /* -1 for an object */
+	struct kd_storage *storage;
+	char key[PATHS_KEY_MAX];
+	uint64_t size;
+	time_t mtime;
+	char etag[STORAGE_ETAG_MAX];
+};
+
+/* Bytes of an object read into a response, STREAM_BLOCK at a time: each
+ * block is one ranged GET of the storage. */
+#define STREAM_BLOCK ((size_t)256 << 10)
+struct stream {
+	struct kd_storage *storage;
+	char key[PATHS_KEY_MAX];
+	uint64_t from;
+};
+struct fill {
+	char *buf;
+	size_t len, room;
+};
+
+static int to_fill(void *arg, const void *data, size_t len)
+{
+	struct fill *f = arg;
+	if (len > f->room - f->len)
+		return KD_ETOOBIG; /* more than asked for: never from a working storage */
+	memcpy(f->buf + f->len, data, len);
+	f->len += len;
+	return 0;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	struct fill fill = {buf, 0, max};
+	char err[KD_ERRMSG_MAX] = "";
+	if (storage_get(st->storage, st->key, st->from + pos, max, to_fill, &fill, err,
+	                sizeof err) < 0 ||
+	    fill.len == 0) {
+		log_error("media", "%s: %s", st->key, err[0] ? err : "no bytes");
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return (ssize_t)fill.len;
+}
+
+/* A response holding len bytes from off of src, or NULL.  Small whole
+ * files are read into memory (then the answer can be kept: answers.h). */
+static struct MHD_Response *source_response(struct request *req, struct source *src,
+                                            uint64_t off, uint64_t len, bool whole)
+{
+	if (src->fd >= 0) {
+		struct MHD_Response *resp = whole && len <= SMALL_FILE ? small_file(src->fd, len) : NULL;
+		if (resp) {
+			close(src->fd);
+		} else if ((resp = MHD_create_response_from_fd_at_offset64(len, src->fd, off))) {
+			req->keep_off = true; /* an open file is not kept (answers.h) */
+		} else {
+			close(src->fd);
+		}
+		src->fd = -1; /* the response's now, or closed */
+		return resp;
+	}
+	if (whole && len <= SMALL_FILE) {
+		char *buf = malloc(len ? (size_t)len : 1);
+		struct fill fill = {buf, 0, (size_t)len};
+		char err[KD_ERRMSG_MAX] = "";
+		if (!buf)
+			return NULL;
+		if (len && (storage_get(src->storage, src->key, 0, len, to_fill, &fill, err,
+		                        sizeof err) < 0 ||
+		            fill.len != len)) {
+			log_error("media", "%s: %s", src->key, err[0] ? err : "cut short");
+			free(buf);
+			return NULL;
+		}
+		struct MHD_Response *resp =
+			MHD_create_response_from_buffer((size_t)len, buf, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(buf);
+		return resp;
+	}
+	struct stream *st = kd_calloc(1, sizeof *st);
+	st->storage = src->storage;
+	memcpy(st->key, src->key, sizeof st->key);
+	st->from = off;
+	req->keep_off = true; /* streamed: nothing to keep */
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(len, STREAM_BLOCK, stream_read, st, free);
+	if (!resp)
+		free(st);
+	return resp;
+}
+
+/* Answer with the bytes of src: If-None-Match, Range, and the headers of
+ * every media answer.  Takes src's descriptor. */
+static enum MHD_Result serve_source(struct request *req, enum kd_media_file f,
+                                    struct source *src)
+{
+	char modified[64];
+	struct tm tm;
+	gmtime_r(&src->mtime, &tm);
+	strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+
+	const char *inm = req_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	unsigned status = MHD_HTTP_OK;
+	uint64_t size = src->size, from = 0, to = size ? size - 1 : 0;
+	struct MHD_Response *resp;
+	if (inm && (strstr(inm, src->etag) || !strcmp(inm, "*"))) {
+		if (src->fd >= 0)
+			close(src->fd);
+		status = MHD_HTTP_NOT_MODIFIED;
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		int r = http_parse_range(req_header(req, MHD_HTTP_HEADER_RANGE), size, &from, &to);
+		if (r < 0) {
+			if (src->fd >= 0)
+				close(src->fd);
+			char cr[48];
+			snprintf(cr, sizeof cr, "bytes */%" PRIu64, size);
+			return respond_error_h(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
+			                       MHD_HTTP_HEADER_CONTENT_RANGE, cr,
+			                       "the requested range is outside the file (%" PRIu64 " bytes)",
+			                       size);
+		}
+		uint64_t len = size ? to - from + 1 : 0;
+		if (!(resp = source_response(req, src, from, len, r == 0)))
+			return MHD_NO;
+		if (r == 1) {
+			status = MHD_HTTP_PARTIAL_CONTENT;
+			char cr[96];
+			snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, from, to, size);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+		}
+		req->bytes_out = len;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, paths_file_type(f));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, src->etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	/* Children are on camera: no shared cache may keep a copy. */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+	return respond(req, status, resp);
+}
+
+/* A file of a clip in object storage, through this server (the setting
+ * media_delivery = proxy, for buckets browsers cannot reach). */
+static enum MHD_Result media_proxy(struct request *req, const struct cat_clip *c,
+                                   enum kd_media_file f)
+{
+	struct source src = {.fd = -1, .storage = req->srv->storage};
+	struct storage_stat st;
+	char err[KD_ERRMSG_MAX] = "";
+	paths_clip_key(c->id, f, src.key);
+	int rc = media_file_made(c, f) ? storage_stat(src.storage, src.key, &st, err, sizeof err)
+	                               : KD_ENOTFOUND;
+	if (rc == KD_ENOTFOUND)
+		return respond_error(req, MHD_HTTP_NOT_FOUND,
+		                     "clip %lld has no %s yet; it may still be processing",
+		                     (long long)c->id, paths_file_name(f));
+	if (rc < 0) {
+		log_error("media", "clip %lld: %s", (long long)c->id, err);
+		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                     "the clip's %s cannot be read from object storage just now; "
+		                     "try again in a minute",
+		                     paths_file_name(f));
+	}
+	src.size = st.size;
+	src.mtime = (time_t)st.mtime;
+	snprintf(src.etag, sizeof src.etag, "%s", st.etag);
+	return serve_source(req, f, &src);
+}
+
 enum MHD_Result media_get(struct request *req)
 {
 	enum kd_media_file f;
@@ -215,72 +391,27 @@ enum MHD_Result media_get(struct request *req)
 	if (rc < 0)
 		return respond_kd_error(req, rc, NULL);
 	if (storage_kind(req->srv->storage) == STORAGE_S3) {
-		enum MHD_Result r = media_redirect(req, &c, f);
+		enum MHD_Result r = req->srv->cfg->media_proxy ? media_proxy(req, &c, f)
+		                                               : media_redirect(req, &c, f);
 		cat_clip_free(&c);
 		return r;
 	}
 	cat_clip_free(&c);
 
 	char *path = paths_clip_file(req->srv->cfg->data_dir, req->ids[0], f);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct source src = {.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
 	free(path);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
+	if (src.fd < 0 || fstat(src.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (src.fd >= 0)
+			close(src.fd);
 		return respond_error(req, MHD_HTTP_NOT_FOUND,
 		                     "clip %lld has no %s yet; it may still be processing",
 		                     (long long)req->ids[0], paths_file_name(f));
 	}
-	char etag[64], modified[64];
-	snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
+	src.size = (uint64_t)st.st_size;
+	src.mtime = st.st_mtime;
+	snprintf(src.etag, sizeof src.etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
 	         (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
-	struct tm tm;
-	gmtime_r(&st.st_mtime, &tm);
-	strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-
-	const char *inm = req_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	unsigned status = MHD_HTTP_OK;
-	uint64_t size = (uint64_t)st.st_size, from = 0, to = size ? size - 1 : 0;
-	struct MHD_Response *resp;
-	if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
-		close(fd);
-		status = MHD_HTTP_NOT_MODIFIED;
-		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	} else {
-		int r = http_parse_range(req_header(req, MHD_HTTP_HEADER_RANGE), size, &from, &to);
-		if (r < 0) {
-			close(fd);
-			char cr[48];
-			snprintf(cr, sizeof cr, "bytes */%" PRIu64, size);
-			return respond_error_h(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
-			                       MHD_HTTP_HEADER_CONTENT_RANGE, cr,
-			                       "the requested range is outside the file (%" PRIu64 " bytes)",
-			                       size);
-		}
-		uint64_t len = size ? to - from + 1 : 0;
-		resp = r == 0 && len <= SMALL_FILE ? small_file(fd, len) : NULL;
-		if (resp)
-			close(fd);
-		else if ((resp = MHD_create_response_from_fd_at_offset64(len, fd, from)))
-			req->keep_off = true; /* an open file is not kept (answers.h) */
-		if (!resp) {
-			close(fd);
-			return MHD_NO;
-		}
-		if (r == 1) {
-			status = MHD_HTTP_PARTIAL_CONTENT;
-			char cr[96];
-			snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, from, to, size);
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-		}
-		req->bytes_out = len;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, paths_file_type(f));
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-	/* Children are on camera: no shared cache may keep a copy. */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
-	return respond(req, status, resp);
+	return serve_source(req, f, &src);
 }

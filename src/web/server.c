@@ -228,7 +228,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 		return rc;
 	}
 	log_info("server", "media in %s", storage_describe(srv.storage));
-	char *origin = media_origin(srv.storage);
+	char *origin = cfg->media_proxy ? NULL : media_origin(srv.storage);
 	srv.csp = respond_csp(origin);
 	free(origin);
 

@@ -13,6 +13,8 @@
 #     gets one;
 #   - withdrawing consent and deleting take effect at once for new
 #     requests; deleting removes the clip's objects;
+#   - with media_delivery = proxy the bytes come through the server instead
+#     (Range, ETag, ffprobe reading over HTTP);
 #   - a server whose credentials the storage refuses does not start, and
 #     says why.
 #
@@ -144,9 +146,38 @@ req GET "/media/clips/$ING/video.mp4" "$ADMIN"
 check_eq "a request for its video: 404, no link" "404 " "$STATUS $(header Location)"
 check "the other clip's objects are still there" test -s "$(object "$CLIP/video.mp4")"
 
-check_server_log
 stop_server
 check_eq "the server stops cleanly" 0 "$STOP_RC"
+
+# ------------------------------------------------------------ proxy
+printf 'storage = s3://kindling-media/district-3\ns3_endpoint = %s\nmedia_delivery = proxy\n' \
+	"$S3_URL" >"$DATA/kindling.conf"
+start_server "$DATA" || fatal "the server starts with media_delivery = proxy" "$(log_tail)"
+patch "$CLIP" "$ADMIN" '{"consent":"on-file"}'
+check_eq "consent is on file again" 200 "$STATUS"
+req GET "/media/clips/$CLIP/video.mp4" "$TEACH_N"
+check_eq "through the server: the video is 200, no link" "200 " "$STATUS $(header Location)"
+check "the bytes are the stored video" cmp -s "$WORK/body" "$(object "$CLIP/video.mp4")"
+ETAG=$(header ETag)
+req GET "/media/clips/$CLIP/video.mp4" "$TEACH_N" -r 1000-200999
+check_eq "a range is 206 with its 200,000 bytes" "206 200000" "$STATUS $GOT"
+check "they are those bytes of the video" cmp -s "$WORK/body" \
+	<(tail -c +1001 "$(object "$CLIP/video.mp4")" | head -c 200000)
+check_match "with its Content-Range" '^bytes 1000-200999/[0-9]+$' "$(header Content-Range)"
+req GET "/media/clips/$CLIP/video.mp4" "$TEACH_N" -H "If-None-Match: $ETAG"
+check_eq "asked again with its ETag: 304" 304 "$STATUS"
+req GET "/media/clips/$CLIP/thumbnail.jpg" "$TEACH_N"
+check_eq "a picture too" 200 "$STATUS"
+check "and it is the stored one" cmp -s "$WORK/body" "$(object "$CLIP/thumbnail.jpg")"
+dur=$(ffprobe -v error -headers "Authorization: Bearer $TEACH_N" -show_entries format=duration \
+	-of csv=p=0 "$URL/media/clips/$CLIP/video.mp4")
+check_match "ffprobe reads the video through the server" '^(2\.9|3\.0)' "$dur"
+req GET "/login" ""
+check_none "the pages need no other origin" "$(header Content-Security-Policy | grep -o "$S3_URL")"
+req GET "/media/clips/$CLIP/video.mp4" "$TEACH_R"
+check_eq "still nothing for a teacher of another school" 404 "$STATUS"
+check_server_log
+stop_server
 
 # ------------------------------------------------------------ refused
 AWS_ACCESS_KEY_ID=NOT-THE-KEY serve_must_fail \
