@@ -15,6 +15,7 @@
 #include "kindling/fs.h"
 #include "kindling/jobs.h"
 #include "kindling/log.h"
+#include "kindling/signals.h"
 #include "kindling/storage.h"
 
 /* Seconds the clips being processed at a stop get to finish; the rest are
@@ -70,14 +71,9 @@ int cli_work(int argc, char **argv)
 		return 1;
 	}
 
-	/* The runner's threads inherit this mask: the signals reach only the
-	 * sigwait() below. */
+	/* before the runner's threads start: they inherit the mask */
 	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	kd_block_stop_signals(&stop);
 
 	char *self = kd_self_exe();
 	struct jobs_runner *runner = NULL;

@@ -27,6 +27,7 @@
 #include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/signals.h"
 #include "kindling/summary.h"
 
 /* How long shutdown waits for requests in flight before closing anyway. */
@@ -202,14 +203,9 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	if (rc < 0)
 		return rc;
 
-	/* Every thread MHD starts inherits this mask, so the signals reach only
-	 * the sigwait() below. */
+	/* before MHD's threads start: they inherit the mask */
 	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	kd_block_stop_signals(&stop);
 
 	/* Abandoned uploads go before anyone can ask for them. */
 	tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
