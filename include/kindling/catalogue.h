@@ -263,6 +263,13 @@ int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int c
  * caller frees *error (NULL unless failed). */
 int cat_clip_status(sqlite3 *db, int64_t id, enum cat_status *status, char **error);
 
+/* Every clip, whoever may see it, in id order, for tools that move or
+ * check the media (`kindling move-to`): fn gets each id and the SHA-256 of
+ * its original, and stops the walk by returning non-zero (returned).
+ * Returns 0, fn's code or KD_EDB. */
+int cat_clips_each(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *sha256),
+                   void *arg);
+
 /* Is s a real calendar date written YYYY-MM-DD? */
 bool cat_date_valid(const char *s);
 

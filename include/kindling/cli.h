@@ -22,6 +22,7 @@ int cli_seed(int argc, char **argv);
 int cli_ingest(int argc, char **argv);
 int cli_worker(int argc, char **argv);
 int cli_work(int argc, char **argv);
+int cli_move_to(int argc, char **argv);
 int cli_upload(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 

@@ -32,6 +32,7 @@
 #include "kindling/config.h"
 #include "kindling/err.h"
 #include "kindling/sandbox.h"
+#include "kindling/storage.h"
 
 /* Queue processing of a clip (inside the caller's transaction if any). */
 int jobs_enqueue(sqlite3 *db, int64_t clip_id);
@@ -151,5 +152,21 @@ int jobs_zygote_main(int sock, const char *data_dir, const struct sandbox_limits
 /* A worker's report, recorded in one transaction: the clip's media facts
  * and status, and its job done. */
 int jobs_record(sqlite3 *db, int64_t job_id, int64_t clip_id, const struct jobs_result *r);
+
+/* What jobs_copy_to_storage did. */
+struct jobs_copy {
+	int files;          /* files of the clip found in its folder */
+	int copied;         /* of them, sent (the others were there already) */
+	uint64_t bytes;     /* their bytes */
+};
+
+/* `kindling move-to`: every file of the clip in the data folder's media/
+ * copied (not moved) to s under its key, unless the object there already
+ * is the file (a run cut short), and read back: its SHA-256 must be the
+ * file's, the original's the catalogue's (sha256).  0 when every
+ * file is there and checked; KD_EINVAL with err naming the first file
+ * that differs; another KD_E* code when the storage or the disk failed. */
+int jobs_copy_to_storage(struct kd_storage *s, const char *data_dir, int64_t clip,
+                     const char *sha256, struct jobs_copy *done, char *err, size_t errlen);
 
 #endif

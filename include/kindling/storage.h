@@ -178,6 +178,11 @@ int storage_get(struct kd_storage *s, const char *key, uint64_t off, uint64_t le
 int storage_get_file(struct kd_storage *s, const char *key, uint64_t off, uint64_t len,
                      const char *path, char *err, size_t errlen);
 
+/* The SHA-256 of the object at key, read through (64 hex digits and the
+ * terminator).  0, KD_ENOTFOUND, or the read's error. */
+int storage_sha256(struct kd_storage *s, const char *key, char hex[65], char *err,
+                   size_t errlen);
+
 /* Size, time and ETag of key.  KD_ENOTFOUND when it does not exist. */
 int storage_stat(struct kd_storage *s, const char *key, struct storage_stat *st, char *err,
                  size_t errlen);

@@ -453,3 +453,19 @@ int cat_clip_status(sqlite3 *db, int64_t id, enum cat_status *status, char **err
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
+
+int cat_clips_each(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *sha256),
+                   void *arg)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT id, sha256 FROM clips ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return KD_EDB;
+	int rc, out = 0;
+	while (!out && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		out = fn(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if (out)
+		return out;
+	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+}

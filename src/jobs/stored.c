@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kindling/err.h"
 #include "kindling/fs.h"
+#include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/paths.h"
+#include "kindling/sha256.h"
 
 int stored_fetch_original(struct kd_storage *s, const char *data_dir, int64_t clip, char *err,
                           size_t errlen)
@@ -60,4 +63,51 @@ void stored_done(const char *data_dir, int64_t clip)
 		log_warn("jobs", "clip %lld is stored, but its work folder %s could not be removed: %s",
 		         (long long)clip, dir, strerror(errno));
 	free(dir);
+}
+
+int jobs_copy_to_storage(struct kd_storage *s, const char *data_dir, int64_t clip,
+                     const char *sha256, struct jobs_copy *done, char *err, size_t errlen)
+{
+	for (int i = 0; i < KD_FILE_COUNT; i++) {
+		enum kd_media_file f = (enum kd_media_file)i;
+		char *path = paths_clip_file(data_dir, clip, f);
+		char key[PATHS_KEY_MAX], want[KD_SHA256_HEX], got[KD_SHA256_HEX];
+		paths_clip_key(clip, f, key);
+		struct stat local;
+		struct storage_stat there;
+		int rc = 0;
+		if (stat(path, &local) != 0 || !S_ISREG(local.st_mode)) {
+			free(path);
+			continue; /* not made (a clip that failed, no captions) */
+		}
+		done->files++;
+		done->bytes += (uint64_t)local.st_size;
+		if (f == KD_FILE_ORIGINAL && sha256 && *sha256)
+			snprintf(want, sizeof want, "%s", sha256);
+		else if ((rc = kd_sha256_file(path, want)) < 0)
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		/* an object of the size already there (a run cut short) is sent
+		 * again only if it is not the file */
+		bool present = rc == 0 && storage_stat(s, key, &there, NULL, 0) == 0 &&
+		               there.size == (uint64_t)local.st_size;
+		if (present && (storage_sha256(s, key, got, err, errlen) < 0 || strcmp(want, got)))
+			present = false;
+		if (rc == 0 && !present) {
+			rc = storage_put_file(s, key, path, paths_file_type(f), 0, err, errlen);
+			done->copied += rc == 0;
+			if (rc == 0)
+				rc = storage_sha256(s, key, got, err, errlen);
+		}
+		if (rc == 0 && strcmp(want, got) != 0) {
+			snprintf(err, errlen,
+			         "%s in the storage is not the file %s (SHA-256 %.12s..., expected "
+			         "%.12s...)",
+			         key, path, got, want);
+			rc = KD_EINVAL;
+		}
+		free(path);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }

@@ -16,6 +16,7 @@
 #include "kindling/err.h"
 #include "kindling/fs.h"
 #include "kindling/mem.h"
+#include "kindling/sha256.h"
 
 /* The back ends always get a buffer for their sentence. */
 #define SCRATCH(err, errlen)                                                                       \
@@ -402,4 +403,28 @@ int storage_mpu_abort(struct kd_storage *s, const char *key, const char *upload_
 	if (!storage_key_valid(key) || !upload_id_valid(upload_id))
 		return bad_upload(key, upload_id, err, errlen);
 	return s->ops->mpu_abort(s->impl, key, upload_id, err, errlen);
+}
+
+static int hash_more(void *arg, const void *data, size_t len)
+{
+	kd_sha256_update(arg, data, len);
+	return 0;
+}
+
+int storage_sha256(struct kd_storage *s, const char *key, char hex[KD_SHA256_HEX], char *err,
+                   size_t errlen)
+{
+	struct storage_stat st;
+	int rc = storage_stat(s, key, &st, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct kd_sha256 h;
+	if (kd_sha256_init(&h) < 0)
+		return KD_ENOMEM;
+	if (st.size && (rc = storage_get(s, key, 0, STORAGE_TO_END, hash_more, &h, err, errlen)) < 0) {
+		kd_sha256_abort(&h);
+		return rc;
+	}
+	kd_sha256_final(&h, hex);
+	return 0;
 }

@@ -15,6 +15,9 @@
 #     requests; deleting removes the clip's objects;
 #   - with media_delivery = proxy the bytes come through the server instead
 #     (Range, ETag, ffprobe reading over HTTP);
+#   - `kindling move-to` copies a data folder's media into a bucket, checks
+#     every file's SHA-256, leaves the folder as it was, sends nothing twice
+#     and again what is damaged; the folder then serves from the bucket;
 #   - a server whose credentials the storage refuses does not start, and
 #     says why.
 #
@@ -177,6 +180,56 @@ check_none "the pages need no other origin" "$(header Content-Security-Policy | 
 req GET "/media/clips/$CLIP/video.mp4" "$TEACH_R"
 check_eq "still nothing for a teacher of another school" 404 "$STATUS"
 check_server_log
+stop_server
+
+# ------------------------------------------------------------ move-to
+# A data folder that kept its media on disk moves them to the bucket.
+OLD=$WORK/old
+"$BIN" school add north-high "North High" --data "$OLD" >/dev/null 2>&1
+out=$("$BIN" ingest --data "$OLD" --school north-high --practice station-rotation --wait --json \
+	"$M/ingested.avi" "$M/lesson.mp4" 2>"$WORK/ingest.err")
+check_eq "a data folder on disk has two clips" "ready ready" "$(jq -r .status <<<"$out" | xargs)"
+before=$(cd "$OLD/media" && find . -type f | sort | xargs sha256sum)
+MOVED=$WORK/s3/kindling-media/moved
+moved() { echo "$MOVED/$1._S3rver_object"; }
+move() { run_cli move-to --data "$OLD" --storage s3://kindling-media/moved --s3-endpoint "$S3_URL" "$@"; }
+move
+check_eq "move-to copies them to a bucket: exit 0" 0 "$RC"
+nfiles=$(find "$OLD/media" -type f | wc -l)
+check_match "and says what it moved and checked" \
+	"moved: 2 clips, $nfiles files \([0-9]+ bytes; $nfiles sent now.*SHA-256" "$OUT"
+check_match "and what to do next" 'storage = s3://kindling-media/moved' "$OUT"
+same=0
+for f in $(cd "$OLD/media" && find . -type f | sed 's#^\./##'); do
+	cmp -s "$OLD/media/$f" "$(moved "$f")" && same=$((same + 1))
+done
+check_eq "every file is in the bucket, byte for byte" "$nfiles" "$same"
+check_eq "the data folder is left as it was" "$before" \
+	"$(cd "$OLD/media" && find . -type f | sort | xargs sha256sum)"
+move
+check_match "run again: nothing is sent again" "$nfiles files .* 0 sent now" "$OUT"
+printf 'damaged' >"$(moved 1/poster.jpg)"
+move
+check_match "an object that is not its file is sent again" "$nfiles files .* 1 sent now" "$OUT"
+check "and is the file now" cmp -s "$OLD/media/1/poster.jpg" "$(moved 1/poster.jpg)"
+other=$(sha256sum <"$(object "$CLIP/video.mp4")")
+run_cli move-to --data "$OLD" --storage s3://kindling-media/district-3 --s3-endpoint "$S3_URL"
+check_eq "into a prefix holding another data folder's clip of the same id: exit 1" 1 "$RC"
+check_match "saying why" "clip $CLIP that is not this data folder's.*empty bucket or prefix" "$ERR"
+check_eq "and nothing of it was overwritten" "$other" "$(sha256sum <"$(object "$CLIP/video.mp4")")"
+printf 'x' >"$WORK/stray"
+curl -s -o /dev/null -X PUT --data-binary @"$WORK/stray" "$S3_URL/kindling-media/stray/notes.txt"
+run_cli move-to --data "$OLD" --storage s3://kindling-media/stray --s3-endpoint "$S3_URL"
+check_match "into a prefix holding other files: refused, naming one" 'holds notes.txt, which is no clip' "$ERR"
+run_cli move-to --data "$OLD" --storage s3://kindling-media/moved --database postgresql://x
+check_match "--database: not yet, said plainly" 'not available yet' "$ERR"
+printf 'storage = s3://kindling-media/moved\ns3_endpoint = %s\n' "$S3_URL" >"$OLD/kindling.conf"
+OLD_TEACH=$(DATA=$OLD add_user teach-old teacher north-high)
+start_server "$OLD" || fatal "the moved data folder serves from the bucket" "$(log_tail)"
+req GET "/media/clips/1/video.mp4" "$OLD_TEACH"
+check_eq "switched to the bucket, its clips are served from it" 302 "$STATUS"
+curl -s -o "$WORK/moved.mp4" "$(header Location)"
+check "the same bytes" cmp -s "$WORK/moved.mp4" "$OLD/media/1/video.mp4"
 stop_server
 
 # ------------------------------------------------------------ refused
