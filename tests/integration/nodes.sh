@@ -9,8 +9,8 @@
 #   - a work node killed -9 mid-job: another node of another name takes the
 #     job over once the dead one's lease has run out (job_lease_seconds),
 #     and one of the same name at once (its process is gone);
-#   - clips uploaded while two nodes run are shared between them, never more
-#     at a time on one node than its workers;
+#   - clips queued for two nodes are shared between them, never more at a
+#     time on one node than its workers;
 #   - a work node stops cleanly on SIGTERM.
 #
 #   KINDLING_BIN=/abs/path/to/kindling bash tests/integration/nodes.sh
@@ -34,8 +34,10 @@ mkdir -p "$M"
 ff -f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 -pix_fmt yuv420p "$M/short.mp4"
 # long enough to process (a transcode) that a node can be killed in the middle
 ff -f lavfi -i testsrc2=size=1280x720:rate=25:duration=40 -c:v mpeg4 -q:v 8 "$M/long.avi"
+# each takes a while to process (a transcode), so that a node that starts
+# a moment after another still finds work
 for i in 1 2 3 4; do
-	ff -f lavfi -i "testsrc=size=640x360:rate=25:duration=$((3 + i))" -c:v mpeg4 "$M/batch$i.avi"
+	ff -f lavfi -i "testsrc=size=1280x720:rate=25:duration=$((6 + i))" -c:v mpeg4 "$M/batch$i.avi"
 done
 
 # work NAME: start a work node named NAME; its pid in WORK_PID, its log
@@ -118,10 +120,14 @@ check_eq "a node of the same name takes a dead process's job over at once, lease
 	"done node-b 2" "$(job_of "$LONG")"
 
 # ------------------------------------------------------------ sharing
-work node-c
-C_PID=$WORK_PID
+# Four clips queued while no node runs, then two nodes started.
+stop_server "$B_PID"
 IDS=()
 for i in 1 2 3 4; do IDS+=("$(upload "$M/batch$i.avi")"); done
+work node-b
+B_PID=$WORK_PID
+work node-c
+C_PID=$WORK_PID
 most=0
 all_ready() {
 	local n
@@ -130,7 +136,7 @@ all_ready() {
 	[ "$(sql "SELECT count(*) FROM clips WHERE status = 'ready' AND id IN ($(IFS=,; echo "${IDS[*]}"))")" == 4 ]
 }
 wait_until 180 all_ready
-check_eq "four clips uploaded while two nodes run all end ready" 4 \
+check_eq "four clips queued for two nodes all end ready" 4 \
 	"$(sql "SELECT count(*) FROM clips WHERE status = 'ready' AND id IN ($(IFS=,; echo "${IDS[*]}"))")"
 check_eq "never more than one at a time on a node (workers = 1)" 1 "$most"
 check_eq "both nodes took some" 2 \
