@@ -4,7 +4,7 @@
 #
 #   bash bench/bench.sh /path/to/kindling        (or: make bench)
 #
-# Sections (BENCH_SECTIONS, default "list media ingest upload"):
+# Sections (BENCH_SECTIONS, default "list media ingest nodes upload"):
 #
 #   list     The main case: a mixed load as a district would make it.  One
 #            catalogue of BENCH_CLIPS (100,000) clips from `kindling seed`,
@@ -28,6 +28,8 @@
 #            beside the binary as bench/media): in-process probe and images
 #            beside ffprobe.  Skipped, with a note, when it is not there.
 #   ingest   bench/ingest.sh: processing beside ffprobe + ffmpeg.
+#   nodes    bench/nodes.sh: processing throughput of one and of two
+#            `kindling work` nodes on the same queue.
 #   upload   bench/upload.sh: a 1 GiB tus upload beside dd.
 #
 # Each goal of the speed issue is printed as it is measured, as a line
@@ -66,11 +68,11 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SECTIONS=${BENCH_SECTIONS:-list media ingest upload}
+SECTIONS=${BENCH_SECTIONS:-list media ingest nodes upload}
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 for s in $SECTIONS; do
-	case "$s" in list | million | media | ingest | upload) ;; *)
-		echo "bench: unknown section '$s' in BENCH_SECTIONS (list, million, media, ingest, upload)" >&2
+	case "$s" in list | million | media | ingest | nodes | upload) ;; *)
+		echo "bench: unknown section '$s' in BENCH_SECTIONS (list, million, media, ingest, nodes, upload)" >&2
 		exit 2 ;;
 	esac
 done
@@ -120,7 +122,7 @@ section_time() { # name t0
 }
 run_more() {
 	local s rc media t0
-	for s in media ingest upload; do
+	for s in media ingest nodes upload; do
 		want "$s" || continue
 		echo
 		t0=$(now)
