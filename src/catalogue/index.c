@@ -181,11 +181,9 @@ static void ensure_slots(size_t n)
 
 /* ---------------------------------------------------------------- the id map */
 
-/* The slot of id, or SIZE_MAX: slots are in id order, and slot_id keeps a
- * deleted clip's id too, so a binary search finds any. */
-static size_t map_get(int64_t id)
+/* The first slot in [lo, hi) whose id is not below id. */
+static size_t lower_bound(size_t lo, size_t hi, int64_t id)
 {
-	size_t lo = 0, hi = ix.n_slots;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (ix.slot_id[mid] < id)
@@ -193,7 +191,15 @@ static size_t map_get(int64_t id)
 		else
 			hi = mid;
 	}
-	return lo < ix.n_slots && ix.slot_id[lo] == id ? lo : SIZE_MAX;
+	return lo;
+}
+
+/* The slot of id, or SIZE_MAX: slots are in id order, and slot_id keeps a
+ * deleted clip's id too, so a binary search finds any. */
+static size_t map_get(int64_t id)
+{
+	size_t at = lower_bound(0, ix.n_slots, id);
+	return at < ix.n_slots && ix.slot_id[at] == id ? at : SIZE_MAX;
 }
 
 /* The same for ids asked in ascending order: the slot of id at or after
@@ -208,17 +214,9 @@ static size_t map_next(int64_t id, size_t *from)
 		hi += step;
 		step *= 2;
 	}
-	if (hi > ix.n_slots)
-		hi = ix.n_slots;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ix.slot_id[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*from = lo;
-	return lo < ix.n_slots && ix.slot_id[lo] == id ? lo : SIZE_MAX;
+	size_t at = lower_bound(lo, hi < ix.n_slots ? hi : ix.n_slots, id);
+	*from = at;
+	return at < ix.n_slots && ix.slot_id[at] == id ? at : SIZE_MAX;
 }
 
 /* ---------------------------------------------------------------- names */
