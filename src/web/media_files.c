@@ -126,6 +126,18 @@ bool media_file_made(const struct cat_clip *c, enum kd_media_file f)
  * new link. */
 #define MEDIA_LINK_SECONDS (6 * 3600u)
 
+/* The storage failed to give a clip's file: logged, and the person is
+ * told it is passing. */
+static enum MHD_Result storage_unavailable(struct request *req, int64_t id, enum kd_media_file f,
+                                           const char *err)
+{
+	log_error("media", "clip %lld: %s", (long long)id, err);
+	return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+	                     "the clip's %s cannot be read from object storage just now; try "
+	                     "again in a minute",
+	                     paths_file_name(f));
+}
+
 /* WebVTT files are small, and read by the page's script and <track>,
  * which a redirect to another origin would put under CORS (a bucket
  * setting kindling does not own): they are passed through. */
@@ -144,11 +156,7 @@ static enum MHD_Result media_pass_through(struct request *req, int64_t id, enum 
 	int rc = storage_get(req->srv->storage, key, 0, STORAGE_TO_END, to_buf, &b, err, sizeof err);
 	if (rc < 0) {
 		kd_buf_release(&b);
-		log_error("media", "clip %lld: %s", (long long)id, err);
-		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                     "the clip's %s cannot be read from object storage just now; "
-		                     "try again in a minute",
-		                     paths_file_name(f));
+		return storage_unavailable(req, id, f, err);
 	}
 	size_t len;
 	char *text = kd_buf_take(&b, &len);
@@ -182,11 +190,7 @@ static enum MHD_Result media_redirect(struct request *req, const struct cat_clip
 	int rc = storage_presign_get(req->srv->storage, key, MEDIA_LINK_SECONDS, paths_file_type(f),
 	                             NULL, &url, err, sizeof err);
 	if (rc < 0) {
-		log_error("media", "clip %lld: %s", (long long)c->id, err);
-		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                     "the clip's %s cannot be reached in object storage just now; "
-		                     "try again in a minute",
-		                     paths_file_name(f));
+		return storage_unavailable(req, c->id, f, err);
 	}
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -364,11 +368,7 @@ static enum MHD_Result media_proxy(struct request *req, const struct cat_clip *c
 		                     "clip %lld has no %s yet; it may still be processing",
 		                     (long long)c->id, paths_file_name(f));
 	if (rc < 0) {
-		log_error("media", "clip %lld: %s", (long long)c->id, err);
-		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                     "the clip's %s cannot be read from object storage just now; "
-		                     "try again in a minute",
-		                     paths_file_name(f));
+		return storage_unavailable(req, c->id, f, err);
 	}
 	src.size = st.size;
 	src.mtime = (time_t)st.mtime;
