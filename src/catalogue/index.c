@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "catalogue_sql.h"
-#include "kindling/buf.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
@@ -1012,7 +1011,7 @@ static struct fts_entry *fts_keep(const char *match, struct fts_entry *q)
 }
 
 /* m &= the matches of match.  With the read lock held. */
-static size_t fts_filter(sqlite3 *db, const char *match, uint64_t *m)
+static void fts_filter(sqlite3 *db, const char *match, uint64_t *m)
 {
 	pthread_mutex_lock(&fts_lock);
 	struct fts_entry *e = fts_find(match, false);
@@ -1035,60 +1034,9 @@ static size_t fts_filter(sqlite3 *db, const char *match, uint64_t *m)
 		memcpy(m, kept, ix.nw * sizeof *m);
 		free(kept);
 	}
-	size_t n = e->n;
 	if (e == &q)
 		fts_free(&q);
 	pthread_mutex_unlock(&fts_lock);
-	return n;
-}
-
-/* The total slots of m, all matches of match, in rank order (caller
- * frees): the rank of only those is computed, in the one pass over the
- * matches that FTS5 makes anyway.  Ranking every match costs a BM25 each:
- * at 1,000,000 clips a common word and narrow filters took 300 ms, this
- * 30.  (A query per clip, rowid IN (...), is worse: each restarts FTS5's
- * count of the documents every phrase is in.)  A rank does not depend on
- * which clips are asked about, so the order is that of all the matches.
- * With the read lock held. */
-static uint32_t *fts_rank_some(sqlite3 *db, const char *match, const uint64_t *m, size_t total,
-                               size_t *n)
-{
-	struct kd_buf ids = KD_BUF_INIT(SIZE_MAX);
-	kd_buf_putc(&ids, '[');
-	for (size_t w = 0, k = 0; w < ix.nw; w++)
-		for (uint64_t bits = m[w]; bits; bits &= bits - 1) {
-			if (k++)
-				kd_buf_putc(&ids, ',');
-			kd_buf_put_i64(&ids, ix.slot_id[w * 64 + (size_t)__builtin_ctzll(bits)]);
-		}
-	kd_buf_putc(&ids, ']');
-	uint32_t *out = kd_malloc((total ? total : 1) * sizeof *out);
-	*n = 0;
-	sqlite3_stmt *st;
-	if (db_stmt(db, "SELECT rowid FROM (SELECT rowid, CASE WHEN rowid IN (SELECT value FROM "
-	                "json_each(?2)) THEN rank END AS r FROM clips_fts WHERE clips_fts MATCH ?1) "
-	                "WHERE r IS NOT NULL ORDER BY r, rowid DESC",
-	            &st) == 0) {
-		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, kd_buf_str(&ids), -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW && *n < total) {
-			size_t slot = map_get(sqlite3_column_int64(st, 0));
-			if (slot != SIZE_MAX)
-				out[(*n)++] = (uint32_t)slot;
-		}
-		db_stmt_done(st);
-	}
-	kd_buf_release(&ids);
-	return out;
-}
-
-/* Are all the matches of match kept in rank order already? */
-static bool fts_has_ranked(const char *match)
-{
-	pthread_mutex_lock(&fts_lock);
-	bool has = fts_find(match, true) != NULL;
-	pthread_mutex_unlock(&fts_lock);
-	return has;
 }
 
 /* A copy of the matches in rank order (caller frees).  With the read lock
@@ -1199,9 +1147,8 @@ int idx_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
 		else
 			and_into(m, tables[f]->v[v - 1].bits);
 	}
-	size_t matched = 0; /* clips the words match, before the filters */
 	if (match && !empty)
-		matched = fts_filter(db, match, m);
+		fts_filter(db, match, m);
 	if (empty)
 		memset(m, 0, ix.nw * sizeof *m);
 	out->total = popcount(m);
@@ -1217,10 +1164,7 @@ int idx_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
 	case CAT_SORT_RECORDED: walk_order(m, ix.by_recorded, ix.n_order, &w); break;
 	case CAT_SORT_RELEVANCE: {
 		size_t n;
-		/* filters that leave few of many matches: rank those few */
-		uint32_t *ranked = (size_t)out->total * 4 < matched && !fts_has_ranked(match)
-		                           ? fts_rank_some(db, match, m, (size_t)out->total, &n)
-		                           : fts_ranked(db, match, &n);
+		uint32_t *ranked = fts_ranked(db, match, &n);
 		walk_ranked(m, ranked, n, &w);
 		free(ranked);
 		break;
