@@ -88,10 +88,11 @@ running_on_a() { [ "$(job_of "$LONG")" == "running node-a 1" ]; }
 wait_until 60 running_on_a
 check_eq "node-a takes the long clip" "running node-a 1" "$(job_of "$LONG")"
 sleep 0.5
-ZYGOTE=$(pgrep -P "$A_PID" -f 'worker --zygote' | head -n 1)
+ZYGOTE=$(pgrep -P "$A_PID" -f -- '--zygote' | head -n 1)
 kill_server "$A_PID"
 check "node-a is killed -9 in the middle of it" test "$(status "$LONG")" == processing
-zygote_gone() { [ -z "$ZYGOTE" ] || ! kill -0 "$ZYGOTE" 2>/dev/null; }
+check_match "node-a had a zygote at work" '^[0-9]+$' "$ZYGOTE"
+zygote_gone() { [ -n "$ZYGOTE" ] && ! kill -0 "$ZYGOTE" 2>/dev/null; }
 wait_until 10 zygote_gone
 check "its worker processes die with it" zygote_gone
 work node-b
@@ -128,11 +129,20 @@ work node-b
 B_PID=$WORK_PID
 work node-c
 C_PID=$WORK_PID
+# The workers of a node are the children of its zygote (its job rows are
+# no measure: a node claims its next job before it records the last).
 most=0
+workers_of() {
+	local z
+	z=$(pgrep -P "$1" -f -- '--zygote' | head -n 1)
+	if [ -n "$z" ]; then pgrep -P "$z" | wc -l; else echo 0; fi
+}
 all_ready() {
-	local n
-	n=$(sql "SELECT max(c) FROM (SELECT count(*) AS c FROM jobs WHERE state = 'running' GROUP BY node)")
-	[ -n "$n" ] && [ "$n" -gt "$most" ] && most=$n
+	local pid n
+	for pid in "$B_PID" "$C_PID"; do
+		n=$(workers_of "$pid")
+		[ "$n" -gt "$most" ] && most=$n
+	done
 	[ "$(sql "SELECT count(*) FROM clips WHERE status = 'ready' AND id IN ($(IFS=,; echo "${IDS[*]}"))")" == 4 ]
 }
 wait_until 180 all_ready
