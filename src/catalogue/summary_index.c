@@ -1,26 +1,9 @@
 /* summary_index.c - the summaries from the catalogue in memory (see
  * summary_index.h).
  *
- * Each answer is the one summary.c's SQL gives, taken apart: clips from a
- * table of their own kept here (the cache below), views from the counts
- * of schema/006, visits, which are few, from SQL as before.
- *
- * The cache holds what a summary reads of each clip, and nothing else, in
- * arrays per school in id order: a school's summary reads its schools'
- * arrays from end to end, the district's all of them.  Read from the
- * index itself (index.c), the same walk touched each clip's strings
- * somewhere in the heap, a miss of the processor's caches per clip: 9 ms
- * a school at 100,000 clips, and ten times that at a million.  Texts a
- * summary groups or compares (dates, months, teachers) are numbered once;
- * dates and months are compared by their rank in text order.  The cache
- * follows the index: each summary brings it to the change the index holds
- * (clip_changes, schema/005) by reloading the clips that changed since,
- * from the index; it reloads everything when it cannot tell what changed
- * (the record was pruned, or the catalogue is another).
- *
- * Text is compared as SQLite compares it (bytes, then the shorter first)
- * and cut as its substr() cuts it, so dates and months group and sort the
- * same even when they are not what the forms allow. */
+ * Each answer is the one summary.c's SQL gives, taken apart: clips from
+ * the table summary_cache.c keeps, views from the counts of schema/006,
+ * visits, which are few, from SQL as before. */
 #include "summary_index.h"
 
 #include <pthread.h>
@@ -30,527 +13,16 @@
 
 #include "catalogue_sql.h"
 #include "index.h"
+#include "summary_cache.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
-/* ---------------------------------------------------------------- text */
-
-/* A piece of a clip's text (a date, a month), not terminated. */
-struct slice {
-	const char *p;
-	size_t n;
-};
-
-static struct slice slice_of(const char *s)
-{
-	return (struct slice){s, strlen(s)};
-}
-
-/* SQLite's BINARY collation: the bytes, then the shorter first. */
-static int slice_cmp(struct slice a, struct slice b)
-{
-	int c = memcmp(a.p, b.p, a.n < b.n ? a.n : b.n);
-	return c ? c : (a.n > b.n) - (a.n < b.n);
-}
-
-/* The bytes of SQLite's substr(s, 1, chars) of the n bytes at s: a
- * character is a byte, and a byte from 0xc0 up takes the continuation
- * bytes after it (SQLITE_SKIP_UTF8). */
-static size_t prefix_len(const char *s, size_t n, size_t chars)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	for (; chars && p < end && *p; chars--)
-		if (*p++ >= 0xc0)
-			while (p < end && (*p & 0xc0) == 0x80)
-				p++;
-	return (size_t)(p - (const unsigned char *)s);
-}
-
-/* coalesce(c.recorded_on, substr(c.uploaded_at, 1, 10)) */
-static struct slice clip_date(const struct idx_fact *f)
-{
-	if (f->recorded_on)
-		return slice_of(f->recorded_on);
-	return (struct slice){f->uploaded_at,
-	                      prefix_len(f->uploaded_at, strlen(f->uploaded_at), 10)};
-}
-
-/* substr(date, 1, 7) */
-static struct slice month_of(struct slice date)
-{
-	return (struct slice){date.p, prefix_len(date.p, date.n, 7)};
-}
-
-/* ---------------------------------------------------------------- numbered texts */
-
-/* Distinct texts, numbered as they come, found by hash; ranked (put in
- * text order) when asked. */
-struct texts {
-	char **s;         /* copies (index text has no NUL inside) */
-	size_t *len;
-	uint32_t *month;  /* dates: the number of their month in cc.months */
-	size_t n, cap;
-	uint32_t *table;  /* number + 1; 0: empty */
-	size_t table_cap; /* a power of two */
-	uint32_t last;    /* the number found last, + 1: clips next to each
-	                   * other in id order often share a date or a teacher */
-	uint32_t *rank;   /* rank[number]: its place in text order */
-	uint32_t *order;  /* order[place]: the number there */
-	size_t ranked;    /* how many the ranks cover */
-};
-
-static size_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3u;
-	return (size_t)(h ^ h >> 32);
-}
-
-static bool text_is(const struct texts *t, uint32_t k, struct slice s)
-{
-	return t->len[k] == s.n && !memcmp(t->s[k], s.p, s.n);
-}
-
-static void texts_place(struct texts *t, uint32_t k)
-{
-	size_t i = hash_bytes(t->s[k], t->len[k]) & (t->table_cap - 1);
-	while (t->table[i])
-		i = (i + 1) & (t->table_cap - 1);
-	t->table[i] = k + 1;
-}
-
-/* The number of s, a new one when it is new. */
-static uint32_t text_number(struct texts *t, struct slice s)
-{
-	if (t->last && text_is(t, t->last - 1, s))
-		return t->last - 1;
-	if ((t->n + 1) * 2 > t->table_cap) {
-		free(t->table);
-		t->table_cap = t->table_cap ? t->table_cap * 2 : 256;
-		t->table = kd_calloc(t->table_cap, sizeof *t->table);
-		for (uint32_t k = 0; k < t->n; k++)
-			texts_place(t, k);
-	}
-	size_t i = hash_bytes(s.p, s.n) & (t->table_cap - 1);
-	for (; t->table[i]; i = (i + 1) & (t->table_cap - 1))
-		if (text_is(t, t->table[i] - 1, s))
-			return (t->last = t->table[i]) - 1;
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->s = kd_realloc(t->s, t->cap * sizeof *t->s);
-		t->len = kd_realloc(t->len, t->cap * sizeof *t->len);
-		t->month = kd_realloc(t->month, t->cap * sizeof *t->month);
-	}
-	t->s[t->n] = kd_strndup(s.p, s.n);
-	t->len[t->n] = s.n;
-	t->month[t->n] = 0;
-	t->table[i] = (uint32_t)++t->n;
-	return (t->last = (uint32_t)t->n) - 1;
-}
-
-static struct slice text_at(const struct texts *t, uint32_t k)
-{
-	return (struct slice){t->s[k], t->len[k]};
-}
-
-static const struct texts *sorting; /* qsort has no context; under cc_lock */
-
-static int by_text(const void *a, const void *b)
-{
-	return slice_cmp(text_at(sorting, *(const uint32_t *)a),
-	                 text_at(sorting, *(const uint32_t *)b));
-}
-
-/* Rank every text (when some came since the last time). */
-static void texts_rank(struct texts *t)
-{
-	if (t->ranked == t->n)
-		return;
-	t->rank = kd_realloc(t->rank, (t->n + 1) * sizeof *t->rank);
-	t->order = kd_realloc(t->order, (t->n + 1) * sizeof *t->order);
-	for (uint32_t k = 0; k < t->n; k++)
-		t->order[k] = k;
-	sorting = t;
-	qsort(t->order, t->n, sizeof *t->order, by_text);
-	for (uint32_t r = 0; r < t->n; r++)
-		t->rank[t->order[r]] = r;
-	t->ranked = t->n;
-}
-
-static void texts_free(struct texts *t)
-{
-	for (size_t k = 0; k < t->n; k++)
-		free(t->s[k]);
-	free(t->s);
-	free(t->len);
-	free(t->month);
-	free(t->table);
-	free(t->rank);
-	free(t->order);
-	memset(t, 0, sizeof *t);
-}
-
-/* ---------------------------------------------------------------- the cache */
-
-enum {
-	F_READY = 1,
-	F_DISTRICT = 2, /* ready, consent on file, visible to the district */
-	F_SCHOOL = 4,   /* the same, visible to its own school */
-	F_DEAD = 8,     /* gone (deleted, or moved to another school) */
-};
-
-/* The clips of one school, in id order, a column per field. */
-struct cschool {
-	int64_t id;
-	size_t n, cap, dead;
-	int64_t *ids, *uploaders; /* uploader 0: none */
-	double *seconds;          /* 0 for SQL NULL, which sum() skips: the same sum */
-	uint32_t *dates, *teachers;
-	uint8_t *flags;
-	uint64_t *practices;      /* cc.words per clip: a bit per practice number */
-};
-
-#define CACHE_REBUILD_PAST 20000 /* changes past which reloading all is quicker */
-
-/* Everything below but the lock is guarded by it. */
-static pthread_mutex_t cc_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static struct {
-	bool built;
-	int64_t seq;                /* the index's, when the cache was last brought up */
-	size_t words;               /* of practice bits per clip */
-	int64_t *practice_ids;      /* practice numbers of the cache, in the order seen */
-	size_t np, cap_p;
-	struct cschool *schools;
-	size_t ns;
-	struct texts dates, months, teachers;
-} cc;
-
-static void cache_drop_all(void)
-{
-	for (size_t k = 0; k < cc.ns; k++) {
-		struct cschool *s = &cc.schools[k];
-		free(s->ids);
-		free(s->uploaders);
-		free(s->seconds);
-		free(s->dates);
-		free(s->teachers);
-		free(s->flags);
-		free(s->practices);
-	}
-	free(cc.schools);
-	free(cc.practice_ids);
-	texts_free(&cc.dates);
-	texts_free(&cc.months);
-	texts_free(&cc.teachers);
-	memset(&cc, 0, sizeof cc);
-}
-
-static struct cschool *cschool_of(int64_t id, bool add)
-{
-	for (size_t k = 0; k < cc.ns; k++)
-		if (cc.schools[k].id == id)
-			return &cc.schools[k];
-	if (!add)
-		return NULL;
-	cc.schools = kd_realloc(cc.schools, (cc.ns + 1) * sizeof *cc.schools);
-	struct cschool *s = &cc.schools[cc.ns++];
-	memset(s, 0, sizeof *s);
-	s->id = id;
-	return s;
-}
-
-/* Room for one more clip, at position at (the others move up). */
-static void cschool_open(struct cschool *s, size_t at)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap + s->cap / 2 : 256;
-		s->ids = kd_realloc(s->ids, s->cap * sizeof *s->ids);
-		s->uploaders = kd_realloc(s->uploaders, s->cap * sizeof *s->uploaders);
-		s->seconds = kd_realloc(s->seconds, s->cap * sizeof *s->seconds);
-		s->dates = kd_realloc(s->dates, s->cap * sizeof *s->dates);
-		s->teachers = kd_realloc(s->teachers, s->cap * sizeof *s->teachers);
-		s->flags = kd_realloc(s->flags, s->cap * sizeof *s->flags);
-		s->practices = kd_realloc(s->practices, s->cap * cc.words * sizeof *s->practices);
-	}
-	size_t after = s->n - at;
-	memmove(s->ids + at + 1, s->ids + at, after * sizeof *s->ids);
-	memmove(s->uploaders + at + 1, s->uploaders + at, after * sizeof *s->uploaders);
-	memmove(s->seconds + at + 1, s->seconds + at, after * sizeof *s->seconds);
-	memmove(s->dates + at + 1, s->dates + at, after * sizeof *s->dates);
-	memmove(s->teachers + at + 1, s->teachers + at, after * sizeof *s->teachers);
-	memmove(s->flags + at + 1, s->flags + at, after * sizeof *s->flags);
-	memmove(s->practices + (at + 1) * cc.words, s->practices + at * cc.words,
-	        after * cc.words * sizeof *s->practices);
-	s->n++;
-}
-
-/* Leave out the dead clips (when they are many). */
-static void cschool_compact(struct cschool *s)
-{
-	size_t w = cc.words, to = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->flags[i] & F_DEAD)
-			continue;
-		s->ids[to] = s->ids[i];
-		s->uploaders[to] = s->uploaders[i];
-		s->seconds[to] = s->seconds[i];
-		s->dates[to] = s->dates[i];
-		s->teachers[to] = s->teachers[i];
-		s->flags[to] = s->flags[i];
-		memmove(s->practices + to * w, s->practices + i * w, w * sizeof *s->practices);
-		to++;
-	}
-	s->n = to;
-	s->dead = 0;
-}
-
-/* Where id is, or would go, in s. */
-static size_t cschool_pos(const struct cschool *s, int64_t id)
-{
-	size_t lo = 0, hi = s->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The cache's number for each of the index's practice numbers (new
- * practices get one).  Caller frees. */
-static uint32_t *practice_map(void)
-{
-	size_t n = idx_summary_practices();
-	uint32_t *map = kd_calloc(n + 1, sizeof *map);
-	for (size_t k = 0; k < n; k++) {
-		int64_t id = idx_summary_practice_id(k);
-		size_t p = 0;
-		while (p < cc.np && cc.practice_ids[p] != id)
-			p++;
-		if (p == cc.np) {
-			if (cc.np == cc.cap_p)
-				cc.practice_ids = kd_realloc(cc.practice_ids, (cc.cap_p = cc.cap_p ? cc.cap_p * 2 : 16) *
-				                                                      sizeof *cc.practice_ids);
-			cc.practice_ids[cc.np++] = id;
-		}
-		map[k] = (uint32_t)p;
-	}
-	return map;
-}
-
-/* Write clip f at row i of s. */
-static void cschool_fill(struct cschool *s, size_t i, const struct idx_fact *f,
-                         const uint32_t *map)
-{
-	s->ids[i] = f->id;
-	s->uploaders[i] = f->uploader_id;
-	s->seconds[i] = f->duration_s;
-	size_t before = cc.dates.n;
-	uint32_t d = text_number(&cc.dates, clip_date(f));
-	if (cc.dates.n != before)
-		cc.dates.month[d] = text_number(&cc.months, month_of(text_at(&cc.dates, d)));
-	s->dates[i] = d;
-	s->teachers[i] = text_number(&cc.teachers, slice_of(idx_fact_teacher(f)));
-	s->flags[i] = (uint8_t)((f->status == CAT_READY ? F_READY : 0) |
-	                        (f->shared_district ? F_DISTRICT : 0) |
-	                        (f->shared_school ? F_SCHOOL : 0));
-	uint64_t *bits = s->practices + i * cc.words;
-	memset(bits, 0, cc.words * sizeof *bits);
-	for (size_t k = 0; k < f->n_practices; k++)
-		if (f->practices[k] != UINT16_MAX) {
-			uint32_t p = map[f->practices[k]];
-			bits[p / 64] |= (uint64_t)1 << (p % 64);
-		}
-}
-
-static void cache_kill(struct cschool *s, size_t i)
-{
-	if (!(s->flags[i] & F_DEAD)) {
-		s->flags[i] |= F_DEAD;
-		s->dead++;
-	}
-}
-
-/* Clip f as the index has it now: in place, or moved to its school (where
- * it may have been before, dead), and dead anywhere else. */
-static void cache_put(const struct idx_fact *f, const uint32_t *map)
-{
-	struct cschool *to = cschool_of(f->school_id, true);
-	size_t at = SIZE_MAX;
-	for (size_t k = 0; k < cc.ns; k++) {
-		struct cschool *s = &cc.schools[k];
-		size_t i = cschool_pos(s, f->id);
-		if (i == s->n || s->ids[i] != f->id)
-			continue;
-		if (s == to)
-			at = i;
-		else
-			cache_kill(s, i);
-	}
-	if (at == SIZE_MAX) {
-		at = cschool_pos(to, f->id);
-		cschool_open(to, at);
-	} else if (to->flags[at] & F_DEAD) {
-		to->dead--;
-	}
-	cschool_fill(to, at, f, map);
-}
-
-static void cache_drop(int64_t id)
-{
-	for (size_t k = 0; k < cc.ns; k++) {
-		struct cschool *s = &cc.schools[k];
-		size_t i = cschool_pos(s, id);
-		if (i < s->n && s->ids[i] == id)
-			cache_kill(s, i);
-	}
-}
-
-struct rebuild {
-	const uint32_t *map;
-};
-
-/* Clips come in id order: each goes at the end of its school's. */
-static void rebuild_fact(const struct idx_fact *f, void *ctx)
-{
-	const struct rebuild *r = ctx;
-	struct cschool *s = cschool_of(f->school_id, true);
-	cschool_open(s, s->n);
-	cschool_fill(s, s->n - 1, f, r->map);
-}
-
-/* Everything again from the index (held). */
-static void cache_rebuild(int64_t seq)
-{
-	cache_drop_all();
-	cc.words = (idx_summary_practices() + 64) / 64;
-	uint32_t *map = practice_map();
-	struct rebuild r = {.map = map};
-	idx_summary_walk(rebuild_fact, &r);
-	free(map);
-	cc.built = true;
-	cc.seq = seq;
-}
-
-/* Bring the cache to the change the index holds (held, as cc_lock). */
-static int cache_sync(sqlite3 *db)
-{
-	int64_t seq = idx_summary_seq();
-	if (cc.built && cc.seq == seq)
-		return 0;
-	sqlite3_stmt *st;
-	int64_t oldest = -1;
-	if (cc.built && seq > cc.seq) {
-		if (db_stmt(db, "SELECT coalesce(min(seq), 0) FROM clip_changes", &st) < 0)
-			return KD_EDB;
-		if (sqlite3_step(st) == SQLITE_ROW)
-			oldest = sqlite3_column_int64(st, 0);
-		db_stmt_done(st);
-	}
-	/* never built, behind, another catalogue, or what changed was pruned */
-	if (oldest < 0 || oldest > cc.seq + 1) {
-		cache_rebuild(seq);
-		return 0;
-	}
-	uint32_t *map = practice_map();
-	if (cc.np > cc.words * 64) {
-		free(map);
-		cache_rebuild(seq);
-		return 0;
-	}
-	if (db_stmt(db, "SELECT DISTINCT clip_id FROM clip_changes WHERE seq > ?1 AND seq <= ?2 "
-	                "LIMIT ?3", &st) < 0) {
-		free(map);
-		return KD_EDB;
-	}
-	sqlite3_bind_int64(st, 1, cc.seq);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int(st, 3, CACHE_REBUILD_PAST + 1);
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap)
-			ids = kd_realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
-		ids[n++] = sqlite3_column_int64(st, 0);
-	}
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		free(map);
-		free(ids);
-		return db_err_code(rc);
-	}
-	if (n > CACHE_REBUILD_PAST) {
-		cache_rebuild(seq);
-	} else {
-		/* 0 is "names changed": the cache keeps ids, not names */
-		for (size_t i = 0; i < n; i++) {
-			struct idx_fact f;
-			if (!ids[i])
-				continue;
-			if (idx_summary_get(ids[i], &f) == 0)
-				cache_put(&f, map);
-			else
-				cache_drop(ids[i]);
-		}
-		for (size_t k = 0; k < cc.ns; k++)
-			if (cc.schools[k].dead > 64 && cc.schools[k].dead * 4 > cc.schools[k].n)
-				cschool_compact(&cc.schools[k]);
-		cc.seq = seq;
-	}
-	free(map);
-	free(ids);
-	return 0;
-}
-
-/* The cache up to date and held (cc_lock), with each practice number's
- * slug in *slugs (caller frees them).  0, or a KD_E* code and nothing held. */
-static int cache_begin(sqlite3 *db, char ***slugs)
-{
-	int rc = idx_summary_begin(db);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&cc_lock);
-	rc = cache_sync(db);
-	if (rc == 0 && slugs) {
-		*slugs = kd_calloc(cc.np + 1, sizeof **slugs);
-		for (size_t k = 0, n = idx_summary_practices(); k < n; k++)
-			for (size_t p = 0; p < cc.np; p++)
-				if (cc.practice_ids[p] == idx_summary_practice_id(k))
-					(*slugs)[p] = kd_strdup(idx_summary_practice_slug(k));
-		/* a practice the index no longer has has no clip either */
-		for (size_t p = 0; p < cc.np; p++)
-			if (!(*slugs)[p])
-				(*slugs)[p] = kd_strdup("");
-	}
-	idx_summary_end();
-	if (rc < 0)
-		pthread_mutex_unlock(&cc_lock);
-	return rc;
-}
-
-static void cache_end(void)
-{
-	pthread_mutex_unlock(&cc_lock);
-}
-
-static void slugs_free(char **slugs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(slugs[i]);
-	free(slugs);
-}
-
 int sumx_warm(sqlite3 *db)
 {
-	int rc = cache_begin(db, NULL);
+	int rc = sumc_begin(db, NULL);
 	if (rc == 0)
-		cache_end();
+		sumc_end();
 	return rc;
 }
 
@@ -741,16 +213,16 @@ struct day {
 
 static struct day *days_of(const char *from, const char *to)
 {
-	texts_rank(&cc.dates);
-	texts_rank(&cc.months);
-	struct slice f = slice_of(from), t = slice_of(to);
-	struct day *days = kd_calloc(cc.dates.n + 1, sizeof *days);
-	for (uint32_t d = 0; d < cc.dates.n; d++) {
-		struct slice date = text_at(&cc.dates, d);
-		uint32_t m = cc.dates.month[d];
-		days[d] = (struct day){.rank = cc.dates.rank[d], .month = m,
-		                       .month_rank = cc.months.rank[m],
-		                       .in = slice_cmp(date, f) >= 0 && slice_cmp(date, t) <= 0};
+	sumc_texts_rank(&sumc.dates);
+	sumc_texts_rank(&sumc.months);
+	struct slice f = sumc_slice_of(from), t = sumc_slice_of(to);
+	struct day *days = kd_calloc(sumc.dates.n + 1, sizeof *days);
+	for (uint32_t d = 0; d < sumc.dates.n; d++) {
+		struct slice date = sumc_text_at(&sumc.dates, d);
+		uint32_t m = sumc.dates.month[d];
+		days[d] = (struct day){.rank = sumc.dates.rank[d], .month = m,
+		                       .month_rank = sumc.months.rank[m],
+		                       .in = sumc_slice_cmp(date, f) >= 0 && sumc_slice_cmp(date, t) <= 0};
 	}
 	return days;
 }
@@ -762,10 +234,10 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
                          size_t *n_out)
 {
 	struct day *days = days_of(from, to);
-	size_t np = cc.np, w = cc.words;
+	size_t np = sumc.np, w = sumc.words;
 	int64_t clips = 0, *p_clips = kd_calloc(np + 1, sizeof *p_clips);
-	int64_t *m_clips = kd_calloc(cc.months.n + 1, sizeof *m_clips);
-	int64_t *t_clips = kd_calloc(cc.teachers.n + 1, sizeof *t_clips);
+	int64_t *m_clips = kd_calloc(sumc.months.n + 1, sizeof *m_clips);
+	int64_t *t_clips = kd_calloc(sumc.teachers.n + 1, sizeof *t_clips);
 	double seconds = 0, *p_seconds = kd_calloc(np + 1, sizeof *p_seconds);
 	uint32_t *first = kd_malloc((np + 1) * sizeof *first); /* a date's rank */
 	for (size_t p = 0; p < np; p++)
@@ -773,7 +245,7 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
 	/* the clips counted: ready, and seen by the user (index.c's may_see) */
 	bool admin = user->role == KD_ROLE_ADMIN;
 	uint8_t shared = F_DISTRICT | (user->school_id == sid ? F_SCHOOL : 0);
-	const struct cschool *s = cschool_of(sid, false);
+	const struct cschool *s = sumc_school(sid, false);
 	size_t n = s ? s->n : 0;
 	const uint8_t *flags = s ? s->flags : NULL;
 	const int64_t *uploaders = s ? s->uploaders : NULL;
@@ -811,10 +283,10 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
 	struct practice_row *rows = kd_calloc(np + 1, sizeof *rows);
 	for (size_t p = 0; p < np; p++)
 		rows[p] = (struct practice_row){
-			.slug = kd_strdup(slugs[p]), .id = cc.practice_ids[p], .clips = p_clips[p],
+			.slug = kd_strdup(slugs[p]), .id = sumc.practice_ids[p], .clips = p_clips[p],
 			.seconds = p_seconds[p],
 			.first = first[p] == UINT32_MAX ? NULL
-			         : kd_strdup(cc.dates.s[cc.dates.order[first[p]]])};
+			         : kd_strdup(sumc.dates.s[sumc.dates.order[first[p]]])};
 	qsort(rows, np, sizeof *rows, by_count_then_slug);
 	json_t *a = json_array();
 	json_object_set_new(o, "by_practice", a);
@@ -825,18 +297,18 @@ static void school_clips(const struct kd_user *user, int64_t sid, const char *fr
 
 	a = json_array();
 	json_object_set_new(o, "by_month", a);
-	for (uint32_t r = 0; r < cc.months.n; r++) {
-		uint32_t m = cc.months.order[r];
+	for (uint32_t r = 0; r < sumc.months.n; r++) {
+		uint32_t m = sumc.months.order[r];
 		if (m_clips[m])
-			json_array_append_new(a, json_pack("{ss sI}", "month", cc.months.s[m], "clips",
+			json_array_append_new(a, json_pack("{ss sI}", "month", sumc.months.s[m], "clips",
 			                                   (json_int_t)m_clips[m]));
 	}
 
-	struct teacher_count *tc = kd_calloc(cc.teachers.n + 1, sizeof *tc);
+	struct teacher_count *tc = kd_calloc(sumc.teachers.n + 1, sizeof *tc);
 	size_t nt = 0;
-	for (uint32_t t = 0; t < cc.teachers.n; t++)
-		if (t_clips[t] && cc.teachers.len[t]) /* c.teacher != '' */
-			tc[nt++] = (struct teacher_count){cc.teachers.s[t], t_clips[t]};
+	for (uint32_t t = 0; t < sumc.teachers.n; t++)
+		if (t_clips[t] && sumc.teachers.len[t]) /* c.teacher != '' */
+			tc[nt++] = (struct teacher_count){sumc.teachers.s[t], t_clips[t]};
 	qsort(tc, nt, sizeof *tc, by_count_then_name);
 	a = json_array();
 	json_object_set_new(o, "teachers", a);
@@ -871,15 +343,15 @@ int sumx_school(sqlite3 *db, const struct kd_user *user, int64_t sid, const char
 	if (user->role != KD_ROLE_ADMIN && user->school_id != sid)
 		return KD_EPERM;
 	char **slugs;
-	int rc = cache_begin(db, &slugs);
+	int rc = sumc_begin(db, &slugs);
 	if (rc < 0)
 		return rc;
-	size_t np = cc.np;
+	size_t np = sumc.np;
 	struct practice_row *rows;
 	size_t n_rows;
 	school_clips(user, sid, from, to, slugs, o, &rows, &n_rows);
-	cache_end();
-	slugs_free(slugs, np);
+	sumc_end();
+	sumc_slugs_free(slugs, np);
 
 	rc = KD_EDB;
 	int64_t views = views_from_others(db, user, sid, from, to);
@@ -978,7 +450,7 @@ static void schools_free(struct school_row *s, size_t n)
 	free(s);
 }
 
-static char *const *slugs_sorting; /* for by_slug, under cc_lock */
+static char *const *slugs_sorting; /* for by_slug, under sumc_lock */
 
 static int by_slug(const void *a, const void *b)
 {
@@ -1000,7 +472,7 @@ struct district_counts {
 static void district_count(const char *from, const char *to, struct district_counts *c)
 {
 	struct day *days = days_of(from, to);
-	size_t ns = c->ns = cc.ns, np = c->np = cc.np, nm = c->nm = cc.months.n, w = cc.words;
+	size_t ns = c->ns = sumc.ns, np = c->np = sumc.np, nm = c->nm = sumc.months.n, w = sumc.words;
 	c->clips = kd_calloc(ns + 1, sizeof *c->clips);
 	c->seconds = kd_calloc(ns + 1, sizeof *c->seconds);
 	c->grid = kd_calloc(np * ns + 1, sizeof *c->grid);
@@ -1010,7 +482,7 @@ static void district_count(const char *from, const char *to, struct district_cou
 	uint32_t *first = kd_malloc((np + 1) * sizeof *first);
 	uint8_t *months = c->months;
 	for (size_t k = 0; k < ns; k++) {
-		const struct cschool *s = &cc.schools[k];
+		const struct cschool *s = &sumc.schools[k];
 		const uint8_t *flags = s->flags;
 		const uint32_t *dates = s->dates;
 		const double *secs = s->seconds;
@@ -1080,7 +552,7 @@ static void district_tables(const struct district_counts *c, char **slugs,
 		for (size_t s = 0; s < n_schools; s++) {
 			if (!schools[s].clips)
 				continue;
-			int64_t n = c->grid[p * c->ns + (size_t)(schools[s].clips - cc.schools)];
+			int64_t n = c->grid[p * c->ns + (size_t)(schools[s].clips - sumc.schools)];
 			if (!n)
 				continue;
 			if (!row) {
@@ -1093,14 +565,14 @@ static void district_tables(const struct district_counts *c, char **slugs,
 		/* for each month of the range with a clip of it: how many
 		 * schools had one by then */
 		for (uint32_t r = 0; r < c->nm; r++) {
-			uint32_t m = cc.months.order[r];
+			uint32_t m = sumc.months.order[r];
 			if (!c->months[p * c->nm + m])
 				continue;
 			int64_t had = 0;
 			for (size_t k = 0; k < c->ns; k++)
 				had += c->first_month[p * c->ns + k] <= r;
 			json_array_append_new(spread, json_pack("{ss ss sI}", "practice", slugs[p],
-			                                        "month", cc.months.s[m], "schools",
+			                                        "month", sumc.months.s[m], "schools",
 			                                        (json_int_t)had));
 		}
 	}
@@ -1113,20 +585,20 @@ int sumx_district(sqlite3 *db, const char *from, const char *to, json_t *o)
 	size_t n_schools;
 	char **slugs;
 	int rc = read_schools(db, from, to, &schools, &n_schools);
-	if (rc < 0 || (rc = cache_begin(db, &slugs)) < 0) {
+	if (rc < 0 || (rc = sumc_begin(db, &slugs)) < 0) {
 		schools_free(schools, n_schools);
 		return rc;
 	}
-	size_t np = cc.np;
+	size_t np = sumc.np;
 	struct district_counts c;
 	district_count(from, to, &c);
 	for (size_t s = 0; s < n_schools; s++)
-		schools[s].clips = cschool_of(schools[s].id, false);
+		schools[s].clips = sumc_school(schools[s].id, false);
 	district_tables(&c, slugs, schools, n_schools, json_object_get(o, "grid"),
 	                json_object_get(o, "spread"));
 	json_t *list = json_object_get(o, "schools");
 	for (size_t s = 0; s < n_schools; s++) {
-		size_t k = schools[s].clips ? (size_t)(schools[s].clips - cc.schools) : SIZE_MAX;
+		size_t k = schools[s].clips ? (size_t)(schools[s].clips - sumc.schools) : SIZE_MAX;
 		json_array_append_new(
 			list, json_pack("{ss ss sI sf sI sI sI}", "school", schools[s].slug, "name",
 			                schools[s].name, "clips",
@@ -1136,9 +608,9 @@ int sumx_district(sqlite3 *db, const char *from, const char *to, json_t *o)
 			                "visits_hosted", (json_int_t)schools[s].hosted, "visits_made",
 			                (json_int_t)schools[s].made));
 	}
-	cache_end();
+	sumc_end();
 	district_counts_free(&c);
-	slugs_free(slugs, np);
+	sumc_slugs_free(slugs, np);
 	schools_free(schools, n_schools);
 	return 0;
 }
