@@ -269,17 +269,17 @@ static void fill(struct jobs_runner *r)
 			continue;
 		if (next_job(r, s) < 0)
 			return;
-		char err[KD_ERRMSG_MAX] = "";
+		char err[KD_ERRMSG_MAX] = "", reason[KD_ERRMSG_MAX + 64] = "";
 		if (r->storage &&
-		    stored_fetch_original(r->storage, r->cfg->data_dir, s->clip_id, err, sizeof err) < 0) {
-			char reason[KD_ERRMSG_MAX + 64];
+		    stored_fetch_original(r->storage, r->cfg->data_dir, s->clip_id, err, sizeof err) < 0)
 			snprintf(reason, sizeof reason, "cannot fetch the original: %s", err);
+		else if (start_worker(r, s) < 0)
+			snprintf(reason, sizeof reason, "the server could not start a worker");
+		if (reason[0]) {
+			/* an attempt that failed: the job is queued again, and a
+			 * batch takes its clip up again itself */
 			log_warn("jobs", "clip %lld: %s", (long long)s->clip_id, reason);
 			jobs_finish(r->db, s->job_id, false, reason);
-			return;
-		}
-		if (start_worker(r, s) < 0) {
-			jobs_finish(r->db, s->job_id, false, "the server could not start a worker");
 			if (r->batch && !clip_done(r, s->clip_id)) {
 				pthread_mutex_lock(&r->lock);
 				push(&r->todo, &r->n_todo, &r->cap_todo, s->clip_id);
