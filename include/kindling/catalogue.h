@@ -17,12 +17,13 @@
 #ifndef KINDLING_CATALOGUE_H
 #define KINDLING_CATALOGUE_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kindling/users.h"
+
+struct kd_db; /* db.h */
 
 struct cat_school {
 	int64_t id;
@@ -46,15 +47,15 @@ bool cat_slug_valid(const char *slug);
 
 /* Add a school or practice.  KD_EINVAL (bad slug or name), KD_EEXIST,
  * KD_EDB; err says which and what to do. */
-int cat_school_add(sqlite3 *db, const char *slug, const char *name, const char *district,
+int cat_school_add(struct kd_db *db, const char *slug, const char *name, const char *district,
                    char *err, size_t errlen);
-int cat_practice_add(sqlite3 *db, const char *slug, const char *name, const char *description,
+int cat_practice_add(struct kd_db *db, const char *slug, const char *name, const char *description,
                      char *err, size_t errlen);
 
 /* All schools / practices by name, with counts of clips visible to user.
  * On success *out is a new array of *n items (free with *_list_free). */
-int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school **out, size_t *n);
-int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_practice **out,
+int cat_schools_list(struct kd_db *db, const struct kd_user *user, struct cat_school **out, size_t *n);
+int cat_practices_list(struct kd_db *db, const struct kd_user *user, struct cat_practice **out,
                        size_t *n);
 void cat_schools_free(struct cat_school *list, size_t n);
 void cat_practices_free(struct cat_practice *list, size_t n);
@@ -62,15 +63,15 @@ void cat_practices_free(struct cat_practice *list, size_t n);
 /* One school or practice by slug, without counts.  KD_ENOTFOUND when
  * there is none; free *out with cat_schools_free(*out, 1) /
  * cat_practices_free(*out, 1). */
-int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out);
+int cat_school_get(struct kd_db *db, const char *slug, struct cat_school **out);
 /* Just the row id of a school's slug: 0, KD_ENOTFOUND or KD_EDB. */
-int cat_school_id(sqlite3 *db, const char *slug, int64_t *id);
-int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out);
+int cat_school_id(struct kd_db *db, const char *slug, int64_t *id);
+int cat_practice_get(struct kd_db *db, const char *slug, struct cat_practice **out);
 
 /* A comma-separated list of all practice (or school) slugs, for messages
  * that tell a user what they could have typed.  Caller frees. */
-char *cat_practice_slugs(sqlite3 *db);
-char *cat_school_slugs(sqlite3 *db);
+char *cat_practice_slugs(struct kd_db *db);
+char *cat_school_slugs(struct kd_db *db);
 
 /* Where processing of a clip stands.  The names ("queued", ...) are for
  * the edges only: the database, JSON and pages. */
@@ -139,7 +140,7 @@ struct cat_clip {
 void cat_clip_free(struct cat_clip *clip);
 
 /* Fetch one clip the user may see.  KD_ENOTFOUND if there is none. */
-int cat_clip_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip *out);
+int cat_clip_get(struct kd_db *db, const struct kd_user *user, int64_t id, struct cat_clip *out);
 
 enum cat_sort { CAT_SORT_NEWEST, CAT_SORT_OLDEST, CAT_SORT_TITLE, CAT_SORT_RECORDED,
                 CAT_SORT_RELEVANCE };
@@ -171,7 +172,7 @@ struct cat_page {
 /* List clips the user may see that match q.  An unknown practice or school
  * slug is KD_ENOTFOUND with a message listing the known ones; a query with
  * no searchable words is ignored.  Free the page with cat_page_free. */
-int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
+int cat_clips_list(struct kd_db *db, const struct kd_user *user, const struct cat_query *q,
                    struct cat_page *out, char *err, size_t errlen);
 void cat_page_free(struct cat_page *page);
 
@@ -211,15 +212,15 @@ bool cat_may_file_at(const struct kd_user *user, int64_t school_id);
 
 /* Check an edit without applying it: lengths, dates, enumerations, that
  * practices and school exist.  KD_EINVAL / KD_ENOTFOUND with a message. */
-int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, size_t errlen);
+int cat_clip_edit_check(struct kd_db *db, const struct cat_clip_edit *e, char *err, size_t errlen);
 
 /* Apply an edit in one transaction.  The caller has checked permission. */
-int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char *err,
+int cat_clip_update(struct kd_db *db, int64_t id, const struct cat_clip_edit *e, char *err,
                     size_t errlen);
 
 /* Delete a clip's row (comments, views, jobs and links go with it).  The
  * caller removes the files afterwards (see media paths). */
-int cat_clip_delete(sqlite3 *db, int64_t id);
+int cat_clip_delete(struct kd_db *db, int64_t id);
 
 /* A new clip, as the upload and ingest paths create it.  Returns its id
  * in *id; KD_EEXIST when a clip with that sha256 exists that c->viewer
@@ -245,29 +246,29 @@ struct cat_clip_new {
 	 * NULL: every clip (the server's own ingest). */
 	const struct kd_user *viewer;
 };
-int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
+int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen);
 /* The checks cat_clip_create makes, without creating anything (to refuse
  * an upload before its bytes are sent). */
-int cat_clip_new_check(sqlite3 *db, const struct cat_clip_new *c, char *err, size_t errlen);
+int cat_clip_new_check(struct kd_db *db, const struct cat_clip_new *c, char *err, size_t errlen);
 
 /* Record what processing found and where it stands (the worker's calls). */
-int cat_clip_set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error);
+int cat_clip_set_status(struct kd_db *db, int64_t id, enum cat_status status, const char *error);
 /* The same, only for a clip still queued or processing: a finished clip
  * (ready or failed) is left as it is, and that is not an error. */
-int cat_clip_set_status_unfinished(sqlite3 *db, int64_t id, enum cat_status status,
+int cat_clip_set_status_unfinished(struct kd_db *db, int64_t id, enum cat_status status,
                                    const char *error);
-int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int coded_width,
+int cat_clip_set_media(struct kd_db *db, int64_t id, const struct cat_media *m, int coded_width,
                        int coded_height, const char *created_time);
 /* Status of a clip whoever asks (for runners and command-line tools); the
  * caller frees *error (NULL unless failed). */
-int cat_clip_status(sqlite3 *db, int64_t id, enum cat_status *status, char **error);
+int cat_clip_status(struct kd_db *db, int64_t id, enum cat_status *status, char **error);
 
 /* Every clip, whoever may see it, in id order, for tools that move or
  * check the media (`kindling move-to`): fn gets each id and the SHA-256 of
  * its original, and stops the walk by returning non-zero (returned).
  * Returns 0, fn's code or KD_EDB. */
-int cat_clips_each(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *sha256),
+int cat_clips_each(struct kd_db *db, int (*fn)(void *arg, int64_t id, const char *sha256),
                    void *arg);
 
 /* Is s a real calendar date written YYYY-MM-DD? */
@@ -281,10 +282,10 @@ bool cat_date_valid(const char *s);
  * cat_index_warm() builds it now, so the first request does not wait.
  * Returns 0 or a KD_E* code. */
 void cat_index_enable(bool on);
-int cat_index_warm(sqlite3 *db);
+int cat_index_warm(struct kd_db *db);
 
 /* Forget the record of changes the index follows (schema/005) older than
  * the last `keep`; an index further behind reloads everything. */
-int cat_changes_prune(sqlite3 *db, int64_t keep);
+int cat_changes_prune(struct kd_db *db, int64_t keep);
 
 #endif

@@ -7,11 +7,12 @@
 #ifndef KINDLING_CLI_H
 #define KINDLING_CLI_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "kindling/config.h"
+
+struct kd_db; /* db.h */
 
 int cli_serve(int argc, char **argv);
 int cli_routes(int argc, char **argv);
@@ -50,7 +51,7 @@ void cli_strings_free(char **items, size_t n);
 /* Load the configuration, create the data folder if needed and open the
  * catalogue (migrating it).  On failure prints why and returns 1; on
  * success the caller closes *db and frees cfg. */
-int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, sqlite3 **db);
+int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, struct kd_db **db);
 
 /* Print "kindling: <message>" on standard error. */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,12 +12,13 @@
 #ifndef KINDLING_COMMENTS_H
 #define KINDLING_COMMENTS_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kindling/users.h"
+
+struct kd_db; /* db.h */
 
 #define COMMENT_BODY_MAX 4000
 #define COMMENT_AT_MAX (24.0 * 3600)
@@ -39,7 +40,7 @@ struct comment {
  * user may see, in the order of the clip: timed ones by time, then those
  * about the whole clip, oldest first.  *total counts them all.  On success
  * *out is a new array of *n (free with comments_free). */
-int comments_list(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int64_t page,
+int comments_list(struct kd_db *db, const struct kd_user *user, int64_t clip_id, int64_t page,
                   struct comment **out, size_t *n, int64_t *total);
 
 /* Add a note.  at_s NULL: about the whole clip.  The body is 1 to
@@ -47,16 +48,16 @@ int comments_list(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int6
  * but newlines and tabs; at_s is 0..COMMENT_AT_MAX.  At most per_day notes
  * by one person on one clip in a day (UTC).  Returns 0 with the new row's
  * id, KD_EINVAL (err says what), KD_ELIMIT, KD_ENOTFOUND or KD_EDB. */
-int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const double *at_s,
+int comments_add(struct kd_db *db, const struct kd_user *user, int64_t clip_id, const double *at_s,
                  const char *body, unsigned per_day, int64_t *id, char *err, size_t errlen);
 
 /* Delete note id of clip_id (0: of whichever clip), on a clip the user may
  * see: by its author, by those who may edit the clip, by admins.
  * KD_ENOTFOUND (no such note that the user can see), KD_EPERM, KD_EDB. */
-int comments_delete(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int64_t id);
+int comments_delete(struct kd_db *db, const struct kd_user *user, int64_t clip_id, int64_t id);
 
 /* The page of comments_list that note id of clip_id is on. */
-int comments_page_of(sqlite3 *db, int64_t clip_id, int64_t id, int64_t *page);
+int comments_page_of(struct kd_db *db, int64_t clip_id, int64_t id, int64_t *page);
 
 void comments_free(struct comment *list, size_t n);
 

@@ -13,7 +13,6 @@
 #ifndef KINDLING_INTAKE_H
 #define KINDLING_INTAKE_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,13 +20,15 @@
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
 
+struct kd_db; /* db.h */
+
 /* Take in the file at path with the metadata in meta (its sha256 and
  * original_name are filled in here).  move: the file may be renamed away;
  * then a sha256 given in meta is used instead of reading the file again
  * (an upload hashes its bytes as they arrive).  On success *id is the clip
  * and *duplicate says whether it already existed.  KD_EINVAL/KD_ENOTFOUND
  * for bad metadata, KD_EIO for file errors; err says what to do. */
-int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool move,
+int intake_file(const struct kd_config *cfg, struct kd_db *db, const char *path, bool move,
                 struct cat_clip_new *meta, int64_t *id, bool *duplicate, char *err,
                 size_t errlen);
 

@@ -22,7 +22,6 @@
 #ifndef KINDLING_JOBS_H
 #define KINDLING_JOBS_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,8 +33,10 @@
 #include "kindling/sandbox.h"
 #include "kindling/storage.h"
 
+struct kd_db; /* db.h */
+
 /* Queue processing of a clip (inside the caller's transaction if any). */
-int jobs_enqueue(sqlite3 *db, int64_t clip_id);
+int jobs_enqueue(struct kd_db *db, int64_t clip_id);
 
 /* Who holds a running job: a runner process on a node (a machine sharing
  * the catalogue), for lease_s seconds at a time unless renewed. */
@@ -51,22 +52,22 @@ void jobs_owner_of(const struct kd_config *cfg, struct jobs_owner *o);
 /* Claim the oldest queued job (only for clip `only_clip` when it is not 0)
  * for owner.  Returns 0 with *job_id and *clip_id set, KD_ENOTFOUND when
  * nothing is queued, or KD_EDB/KD_EBUSY. */
-int jobs_claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip, int64_t *job_id,
+int jobs_claim(struct kd_db *db, const struct jobs_owner *owner, int64_t only_clip, int64_t *job_id,
                int64_t *clip_id);
 
 /* Renew the lease of every job owner runs.  Done well within lease_s. */
-int jobs_renew(sqlite3 *db, const struct jobs_owner *owner);
+int jobs_renew(struct kd_db *db, const struct jobs_owner *owner);
 
 /* A worker ended.  ok: it did its work (the clip is ready or failed on its
  * own account).  Otherwise the job is queued again while attempts remain,
  * else it and its clip are marked failed with reason. */
-int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason);
+int jobs_finish(struct kd_db *db, int64_t job_id, bool ok, const char *reason);
 
 /* Put back in the queue the running jobs nobody runs any more: those of a
  * runner process of this node that no longer exists (at_start: of this
  * process's pid too, a previous process's), and those of another node
  * whose lease has run out. */
-int jobs_recover(sqlite3 *db, const struct jobs_owner *me, bool at_start);
+int jobs_recover(struct kd_db *db, const struct jobs_owner *me, bool at_start);
 
 /* The limits a worker runs under. */
 struct jobs_limits {
@@ -151,7 +152,7 @@ int jobs_zygote_main(int sock, const char *data_dir, const struct sandbox_limits
 
 /* A worker's report, recorded in one transaction: the clip's media facts
  * and status, and its job done. */
-int jobs_record(sqlite3 *db, int64_t job_id, int64_t clip_id, const struct jobs_result *r);
+int jobs_record(struct kd_db *db, int64_t job_id, int64_t clip_id, const struct jobs_result *r);
 
 /* What jobs_copy_to_storage did. */
 struct jobs_copy {

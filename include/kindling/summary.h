@@ -17,31 +17,32 @@
 #define KINDLING_SUMMARY_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stddef.h>
 
 #include "kindling/users.h"
 
+struct kd_db; /* db.h */
+
 /* Fill in the date range: to defaults to today (UTC), from to one year
  * before to.  from and to must each hold 11 bytes.  KD_EINVAL with a
  * message for a malformed date or from after to. */
-int summary_range(sqlite3 *db, const char *from_arg, const char *to_arg, char *from, char *to,
+int summary_range(struct kd_db *db, const char *from_arg, const char *to_arg, char *from, char *to,
                   char *err, size_t errlen);
 
 /* The summary of one school (slug) from..to inclusive.  Admins may ask for
  * any school, principals for their own; others get KD_EPERM.  KD_ENOTFOUND
  * for an unknown school.  On success *out is a new JSON object. */
-int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
+int summary_school(struct kd_db *db, const struct kd_user *user, const char *school,
                    const char *from, const char *to, json_t **out, char *err, size_t errlen);
 
 /* Every school side by side (admins only). */
-int summary_district(sqlite3 *db, const struct kd_user *user, const char *from, const char *to,
+int summary_district(struct kd_db *db, const struct kd_user *user, const char *from, const char *to,
                      json_t **out, char *err, size_t errlen);
 
 /* For the server: with the catalogue in memory (cat_index_enable), load
  * what the summaries read now, so that the first one does not wait for
  * it.  0 or a KD_E* code (the first summary then tries again). */
-int summary_warm(sqlite3 *db);
+int summary_warm(struct kd_db *db);
 
 /* A school summary as CSV (RFC 4180, CRLF): columns section,key,field,value.
  * Caller frees. */

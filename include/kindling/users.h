@@ -10,9 +10,10 @@
 #ifndef KINDLING_USERS_H
 #define KINDLING_USERS_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct kd_db; /* db.h */
 
 enum kd_role { KD_ROLE_ADMIN, KD_ROLE_COACH, KD_ROLE_PRINCIPAL, KD_ROLE_TEACHER };
 
@@ -35,38 +36,38 @@ int users_init(void);
 /* Create a user.  school may be NULL; password may be NULL (no password
  * login).  On success *id is the new row.  Errors: KD_EEXIST (name taken),
  * KD_ENOTFOUND (no such school), KD_EINVAL, KD_EDB; err says which. */
-int users_add(sqlite3 *db, const char *name, enum kd_role role, const char *school,
+int users_add(struct kd_db *db, const char *name, enum kd_role role, const char *school,
               const char *password, int64_t *id, char *err, size_t errlen);
 
 /* Issue a new API token for a user.  On success token (of size at least
  * USERS_TOKEN_MAX) holds the secret token to give to the user, once. */
 #define USERS_TOKEN_MAX 80
-int users_token_create(sqlite3 *db, int64_t user_id, const char *label, char *token);
+int users_token_create(struct kd_db *db, int64_t user_id, const char *label, char *token);
 
 /* Check a bearer token.  Returns 0 and fills *user, KD_EAUTH for a wrong,
  * revoked or expired token or a disabled user, KD_EDB on failure.  until
  * (may be NULL) receives when it expires, in seconds since 1970 (0:
  * never), for a caller that remembers the check. */
-int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user, int64_t *until);
+int users_auth_token(struct kd_db *db, const char *token, struct kd_user *user, int64_t *until);
 
 /* Check a password.  Returns 0 and fills *user, or KD_EAUTH. */
-int users_auth_password(sqlite3 *db, const char *name, const char *password,
+int users_auth_password(struct kd_db *db, const char *name, const char *password,
                         struct kd_user *user);
 
 /* Start a browser session that lasts ttl_s seconds.  sid (USERS_TOKEN_MAX)
  * receives the cookie value, csrf (USERS_CSRF_MAX) the form token. */
 #define USERS_CSRF_MAX 48
-int users_session_create(sqlite3 *db, int64_t user_id, long ttl_s, char *sid, char *csrf);
+int users_session_create(struct kd_db *db, int64_t user_id, long ttl_s, char *sid, char *csrf);
 
 /* Check a session cookie value.  Fills *user, csrf and until (either may
  * be NULL), as users_auth_token. */
-int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf,
+int users_auth_session(struct kd_db *db, const char *sid, struct kd_user *user, char *csrf,
                        int64_t *until);
 
 /* The enabled user with this id.  Returns 0, KD_ENOTFOUND or KD_EDB. */
-int users_get(sqlite3 *db, int64_t id, struct kd_user *user);
+int users_get(struct kd_db *db, int64_t id, struct kd_user *user);
 
 /* End a session; an unknown one is not an error. */
-int users_session_delete(sqlite3 *db, const char *sid);
+int users_session_delete(struct kd_db *db, const char *sid);
 
 #endif

@@ -17,12 +17,13 @@
 #ifndef KINDLING_VISITS_H
 #define KINDLING_VISITS_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kindling/users.h"
+
+struct kd_db; /* db.h */
 
 #define VISIT_DATES_MAX 3
 #define VISIT_NOTE_MAX 2000
@@ -54,26 +55,26 @@ void visits_free(struct visit *list, size_t n);
 /* Ask to visit the classroom of clip_id.  KD_ENOTFOUND (no clip the user
  * may see), KD_EPERM (own school's clip), KD_EINVAL (dates, note); err says
  * which and what to do.  On success *id is the new visit. */
-int visit_create(sqlite3 *db, const struct kd_user *user, int64_t clip_id,
+int visit_create(struct kd_db *db, const struct kd_user *user, int64_t clip_id,
                  const char *const *dates, size_t n_dates, const char *note, int64_t *id,
                  char *err, size_t errlen);
 
 /* One visit (callers check visit_may_see).  Its clip is named (clip_id,
  * clip_title, clip_teacher) only when viewer may see the clip; NULL
  * viewer: always. */
-int visit_get(sqlite3 *db, const struct kd_user *viewer, int64_t id, struct visit *out);
+int visit_get(struct kd_db *db, const struct kd_user *viewer, int64_t id, struct visit *out);
 
 /* May user accept or decline v? */
-bool visit_may_answer(sqlite3 *db, const struct kd_user *user, const struct visit *v);
+bool visit_may_answer(struct kd_db *db, const struct kd_user *user, const struct visit *v);
 /* May user see v: the requester, those who may answer, principals of the
  * visitor school, admins. */
-bool visit_may_see(sqlite3 *db, const struct kd_user *user, const struct visit *v);
+bool visit_may_see(struct kd_db *db, const struct kd_user *user, const struct visit *v);
 
 /* Change a visit: status "accepted" (date required, one of the proposed),
  * "declined", "done" (requester, from accepted, reflection optional); note
  * is stored as the answer note.  NULL: not given.  KD_EPERM, KD_EINVAL
  * (KD_EEXIST for a transition the status does not allow), with err. */
-int visit_update(sqlite3 *db, const struct kd_user *user, int64_t id, const char *status,
+int visit_update(struct kd_db *db, const struct kd_user *user, int64_t id, const char *status,
                  const char *date, const char *note, const char *reflection, char *err,
                  size_t errlen);
 
@@ -81,14 +82,14 @@ int visit_update(sqlite3 *db, const struct kd_user *user, int64_t id, const char
  * admins any), or, with mine, made by user.  Newest first, one page (from
  * 1) of per_page (1..VISITS_PER_PAGE_MAX); *total counts them all. */
 #define VISITS_PER_PAGE_MAX 500
-int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool mine,
+int visit_list(struct kd_db *db, const struct kd_user *user, const char *school, bool mine,
                int64_t page, int64_t per_page, struct visit **out, size_t *n, int64_t *total,
                char *err, size_t errlen);
 
 /* For a teacher: the visits to their classroom (hosted by their school,
  * of clips naming them as the teacher, the same match as
  * visit_may_answer).  Nothing for other roles.  Newest first. */
-int visit_list_featured(sqlite3 *db, const struct kd_user *user, int64_t page, int64_t per_page,
+int visit_list_featured(struct kd_db *db, const struct kd_user *user, int64_t page, int64_t per_page,
                         struct visit **out, size_t *n, int64_t *total);
 
 /* The iCalendar (RFC 5545) text of an accepted visit: CRLF lines folded at
@@ -98,6 +99,6 @@ char *visit_ics(const struct visit *v, const char *dtstamp);
 
 /* Record that user watched clip_id on day (YYYY-MM-DD; NULL: today, UTC),
  * at most once per day.  KD_ENOTFOUND when the user may not see the clip. */
-int view_record(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const char *day);
+int view_record(struct kd_db *db, const struct kd_user *user, int64_t clip_id, const char *day);
 
 #endif

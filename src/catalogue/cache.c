@@ -25,14 +25,14 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry table[SLOTS];
 static int64_t table_gen = -1;
 
-int64_t cat_generation(sqlite3 *db)
+int64_t cat_generation(struct kd_db *db)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	int64_t gen = -1;
 	if (db_stmt(db, "SELECT gen FROM catalogue_generation", &st) < 0)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		gen = sqlite3_column_int64(st, 0);
+	if (db_step(st) == DB_ROW)
+		gen = db_column_int64(st, 0);
 	db_stmt_done(st);
 	return gen;
 }

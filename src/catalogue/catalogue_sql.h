@@ -5,7 +5,6 @@
 #ifndef KINDLING_CATALOGUE_SQL_H
 #define KINDLING_CATALOGUE_SQL_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,20 +22,20 @@
 	"AND (c.visibility = 'district' OR (c.visibility = 'school' AND c.school_id = ?92))))"
 
 /* Bind the viewer's ?90-?92 (sql.c). */
-void cat_bind_viewer(sqlite3_stmt *st, const struct kd_user *user);
+void cat_bind_viewer(struct kd_stmt *st, const struct kd_user *user);
 
 /* A new copy of a text column, or NULL for SQL NULL. */
-char *cat_col_dup(sqlite3_stmt *st, int col);
+char *cat_col_dup(struct kd_stmt *st, int col);
 
 /* The two named lists a clip refers to by slug. */
 enum cat_named { CAT_SCHOOLS, CAT_PRACTICES };
 
 /* The row id of a school's or practice's slug (schools.c).  Returns 0,
  * KD_ENOTFOUND or KD_EDB. */
-int cat_slug_id(sqlite3 *db, enum cat_named what, const char *slug, int64_t *id);
+int cat_slug_id(struct kd_db *db, enum cat_named what, const char *slug, int64_t *id);
 /* For rc KD_ENOTFOUND: write "unknown school 'x'; known schools: ..." into
  * err.  Returns rc either way, so `return cat_unknown_slug(...)` reads. */
-int cat_unknown_slug(sqlite3 *db, int rc, enum cat_named what, const char *slug, char *err,
+int cat_unknown_slug(struct kd_db *db, int rc, enum cat_named what, const char *slug, char *err,
                      size_t errlen);
 
 /* The columns of a whole clip and the joins they need, in the order
@@ -44,10 +43,10 @@ int cat_unknown_slug(sqlite3 *db, int rc, enum cat_named what, const char *slug,
 extern const char CAT_CLIP_COLUMNS[];
 extern const char CAT_CLIP_JOINS[];
 /* Fill c from a row of CAT_CLIP_COLUMNS; free it with cat_clip_free(). */
-void cat_read_clip(sqlite3_stmt *st, struct cat_clip *c);
+void cat_read_clip(struct kd_stmt *st, struct cat_clip *c);
 
 /* The catalogue generation (schema/002), -1 if it cannot be read. */
-int64_t cat_generation(sqlite3 *db);
+int64_t cat_generation(struct kd_db *db);
 /* Counts remembered for a generation (cache.c).  A get for another
  * generation misses; a put for a newer one drops everything older. */
 bool cat_cache_get(int64_t gen, const char *key, int64_t *value);

@@ -65,44 +65,44 @@ int cat_status_parse(const char *name, enum cat_status *s)
 	return KD_EINVAL;
 }
 
-void cat_read_clip(sqlite3_stmt *st, struct cat_clip *c)
+void cat_read_clip(struct kd_stmt *st, struct cat_clip *c)
 {
 	memset(c, 0, sizeof *c);
 	int i = 0;
-	c->id = sqlite3_column_int64(st, i++);
+	c->id = db_column_int64(st, i++);
 	c->title = cat_col_dup(st, i++);
 	c->description = cat_col_dup(st, i++);
 	c->school = cat_col_dup(st, i++);
 	c->school_name = cat_col_dup(st, i++);
-	c->school_id = sqlite3_column_int64(st, i++);
-	c->practices = split_list((const char *)sqlite3_column_text(st, i++), ",", &c->n_practices);
-	c->tags = split_list((const char *)sqlite3_column_text(st, i++), TAG_SEP, &c->n_tags);
+	c->school_id = db_column_int64(st, i++);
+	c->practices = split_list((const char *)db_column_text(st, i++), ",", &c->n_practices);
+	c->tags = split_list((const char *)db_column_text(st, i++), TAG_SEP, &c->n_tags);
 	c->teacher = cat_col_dup(st, i++);
 	c->grade = cat_col_dup(st, i++);
 	c->subject = cat_col_dup(st, i++);
 	c->recorded_on = cat_col_dup(st, i++);
 	c->uploaded_at = cat_col_dup(st, i++);
-	cat_status_parse((const char *)sqlite3_column_text(st, i++), &c->status);
+	cat_status_parse((const char *)db_column_text(st, i++), &c->status);
 	c->error = cat_col_dup(st, i++);
 	c->consent = cat_col_dup(st, i++);
 	c->visibility = cat_col_dup(st, i++);
-	c->uploader_id = sqlite3_column_int64(st, i++);
+	c->uploader_id = db_column_int64(st, i++);
 	c->uploader = cat_col_dup(st, i++);
 	c->sha256 = cat_col_dup(st, i++);
 	c->original_name = cat_col_dup(st, i++);
-	c->has_captions = sqlite3_column_int(st, i++) != 0;
+	c->has_captions = db_column_int(st, i++) != 0;
 	struct cat_media *m = &c->media;
-	m->probed = sqlite3_column_type(st, i) != SQLITE_NULL;
+	m->probed = db_column_type(st, i) != DB_NULL;
 	m->container = cat_col_dup(st, i++);
-	m->duration_s = sqlite3_column_double(st, i++);
-	m->width = sqlite3_column_int(st, i++);
-	m->height = sqlite3_column_int(st, i++);
-	m->rotation = sqlite3_column_int(st, i++);
+	m->duration_s = db_column_double(st, i++);
+	m->width = db_column_int(st, i++);
+	m->height = db_column_int(st, i++);
+	m->rotation = db_column_int(st, i++);
 	m->video_codec = cat_col_dup(st, i++);
 	m->audio_codec = cat_col_dup(st, i++);
-	m->fps = sqlite3_column_double(st, i++);
-	m->bit_rate = sqlite3_column_int64(st, i++);
-	m->size_bytes = sqlite3_column_int64(st, i++);
+	m->fps = db_column_double(st, i++);
+	m->bit_rate = db_column_int64(st, i++);
+	m->size_bytes = db_column_int64(st, i++);
 }
 
 static void free_list(char **items, size_t n)

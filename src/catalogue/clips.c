@@ -15,27 +15,27 @@
 #include "kindling/mem.h"
 
 
-int cat_clip_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip *out)
+int cat_clip_get(struct kd_db *db, const struct kd_user *user, int64_t id, struct cat_clip *out)
 {
 	if (idx_usable(db))
 		return idx_get(db, user, id, out);
 	char sql[2048];
 	snprintf(sql, sizeof sql, "SELECT %s FROM clips c%s WHERE c.id = ?1 AND %s",
 	         CAT_CLIP_COLUMNS, CAT_CLIP_JOINS, CAT_VISIBLE);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_error("catalogue", "%s", sqlite3_errmsg(db));
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK) {
+		log_error("catalogue", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	cat_bind_viewer(st, user);
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 	int result = 0;
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		cat_read_clip(st, out);
 	else
-		result = rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
-	sqlite3_finalize(st);
+		result = rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	db_finalize(st);
 	return result;
 }
 
@@ -110,7 +110,7 @@ static int check_enum(const char *field, const char *v, const char *const *allow
 static const char *const CONSENTS[] = {"on-file", "pending", "withdrawn", NULL};
 static const char *const VISIBILITIES[] = {"district", "school", "private", NULL};
 
-static int check_lists(sqlite3 *db, const char *const *practices, size_t n_practices,
+static int check_lists(struct kd_db *db, const char *const *practices, size_t n_practices,
                        bool set_practices, const char *const *tags, size_t n_tags,
                        bool set_tags, char *err, size_t errlen)
 {
@@ -138,7 +138,7 @@ static int check_lists(sqlite3 *db, const char *const *practices, size_t n_pract
 	return 0;
 }
 
-int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, size_t errlen)
+int cat_clip_edit_check(struct kd_db *db, const struct cat_clip_edit *e, char *err, size_t errlen)
 {
 	int rc = 0;
 	if (e->title && (rc = check_text("title", e->title, 1, CAT_TITLE_MAX, false, err, errlen)) < 0)
@@ -175,26 +175,26 @@ int cat_clip_edit_check(sqlite3 *db, const struct cat_clip_edit *e, char *err, s
 	                   e->set_tags, err, errlen);
 }
 
-static int exec_bound(sqlite3 *db, const char *sql, int64_t id, const char *text)
+static int exec_bound(struct kd_db *db, const char *sql, int64_t id, const char *text)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_error("catalogue", "%s", sqlite3_errmsg(db));
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK) {
+		log_error("catalogue", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	if (text)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_error("catalogue", "%s", sqlite3_errmsg(db));
+		db_bind_text(st, 2, text, -1, DB_STATIC);
+	int rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		log_error("catalogue", "%s", db_errmsg(db));
 		return db_err_code(rc);
 	}
 	return 0;
 }
 
-static int set_links(sqlite3 *db, int64_t id, const char *const *practices, size_t n_practices,
+static int set_links(struct kd_db *db, int64_t id, const char *const *practices, size_t n_practices,
                      bool set_practices, const char *const *tags, size_t n_tags, bool set_tags)
 {
 	int rc = 0;
@@ -215,7 +215,7 @@ static int set_links(sqlite3 *db, int64_t id, const char *const *practices, size
 	return rc;
 }
 
-int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char *err,
+int cat_clip_update(struct kd_db *db, int64_t id, const struct cat_clip_edit *e, char *err,
                     size_t errlen)
 {
 	int rc = cat_clip_edit_check(db, e, err, errlen);
@@ -225,32 +225,30 @@ int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char
 		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
 		return rc;
 	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"UPDATE clips SET title = coalesce(?2, title), description = coalesce(?3, description), "
+	struct kd_stmt *st;
+	if (db_prepare(db, "UPDATE clips SET title = coalesce(?2, title), description = coalesce(?3, description), "
 		"teacher = coalesce(?4, teacher), grade = coalesce(?5, grade), "
 		"subject = coalesce(?6, subject), "
 		"recorded_on = CASE WHEN ?7 IS NULL THEN recorded_on WHEN ?7 = '' THEN NULL ELSE ?7 END, "
 		"consent = coalesce(?8, consent), visibility = coalesce(?9, visibility), "
 		"school_id = coalesce((SELECT id FROM schools WHERE slug = ?10), school_id), "
-		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-		-1, &st, NULL) != SQLITE_OK) {
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", &st) != DB_OK) {
 		rc = KD_EDB;
 		goto fail;
 	}
 	const char *vals[] = {e->title, e->description, e->teacher, e->grade, e->subject,
 	                      e->recorded_on, e->consent, e->visibility, e->school};
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	for (int i = 0; i < 9; i++)
 		if (vals[i])
-			sqlite3_bind_text(st, i + 2, vals[i], -1, SQLITE_STATIC);
-	int step = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE) {
+			db_bind_text(st, i + 2, vals[i], -1, DB_STATIC);
+	int step = db_step(st);
+	db_finalize(st);
+	if (step != DB_DONE) {
 		rc = db_err_code(step);
 		goto fail;
 	}
-	if (sqlite3_changes(db) == 0) {
+	if (db_changes(db) == 0) {
 		db_rollback(db);
 		snprintf(err, errlen, "no clip with id %lld", (long long)id);
 		return KD_ENOTFOUND;
@@ -262,20 +260,20 @@ int cat_clip_update(sqlite3 *db, int64_t id, const struct cat_clip_edit *e, char
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot save the clip: %s", sqlite3_errmsg(db));
+	snprintf(err, errlen, "cannot save the clip: %s", db_errmsg(db));
 	db_rollback(db);
 	return rc;
 }
 
-int cat_clip_delete(sqlite3 *db, int64_t id)
+int cat_clip_delete(struct kd_db *db, int64_t id)
 {
 	int rc = exec_bound(db, "DELETE FROM clips WHERE id = ?1", id, NULL);
-	if (rc == 0 && sqlite3_changes(db) == 0)
+	if (rc == 0 && db_changes(db) == 0)
 		return KD_ENOTFOUND;
 	return rc;
 }
 
-int cat_clip_new_check(sqlite3 *db, const struct cat_clip_new *c, char *err, size_t errlen)
+int cat_clip_new_check(struct kd_db *db, const struct cat_clip_new *c, char *err, size_t errlen)
 {
 	struct cat_clip_edit check = {
 		.title = c->title, .description = c->description, .teacher = c->teacher,
@@ -298,7 +296,7 @@ int cat_clip_new_check(sqlite3 *db, const struct cat_clip_new *c, char *err, siz
 	return cat_clip_edit_check(db, &check, err, errlen);
 }
 
-int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char *err,
+int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen)
 {
 	int rc = cat_clip_new_check(db, c, err, errlen);
@@ -306,42 +304,38 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 		return rc;
 	/* Its own transaction, or the caller's (intake adds the job and
 	 * places the file in the same one). */
-	bool own = sqlite3_get_autocommit(db);
+	bool own = !db_in_transaction(db);
 	if (own && (rc = db_begin(db)) < 0) {
 		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
 		return rc;
 	}
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (c->sha256) {
 		static const struct kd_user everyone = {.role = KD_ROLE_ADMIN};
-		if (sqlite3_prepare_v2(db,
-		                       "SELECT c.id FROM clips c WHERE c.sha256 = ?1 AND " CAT_VISIBLE
-		                       " ORDER BY c.id LIMIT 1",
-		                       -1, &st, NULL) != SQLITE_OK) {
+		if (db_prepare(db, "SELECT c.id FROM clips c WHERE c.sha256 = ?1 AND " CAT_VISIBLE
+		                       " ORDER BY c.id LIMIT 1", &st) != DB_OK) {
 			rc = KD_EDB;
 			goto fail;
 		}
-		sqlite3_bind_text(st, 1, c->sha256, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, c->sha256, -1, DB_STATIC);
 		cat_bind_viewer(st, c->viewer ? c->viewer : &everyone);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*id = sqlite3_column_int64(st, 0);
-			sqlite3_finalize(st);
+		if (db_step(st) == DB_ROW) {
+			*id = db_column_int64(st, 0);
+			db_finalize(st);
 			if (own)
 				db_rollback(db);
 			snprintf(err, errlen, "this file is already in the catalogue as clip %lld",
 			         (long long)*id);
 			return KD_EEXIST;
 		}
-		sqlite3_finalize(st);
+		db_finalize(st);
 	}
-	if (sqlite3_prepare_v2(db,
-		"INSERT INTO clips (title, description, school_id, teacher, grade, subject, "
+	if (db_prepare(db, "INSERT INTO clips (title, description, school_id, teacher, grade, subject, "
 		"recorded_on, consent, visibility, status, original_name, sha256, uploader_id) "
 		"VALUES (?1, coalesce(?2, ''), (SELECT id FROM schools WHERE slug = ?3), "
 		"coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), nullif(?7, ''), "
 		"coalesce(?8, 'on-file'), coalesce(?9, 'district'), coalesce(?10, 'queued'), "
-		"coalesce(?11, ''), ?12, nullif(?13, 0))",
-		-1, &st, NULL) != SQLITE_OK) {
+		"coalesce(?11, ''), ?12, nullif(?13, 0)) RETURNING id", &st) != DB_OK) {
 		rc = KD_EDB;
 		goto fail;
 	}
@@ -350,122 +344,118 @@ int cat_clip_create(sqlite3 *db, const struct cat_clip_new *c, int64_t *id, char
 	                      cat_status_name(c->status), c->original_name, c->sha256};
 	for (int i = 0; i < 12; i++)
 		if (vals[i])
-			sqlite3_bind_text(st, i + 1, vals[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, c->uploader_id);
-	int step = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE) {
+			db_bind_text(st, i + 1, vals[i], -1, DB_STATIC);
+	db_bind_int64(st, 13, c->uploader_id);
+	int step = db_step(st);
+	if (step == DB_ROW)
+		*id = db_column_int64(st, 0);
+	db_finalize(st);
+	if (step != DB_ROW) {
 		rc = db_err_code(step);
 		goto fail;
 	}
-	*id = sqlite3_last_insert_rowid(db);
 	if ((rc = set_links(db, *id, c->practices, c->n_practices, true, c->tags, c->n_tags,
 	                    true)) < 0 ||
 	    (own && (rc = db_commit(db)) < 0))
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot add the clip: %s", sqlite3_errmsg(db));
+	snprintf(err, errlen, "cannot add the clip: %s", db_errmsg(db));
 	if (own)
 		db_rollback(db);
 	return rc;
 }
 
-static int set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error,
+static int set_status(struct kd_db *db, int64_t id, enum cat_status status, const char *error,
                       bool only_unfinished)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"UPDATE clips SET status = ?2, error = ?3, "
+	struct kd_stmt *st;
+	if (db_prepare(db, "UPDATE clips SET status = ?2, error = ?3, "
 		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1 "
-		"AND (?4 = 0 OR status IN ('queued', 'processing'))",
-		-1, &st, NULL) != SQLITE_OK)
+		"AND (?4 = 0 OR status IN ('queued', 'processing'))", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, cat_status_name(status), -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, cat_status_name(status), -1, DB_STATIC);
 	if (error)
-		sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, only_unfinished);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+		db_bind_text(st, 3, error, -1, DB_STATIC);
+	db_bind_int(st, 4, only_unfinished);
+	int rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return db_err_code(rc);
-	return sqlite3_changes(db) || only_unfinished ? 0 : KD_ENOTFOUND;
+	return db_changes(db) || only_unfinished ? 0 : KD_ENOTFOUND;
 }
 
-int cat_clip_set_status(sqlite3 *db, int64_t id, enum cat_status status, const char *error)
+int cat_clip_set_status(struct kd_db *db, int64_t id, enum cat_status status, const char *error)
 {
 	return set_status(db, id, status, error, false);
 }
 
-int cat_clip_set_status_unfinished(sqlite3 *db, int64_t id, enum cat_status status,
+int cat_clip_set_status_unfinished(struct kd_db *db, int64_t id, enum cat_status status,
                                    const char *error)
 {
 	return set_status(db, id, status, error, true);
 }
 
-int cat_clip_set_media(sqlite3 *db, int64_t id, const struct cat_media *m, int coded_width,
+int cat_clip_set_media(struct kd_db *db, int64_t id, const struct cat_media *m, int coded_width,
                        int coded_height, const char *created_time)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"UPDATE clips SET container = ?2, duration_s = ?3, width = ?4, height = ?5, "
+	struct kd_stmt *st;
+	if (db_prepare(db, "UPDATE clips SET container = ?2, duration_s = ?3, width = ?4, height = ?5, "
 		"rotation = ?6, video_codec = ?7, audio_codec = ?8, fps = ?9, bit_rate = ?10, "
 		"size_bytes = ?11, coded_width = ?12, coded_height = ?13, created_time = ?14, "
-		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-		-1, &st, NULL) != SQLITE_OK)
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, m->container ? m->container : "", -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, m->duration_s);
-	sqlite3_bind_int(st, 4, m->width);
-	sqlite3_bind_int(st, 5, m->height);
-	sqlite3_bind_int(st, 6, m->rotation);
-	sqlite3_bind_text(st, 7, m->video_codec ? m->video_codec : "", -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, m->container ? m->container : "", -1, DB_STATIC);
+	db_bind_double(st, 3, m->duration_s);
+	db_bind_int(st, 4, m->width);
+	db_bind_int(st, 5, m->height);
+	db_bind_int(st, 6, m->rotation);
+	db_bind_text(st, 7, m->video_codec ? m->video_codec : "", -1, DB_STATIC);
 	if (m->audio_codec && *m->audio_codec)
-		sqlite3_bind_text(st, 8, m->audio_codec, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 9, m->fps);
-	sqlite3_bind_int64(st, 10, m->bit_rate);
-	sqlite3_bind_int64(st, 11, m->size_bytes);
-	sqlite3_bind_int(st, 12, coded_width);
-	sqlite3_bind_int(st, 13, coded_height);
+		db_bind_text(st, 8, m->audio_codec, -1, DB_STATIC);
+	db_bind_double(st, 9, m->fps);
+	db_bind_int64(st, 10, m->bit_rate);
+	db_bind_int64(st, 11, m->size_bytes);
+	db_bind_int(st, 12, coded_width);
+	db_bind_int(st, 13, coded_height);
 	if (created_time && *created_time)
-		sqlite3_bind_text(st, 14, created_time, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+		db_bind_text(st, 14, created_time, -1, DB_STATIC);
+	int rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return db_err_code(rc);
-	return sqlite3_changes(db) ? 0 : KD_ENOTFOUND;
+	return db_changes(db) ? 0 : KD_ENOTFOUND;
 }
 
-int cat_clip_status(sqlite3 *db, int64_t id, enum cat_status *status, char **error)
+int cat_clip_status(struct kd_db *db, int64_t id, enum cat_status *status, char **error)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT status, error FROM clips WHERE id = ?1", -1, &st,
-	                       NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT status, error FROM clips WHERE id = ?1", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		cat_status_parse((const char *)sqlite3_column_text(st, 0), status);
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		cat_status_parse((const char *)db_column_text(st, 0), status);
 		*error = cat_col_dup(st, 1);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
-int cat_clips_each(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *sha256),
+int cat_clips_each(struct kd_db *db, int (*fn)(void *arg, int64_t id, const char *sha256),
                    void *arg)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT id, sha256 FROM clips ORDER BY id", -1, &st, NULL) !=
-	    SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT id, sha256 FROM clips ORDER BY id", &st) !=
+	    DB_OK)
 		return KD_EDB;
 	int rc, out = 0;
-	while (!out && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		out = fn(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
+	while (!out && (rc = db_step(st)) == DB_ROW)
+		out = fn(arg, db_column_int64(st, 0), (const char *)db_column_text(st, 1));
+	db_finalize(st);
 	if (out)
 		return out;
-	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+	return rc == DB_DONE ? 0 : db_err_code(rc);
 }

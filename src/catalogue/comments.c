@@ -18,7 +18,7 @@ static bool may_delete(const struct kd_user *user, int64_t author, const struct 
 	return author == user->id || cat_clip_may_edit(user, c);
 }
 
-int comments_list(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int64_t page,
+int comments_list(struct kd_db *db, const struct kd_user *user, int64_t clip_id, int64_t page,
                   struct comment **out, size_t *n, int64_t *total)
 {
 	*out = NULL;
@@ -28,58 +28,55 @@ int comments_list(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int6
 	int rc = cat_clip_get(db, user, clip_id, &clip);
 	if (rc < 0)
 		return rc;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"SELECT m.id, m.clip_id, coalesce(m.user_id, 0), m.at_s, u.name, m.body, "
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT m.id, m.clip_id, coalesce(m.user_id, 0), m.at_s, u.name, m.body, "
 		"m.created_at, count(*) OVER () FROM comments m "
 		"LEFT JOIN users u ON u.id = m.user_id WHERE m.clip_id = ?1"
-		" ORDER BY m.at_s IS NULL, m.at_s, m.id LIMIT ?2 OFFSET ?3",
-		-1, &st, NULL) != SQLITE_OK) {
-		log_error("comments", "%s", sqlite3_errmsg(db));
+		" ORDER BY m.at_s IS NULL, m.at_s, m.id LIMIT ?2 OFFSET ?3", &st) != DB_OK) {
+		log_error("comments", "%s", db_errmsg(db));
 		cat_clip_free(&clip);
 		return KD_EDB;
 	}
 	if (page < 1)
 		page = 1;
-	sqlite3_bind_int64(st, 1, clip_id);
-	sqlite3_bind_int64(st, 2, COMMENTS_PER_PAGE);
-	sqlite3_bind_int64(st, 3, (page - 1) * COMMENTS_PER_PAGE);
+	db_bind_int64(st, 1, clip_id);
+	db_bind_int64(st, 2, COMMENTS_PER_PAGE);
+	db_bind_int64(st, 3, (page - 1) * COMMENTS_PER_PAGE);
 	*out = kd_calloc(COMMENTS_PER_PAGE, sizeof **out);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct comment *c = &(*out)[(*n)++];
-		c->id = sqlite3_column_int64(st, 0);
-		c->clip_id = sqlite3_column_int64(st, 1);
-		c->user_id = sqlite3_column_int64(st, 2);
-		c->has_at = sqlite3_column_type(st, 3) != SQLITE_NULL;
-		c->at_s = c->has_at ? sqlite3_column_double(st, 3) : 0;
+		c->id = db_column_int64(st, 0);
+		c->clip_id = db_column_int64(st, 1);
+		c->user_id = db_column_int64(st, 2);
+		c->has_at = db_column_type(st, 3) != DB_NULL;
+		c->at_s = c->has_at ? db_column_double(st, 3) : 0;
 		c->author = cat_col_dup(st, 4);
 		c->body = cat_col_dup(st, 5);
 		c->created_at = cat_col_dup(st, 6);
 		c->may_delete = may_delete(user, c->user_id, &clip);
-		*total = sqlite3_column_int64(st, 7);
+		*total = db_column_int64(st, 7);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	cat_clip_free(&clip);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		comments_free(*out, *n);
 		*out = NULL;
 		*n = 0;
 		return db_err_code(rc);
 	}
 	if (*n == 0 && page > 1) { /* past the end: the count is still wanted */
-		sqlite3_stmt *cnt;
-		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM comments WHERE clip_id = ?1", -1, &cnt,
-		                       NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(cnt, 1, clip_id);
-			if (sqlite3_step(cnt) == SQLITE_ROW)
-				*total = sqlite3_column_int64(cnt, 0);
-			sqlite3_finalize(cnt);
+		struct kd_stmt *cnt;
+		if (db_prepare(db, "SELECT count(*) FROM comments WHERE clip_id = ?1", &cnt) == DB_OK) {
+			db_bind_int64(cnt, 1, clip_id);
+			if (db_step(cnt) == DB_ROW)
+				*total = db_column_int64(cnt, 0);
+			db_finalize(cnt);
 		}
 	}
 	return 0;
 }
 
-int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const double *at_s,
+int comments_add(struct kd_db *db, const struct kd_user *user, int64_t clip_id, const double *at_s,
                  const char *body, unsigned per_day, int64_t *id, char *err, size_t errlen)
 {
 	/* trim surrounding white space */
@@ -110,33 +107,34 @@ int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const
 		         COMMENT_AT_MAX);
 		return KD_EINVAL;
 	}
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	/* Only on a clip the user may see, and while today's notes of this
 	 * person on this clip are fewer than per_day: otherwise the INSERT
 	 * finds no row, and the reason is looked up after. */
-	if (sqlite3_prepare_v2(db,
-		"INSERT INTO comments (clip_id, user_id, at_s, body) "
+	if (db_prepare(db, "INSERT INTO comments (clip_id, user_id, at_s, body) "
 		"SELECT c.id, ?2, ?3, ?4 FROM clips c WHERE c.id = ?1 AND " CAT_VISIBLE
 		" AND (SELECT count(*) FROM comments WHERE clip_id = ?1 AND user_id = ?2 "
-		"      AND created_at >= strftime('%Y-%m-%dT00:00:00Z', 'now')) < ?5",
-		-1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot add the note: %s", sqlite3_errmsg(db));
+		"      AND created_at >= strftime('%Y-%m-%dT00:00:00Z', 'now')) < ?5 RETURNING id",
+	               &st) != DB_OK) {
+		snprintf(err, errlen, "cannot add the note: %s", db_errmsg(db));
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, clip_id);
-	sqlite3_bind_int64(st, 2, user->id);
+	db_bind_int64(st, 1, clip_id);
+	db_bind_int64(st, 2, user->id);
 	if (at_s)
-		sqlite3_bind_double(st, 3, round(*at_s * 10) / 10);
-	sqlite3_bind_text(st, 4, body, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, per_day);
+		db_bind_double(st, 3, round(*at_s * 10) / 10);
+	db_bind_text(st, 4, body, (int)len, DB_STATIC);
+	db_bind_int64(st, 5, per_day);
 	cat_bind_viewer(st, user);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "cannot add the note: %s", sqlite3_errmsg(db));
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_column_int64(st, 0);
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		snprintf(err, errlen, "cannot add the note: %s", db_errmsg(db));
 		return db_err_code(rc);
 	}
-	if (sqlite3_changes(db) == 0) {
+	if (rc == DB_DONE) { /* no row: not visible, or the day's limit */
 		struct cat_clip c;
 		if ((rc = cat_clip_get(db, user, clip_id, &c)) == 0) {
 			cat_clip_free(&c);
@@ -149,29 +147,26 @@ int comments_add(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const
 		         (long long)clip_id);
 		return rc == KD_ENOTFOUND ? KD_ENOTFOUND : rc;
 	}
-	*id = sqlite3_last_insert_rowid(db);
 	return 0;
 }
 
-int comments_delete(sqlite3 *db, const struct kd_user *user, int64_t clip_id, int64_t id)
+int comments_delete(struct kd_db *db, const struct kd_user *user, int64_t clip_id, int64_t id)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT clip_id, coalesce(user_id, 0) FROM comments WHERE id = ?1 "
-	                       "AND (?2 = 0 OR clip_id = ?2)",
-	                       -1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT clip_id, coalesce(user_id, 0) FROM comments WHERE id = ?1 "
+	                       "AND (?2 = 0 OR clip_id = ?2)", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, clip_id);
-	int rc = sqlite3_step(st);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, clip_id);
+	int rc = db_step(st);
 	int64_t author = 0;
-	if (rc == SQLITE_ROW) {
-		clip_id = sqlite3_column_int64(st, 0);
-		author = sqlite3_column_int64(st, 1);
+	if (rc == DB_ROW) {
+		clip_id = db_column_int64(st, 0);
+		author = db_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	db_finalize(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
 	struct cat_clip c;
 	if ((rc = cat_clip_get(db, user, clip_id, &c)) < 0)
 		return rc; /* a note on a clip the user cannot see: not there for them */
@@ -179,32 +174,30 @@ int comments_delete(sqlite3 *db, const struct kd_user *user, int64_t clip_id, in
 	cat_clip_free(&c);
 	if (!allowed)
 		return KD_EPERM;
-	if (sqlite3_prepare_v2(db, "DELETE FROM comments WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "DELETE FROM comments WHERE id = ?1", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err_code(rc);
 }
 
-int comments_page_of(sqlite3 *db, int64_t clip_id, int64_t id, int64_t *page)
+int comments_page_of(struct kd_db *db, int64_t clip_id, int64_t id, int64_t *page)
 {
 	/* The notes before it in the order of comments_list. */
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"SELECT count(*) FROM comments m, comments t WHERE t.id = ?2 AND m.clip_id = ?1 AND "
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT count(*) FROM comments m, comments t WHERE t.id = ?2 AND m.clip_id = ?1 AND "
 		"((m.at_s IS NULL) < (t.at_s IS NULL) OR ((m.at_s IS NULL) = (t.at_s IS NULL) AND "
 		"(coalesce(m.at_s, 0) < coalesce(t.at_s, 0) OR (coalesce(m.at_s, 0) = "
-		"coalesce(t.at_s, 0) AND m.id < t.id))))",
-		-1, &st, NULL) != SQLITE_OK)
+		"coalesce(t.at_s, 0) AND m.id < t.id))))", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, clip_id);
-	sqlite3_bind_int64(st, 2, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*page = sqlite3_column_int64(st, 0) / COMMENTS_PER_PAGE + 1;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : db_err_code(rc);
+	db_bind_int64(st, 1, clip_id);
+	db_bind_int64(st, 2, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*page = db_column_int64(st, 0) / COMMENTS_PER_PAGE + 1;
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : db_err_code(rc);
 }
 
 void comments_free(struct comment *list, size_t n)

@@ -1,6 +1,9 @@
-/* db.c - opening the catalogue, migrations, transactions, the pool. */
+/* db.c - opening the catalogue on either back end, migrations,
+ * transactions, the pool, and the statement calls of db.h, each passed to
+ * SQLite or to the PostgreSQL driver (db_pg.c). */
 #include "kindling/db.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,10 +14,28 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
+#include "db_impl.h"
+
+/* db.h promises SQLite's numbers. */
+static_assert(DB_ROW == SQLITE_ROW && DB_DONE == SQLITE_DONE && DB_BUSY == SQLITE_BUSY &&
+                      DB_CONSTRAINT_UNIQUE == SQLITE_CONSTRAINT_UNIQUE &&
+                      DB_NULL == SQLITE_NULL && DB_TEXT == SQLITE_TEXT &&
+                      DB_RANGE == SQLITE_RANGE && DB_NOMEM == SQLITE_NOMEM,
+              "db.h result codes are SQLite's");
+
 /* How long a connection waits for another writer before giving up.  Long
  * enough to ride out a burst of writes, short enough that a stuck request
  * shows up as an error rather than a hang. */
 #define BUSY_TIMEOUT_MS 5000
+
+/* The advisory locks kindling takes on PostgreSQL: one while migrating
+ * (nodes starting together apply each migration once), one held by every
+ * write transaction (what SQLite's BEGIN IMMEDIATE gives: the catalogue's
+ * read-then-write steps see no other writer between them).  Keys are
+ * "kdmi" and "kdwr"; the clip_changes triggers use their own
+ * (schema/postgres/005). */
+#define PG_LOCK_MIGRATE 1801743721LL /* 0x6b646d69 */
+#define PG_LOCK_WRITE "1801746290"   /* 0x6b647772 */
 
 int db_err(int rc)
 {
@@ -53,31 +74,218 @@ int db_schema_version(void)
 	return (int)db_migrations_count;
 }
 
-static int exec(sqlite3 *db, const char *sql)
+bool db_is_postgres_url(const char *where)
 {
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("db", "%s: %s", sql, sqlite3_errmsg(db));
-		return db_err(rc);
+	return where && (!strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11));
+}
+
+enum db_backend db_backend(const struct kd_db *db)
+{
+	return db->pg ? DB_POSTGRES : DB_SQLITE;
+}
+
+/* ------------------------------------------------------------ statements */
+
+int db_prepare_kept(struct kd_db *db, const char *sql, bool persistent, struct kd_stmt **out)
+{
+	struct kd_stmt *st = kd_calloc(1, sizeof *st);
+	st->db = db;
+	int rc = db->pg ? pg_prepare(db->pg, sql, &st->pg)
+	                : sqlite3_prepare_v3(db->lite, sql, -1,
+	                                     persistent ? SQLITE_PREPARE_PERSISTENT : 0, &st->lite,
+	                                     NULL);
+	if (rc != DB_OK) {
+		free(st);
+		*out = NULL;
+		return rc;
+	}
+	*out = st;
+	return DB_OK;
+}
+
+int db_prepare(struct kd_db *db, const char *sql, struct kd_stmt **out)
+{
+	return db_prepare_kept(db, sql, false, out);
+}
+
+int db_step(struct kd_stmt *st)
+{
+	return st->pg ? pg_step(st->pg) : sqlite3_step(st->lite);
+}
+
+int db_reset(struct kd_stmt *st)
+{
+	if (st->pg) {
+		pg_reset(st->pg);
+		return DB_OK;
+	}
+	return sqlite3_reset(st->lite);
+}
+
+int db_clear_bindings(struct kd_stmt *st)
+{
+	if (st->pg) {
+		pg_clear_bindings(st->pg);
+		return DB_OK;
+	}
+	return sqlite3_clear_bindings(st->lite);
+}
+
+void db_finalize(struct kd_stmt *st)
+{
+	if (!st)
+		return;
+	if (st->pg)
+		pg_finalize(st->pg);
+	else
+		sqlite3_finalize(st->lite);
+	free(st);
+}
+
+int db_bind_int(struct kd_stmt *st, int i, int v)
+{
+	return st->pg ? pg_bind_int64(st->pg, i, v) : sqlite3_bind_int(st->lite, i, v);
+}
+
+int db_bind_int64(struct kd_stmt *st, int i, int64_t v)
+{
+	return st->pg ? pg_bind_int64(st->pg, i, v) : sqlite3_bind_int64(st->lite, i, v);
+}
+
+int db_bind_double(struct kd_stmt *st, int i, double v)
+{
+	return st->pg ? pg_bind_double(st->pg, i, v) : sqlite3_bind_double(st->lite, i, v);
+}
+
+int db_bind_text(struct kd_stmt *st, int i, const char *s, int n, db_destructor how)
+{
+	return st->pg ? pg_bind_text(st->pg, i, s, n) : sqlite3_bind_text(st->lite, i, s, n, how);
+}
+
+int db_bind_blob(struct kd_stmt *st, int i, const void *p, int n, db_destructor how)
+{
+	return st->pg ? pg_bind_blob(st->pg, i, p, n) : sqlite3_bind_blob(st->lite, i, p, n, how);
+}
+
+int db_bind_null(struct kd_stmt *st, int i)
+{
+	return st->pg ? pg_bind_null(st->pg, i) : sqlite3_bind_null(st->lite, i);
+}
+
+bool db_has_param(struct kd_stmt *st, int i)
+{
+	if (st->pg)
+		return pg_has_param(st->pg, i);
+	char name[16];
+	snprintf(name, sizeof name, "?%d", i);
+	return sqlite3_bind_parameter_index(st->lite, name) != 0;
+}
+
+int db_column_count(struct kd_stmt *st)
+{
+	return st->pg ? pg_column_count(st->pg) : sqlite3_column_count(st->lite);
+}
+
+int db_column_type(struct kd_stmt *st, int col)
+{
+	return st->pg ? pg_column_type(st->pg, col) : sqlite3_column_type(st->lite, col);
+}
+
+int db_column_int(struct kd_stmt *st, int col)
+{
+	return st->pg ? (int)pg_column_int64(st->pg, col) : sqlite3_column_int(st->lite, col);
+}
+
+int64_t db_column_int64(struct kd_stmt *st, int col)
+{
+	return st->pg ? pg_column_int64(st->pg, col) : sqlite3_column_int64(st->lite, col);
+}
+
+double db_column_double(struct kd_stmt *st, int col)
+{
+	return st->pg ? pg_column_double(st->pg, col) : sqlite3_column_double(st->lite, col);
+}
+
+const unsigned char *db_column_text(struct kd_stmt *st, int col)
+{
+	return st->pg ? (const unsigned char *)pg_column_text(st->pg, col)
+	              : sqlite3_column_text(st->lite, col);
+}
+
+const void *db_column_blob(struct kd_stmt *st, int col)
+{
+	return st->pg ? pg_column_blob(st->pg, col) : sqlite3_column_blob(st->lite, col);
+}
+
+int db_column_bytes(struct kd_stmt *st, int col)
+{
+	return st->pg ? pg_column_bytes(st->pg, col) : sqlite3_column_bytes(st->lite, col);
+}
+
+struct kd_db *db_of(struct kd_stmt *st)
+{
+	return st->db;
+}
+
+const char *db_sql(struct kd_stmt *st)
+{
+	return st->pg ? pg_sql(st->pg) : sqlite3_sql(st->lite);
+}
+
+int db_exec(struct kd_db *db, const char *sql)
+{
+	return db->pg ? pg_exec(db->pg, sql) : sqlite3_exec(db->lite, sql, NULL, NULL, NULL);
+}
+
+const char *db_errmsg(struct kd_db *db)
+{
+	return db->pg ? pg_errmsg(db->pg) : sqlite3_errmsg(db->lite);
+}
+
+int64_t db_changes(struct kd_db *db)
+{
+	return db->pg ? pg_changes(db->pg) : sqlite3_changes64(db->lite);
+}
+
+bool db_in_transaction(struct kd_db *db)
+{
+	return db->pg ? pg_in_transaction(db->pg) : !sqlite3_get_autocommit(db->lite);
+}
+
+/* ---------------------------------------------------------- transactions */
+
+static int exec(struct kd_db *db, const char *sql)
+{
+	int rc = db_exec(db, sql);
+	if (rc != DB_OK) {
+		log_error("db", "%s: %s", sql, db_errmsg(db));
+		return db_err_code(rc);
 	}
 	return 0;
 }
 
-int db_begin(sqlite3 *db)
+int db_begin(struct kd_db *db)
 {
-	return exec(db, "BEGIN IMMEDIATE");
+	if (!db->pg)
+		return exec(db, "BEGIN IMMEDIATE");
+	int rc = exec(db, "BEGIN");
+	if (rc == 0 && (rc = exec(db, "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITE ")")) < 0)
+		db_rollback(db);
+	return rc;
 }
 
-int db_commit(sqlite3 *db)
+int db_commit(struct kd_db *db)
 {
 	return exec(db, "COMMIT");
 }
 
-void db_rollback(sqlite3 *db)
+void db_rollback(struct kd_db *db)
 {
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (db_in_transaction(db))
+		db_exec(db, "ROLLBACK");
 }
+
+/* ------------------------------------------------------ SQLite migrations */
 
 static int user_version(sqlite3 *db, int *version)
 {
@@ -112,8 +320,17 @@ static long fk_violations(sqlite3 *db)
 	return n;
 }
 
-int db_migrate(sqlite3 *db, char *err, size_t errlen)
+static void newer_schema(int have, int want, char *err, size_t errlen)
 {
+	snprintf(err, errlen,
+	         "the catalogue was written by a newer kindling (schema %d, this binary knows %d); "
+	         "run the newer kindling, or restore a backup made with this version",
+	         have, want);
+}
+
+static int lite_migrate(struct kd_db *kdb, char *err, size_t errlen)
+{
+	sqlite3 *db = kdb->lite;
 	int have = 0, want = db_schema_version();
 	bool fk_off = false;
 	if (user_version(db, &have) == 0)
@@ -123,23 +340,20 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 		sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
 	/* Take the write lock before reading the version, so two processes
 	 * starting at once cannot both apply the same migration. */
-	int rc = db_begin(db);
+	int rc = db_begin(kdb);
 	if (rc < 0 || (rc = user_version(db, &have)) < 0) {
 		snprintf(err, errlen, "cannot read the database version: %s", sqlite3_errmsg(db));
-		db_rollback(db);
+		db_rollback(kdb);
 		return rc;
 	}
 	if (have > want) {
-		db_rollback(db);
-		snprintf(err, errlen,
-		         "the catalogue was written by a newer kindling (schema %d, this binary knows %d); "
-		         "run the newer kindling, or restore a backup made with this version",
-		         have, want);
+		db_rollback(kdb);
+		newer_schema(have, want, err, errlen);
 		return KD_EVERSION;
 	}
 	for (int v = have; v < want; v++) {
 		char pragma[48];
-		if (v > have && (rc = db_begin(db)) < 0)
+		if (v > have && (rc = db_begin(kdb)) < 0)
 			break;
 		/* Rows that broke a key before (written with foreign keys off by
 		 * some other tool) are not this migration's to judge. */
@@ -149,7 +363,7 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 			snprintf(err, errlen, "migration %s would leave rows pointing at missing ones; "
 			         "the catalogue is unchanged: keep running the previous kindling and "
 			         "report this", db_migrations[v].name);
-			db_rollback(db);
+			db_rollback(kdb);
 			sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 			return KD_EDB;
 		}
@@ -160,20 +374,20 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 		if (rc != SQLITE_OK) {
 			snprintf(err, errlen, "migration %s failed: %s", db_migrations[v].name,
 			         sqlite3_errmsg(db));
-			db_rollback(db);
+			db_rollback(kdb);
 			sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 			return db_err(rc) ? db_err(rc) : KD_EDB;
 		}
-		if ((rc = db_commit(db)) < 0) {
+		if ((rc = db_commit(kdb)) < 0) {
 			snprintf(err, errlen, "migration %s could not be committed: %s",
 			         db_migrations[v].name, sqlite3_errmsg(db));
-			db_rollback(db);
+			db_rollback(kdb);
 			return rc;
 		}
 		log_info("db", "applied migration %s", db_migrations[v].name);
 	}
 	if (have >= want)
-		db_rollback(db);
+		db_rollback(kdb);
 	if (fk_off)
 		sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (rc < 0) {
@@ -182,6 +396,81 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/* -------------------------------------------------- PostgreSQL migrations */
+
+static int pg_version(struct kd_db *db, int *version)
+{
+	struct kd_stmt *st;
+	*version = 0;
+	if (db_prepare(db, "SELECT max(version) FROM kindling_schema", &st) != DB_OK)
+		return KD_EDB;
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*version = (int)db_column_int64(st, 0);
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : db_err_code(rc);
+}
+
+/* Every node runs this at start: the first to take the lock applies what
+ * is missing, the others wait for it and then find nothing to do. */
+static int pg_migrate(struct kd_db *db, char *err, size_t errlen)
+{
+	int want = (int)db_pg_migrations_count, have = 0, rc;
+	if (want != db_schema_version()) {
+		snprintf(err, errlen, "this binary's PostgreSQL schema (%d migrations) is out of step "
+		         "with its SQLite schema (%d); it was built wrongly", want,
+		         db_schema_version());
+		return KD_EDB;
+	}
+	char lock[80];
+	snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%lld)", PG_LOCK_MIGRATE);
+	if (db_exec(db, lock) != DB_OK ||
+	    db_exec(db, "CREATE TABLE IF NOT EXISTS kindling_schema ("
+	                "version integer PRIMARY KEY, name text NOT NULL, "
+	                "applied_at text NOT NULL DEFAULT "
+	                "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))") != DB_OK ||
+	    (rc = pg_version(db, &have)) < 0) {
+		snprintf(err, errlen, "cannot read the catalogue's schema version: %s", db_errmsg(db));
+		rc = KD_EDB;
+		goto out;
+	}
+	if (have > want) {
+		newer_schema(have, want, err, errlen);
+		rc = KD_EVERSION;
+		goto out;
+	}
+	for (int v = have; v < want; v++) {
+		const struct db_migration *m = &db_pg_migrations[v];
+		struct kd_stmt *st = NULL;
+		if ((rc = db_exec(db, "BEGIN")) != DB_OK || (rc = db_exec(db, m->sql)) != DB_OK ||
+		    (rc = db_prepare(db, "INSERT INTO kindling_schema (version, name) VALUES (?1, ?2)",
+		                     &st)) != DB_OK ||
+		    db_bind_int(st, 1, v + 1) != DB_OK ||
+		    db_bind_text(st, 2, m->name, -1, DB_STATIC) != DB_OK ||
+		    (rc = db_step(st)) != DB_DONE || (rc = db_exec(db, "COMMIT")) != DB_OK) {
+			snprintf(err, errlen, "migration postgres/%s failed: %s", m->name, db_errmsg(db));
+			db_finalize(st);
+			db_rollback(db);
+			rc = db_err_code(rc);
+			goto out;
+		}
+		db_finalize(st);
+		log_info("db", "applied migration postgres/%s", m->name);
+	}
+	rc = 0;
+out:
+	snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%lld)", PG_LOCK_MIGRATE);
+	db_exec(db, lock);
+	return rc;
+}
+
+int db_migrate(struct kd_db *db, char *err, size_t errlen)
+{
+	return db->pg ? pg_migrate(db, err, errlen) : lite_migrate(db, err, errlen);
+}
+
+/* ------------------------------------------------------------ connections */
 
 static int configure(sqlite3 *db, char *err, size_t errlen)
 {
@@ -208,49 +497,64 @@ static int configure(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
-static int open_conn(const char *path, sqlite3 **out, char *err, size_t errlen)
+int db_connect(const char *where, struct kd_db **out, char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db,
+	struct kd_db *kdb = kd_calloc(1, sizeof *kdb);
+	if (db_is_postgres_url(where)) {
+		int rc = pg_open(where, &kdb->pg, err, errlen);
+		if (rc < 0) {
+			free(kdb);
+			return rc;
+		}
+		*out = kdb;
+		return 0;
+	}
+	int rc = sqlite3_open_v2(where, &kdb->lite,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                                 SQLITE_OPEN_NOMUTEX,
 	                         NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open the catalogue %s: %s", path,
-		         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		sqlite3_close(db);
+		snprintf(err, errlen, "cannot open the catalogue %s: %s", where,
+		         kdb->lite ? sqlite3_errmsg(kdb->lite) : sqlite3_errstr(rc));
+		sqlite3_close(kdb->lite);
+		free(kdb);
 		return KD_EIO;
 	}
-	if ((rc = configure(db, err, errlen)) < 0) {
-		sqlite3_close(db);
+	if ((rc = configure(kdb->lite, err, errlen)) < 0) {
+		sqlite3_close(kdb->lite);
+		free(kdb);
 		return rc;
 	}
-	*out = db;
+	*out = kdb;
 	return 0;
 }
 
-int db_open(const char *path, sqlite3 **out, char *err, size_t errlen)
+int db_open(const char *where, struct kd_db **out, char *err, size_t errlen)
 {
-	sqlite3 *db;
-	int rc = open_conn(path, &db, err, errlen);
+	struct kd_db *db;
+	int rc = db_connect(where, &db, err, errlen);
 	if (rc < 0)
 		return rc;
 	if ((rc = db_migrate(db, err, errlen)) < 0) {
-		sqlite3_close(db);
+		db_close(&db);
 		return rc;
 	}
 	*out = db;
 	return 0;
 }
 
-void db_close(sqlite3 **db)
+void db_close(struct kd_db **db)
 {
 	if (!db || !*db)
 		return;
 	db_stmt_forget(*db);
-	int rc = sqlite3_close(*db);
-	if (rc != SQLITE_OK)
-		log_warn("db", "closing with statements still open: %s", sqlite3_errmsg(*db));
+	if ((*db)->pg) {
+		pg_close((*db)->pg);
+	} else if (sqlite3_close((*db)->lite) != SQLITE_OK) {
+		log_warn("db", "closing with statements still open: %s", sqlite3_errmsg((*db)->lite));
+		sqlite3_close_v2((*db)->lite);
+	}
+	free(*db);
 	*db = NULL;
 }
 
@@ -259,17 +563,17 @@ struct db_pool {
 	pthread_cond_t freed;
 	int n;
 	int n_free;
-	sqlite3 **conns; /* conns[0..n_free) are free */
+	struct kd_db **conns; /* conns[0..n_free) are free */
 };
 
-int db_pool_open(const char *path, int n, struct db_pool **out, char *err, size_t errlen)
+int db_pool_open(const char *where, int n, struct db_pool **out, char *err, size_t errlen)
 {
 	struct db_pool *p = kd_calloc(1, sizeof *p);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	p->conns = kd_calloc((size_t)n, sizeof *p->conns);
 	for (int i = 0; i < n; i++) {
-		int rc = open_conn(path, &p->conns[i], err, errlen);
+		int rc = db_connect(where, &p->conns[i], err, errlen);
 		if (rc < 0) {
 			p->n = p->n_free = i;
 			db_pool_close(&p);
@@ -281,17 +585,17 @@ int db_pool_open(const char *path, int n, struct db_pool **out, char *err, size_
 	return 0;
 }
 
-sqlite3 *db_pool_get(struct db_pool *p)
+struct kd_db *db_pool_get(struct db_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
 	while (p->n_free == 0)
 		pthread_cond_wait(&p->freed, &p->lock);
-	sqlite3 *db = p->conns[--p->n_free];
+	struct kd_db *db = p->conns[--p->n_free];
 	pthread_mutex_unlock(&p->lock);
 	return db;
 }
 
-void db_pool_put(struct db_pool *p, sqlite3 *db)
+void db_pool_put(struct db_pool *p, struct kd_db *db)
 {
 	db_rollback(db); /* never hand on an open transaction */
 	pthread_mutex_lock(&p->lock);

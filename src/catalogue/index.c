@@ -24,9 +24,9 @@ void cat_index_enable(bool on)
 	atomic_store(&ix_enabled, on);
 }
 
-bool idx_usable(sqlite3 *db)
+bool idx_usable(struct kd_db *db)
 {
-	return atomic_load(&ix_enabled) && sqlite3_get_autocommit(db);
+	return atomic_load(&ix_enabled) && !db_in_transaction(db);
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -135,7 +135,7 @@ static void walk_ranked(const uint64_t *m, const uint32_t *o, size_t n, struct w
 			return;
 }
 
-int idx_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
+int idx_list(struct kd_db *db, const struct kd_user *user, const struct cat_query *q,
              int64_t practice_id, int64_t school_id, const char *match,
              struct cat_page *out)
 {
@@ -204,7 +204,7 @@ int idx_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
 	return 0;
 }
 
-int idx_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip *out)
+int idx_get(struct kd_db *db, const struct kd_user *user, int64_t id, struct cat_clip *out)
 {
 	int rc = ix_sync_and_read(db);
 	if (rc < 0)
@@ -218,7 +218,7 @@ int idx_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip
 	return rc;
 }
 
-static int count_by(sqlite3 *db, const struct kd_user *user, bool schools, const int64_t *ids,
+static int count_by(struct kd_db *db, const struct kd_user *user, bool schools, const int64_t *ids,
                     int64_t *counts, size_t n)
 {
 	int rc = ix_sync_and_read(db);
@@ -236,19 +236,19 @@ static int count_by(sqlite3 *db, const struct kd_user *user, bool schools, const
 	return 0;
 }
 
-int idx_count_by_school(sqlite3 *db, const struct kd_user *user, const int64_t *ids,
+int idx_count_by_school(struct kd_db *db, const struct kd_user *user, const int64_t *ids,
                         int64_t *counts, size_t n)
 {
 	return count_by(db, user, true, ids, counts, n);
 }
 
-int idx_count_by_practice(sqlite3 *db, const struct kd_user *user, const int64_t *ids,
+int idx_count_by_practice(struct kd_db *db, const struct kd_user *user, const int64_t *ids,
                           int64_t *counts, size_t n)
 {
 	return count_by(db, user, false, ids, counts, n);
 }
 
-int cat_index_warm(sqlite3 *db)
+int cat_index_warm(struct kd_db *db)
 {
 	int rc = ix_sync_and_read(db);
 	if (rc == 0)
@@ -256,24 +256,23 @@ int cat_index_warm(sqlite3 *db)
 	return rc;
 }
 
-int cat_changes_prune(sqlite3 *db, int64_t keep)
+int cat_changes_prune(struct kd_db *db, int64_t keep)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "DELETE FROM clip_changes WHERE seq <= "
-	                           "(SELECT max(seq) FROM clip_changes) - ?1",
-	                       -1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "DELETE FROM clip_changes WHERE seq <= "
+	                           "(SELECT max(seq) FROM clip_changes) - ?1", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, keep);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+	db_bind_int64(st, 1, keep);
+	int rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err_code(rc);
 }
 
 /* ---------------------------------------------------------------- summaries
  * Read access for the summaries (index.h, summary_index.c).  Only reads:
  * the index stays as the code above keeps it. */
 
-int idx_summary_begin(sqlite3 *db)
+int idx_summary_begin(struct kd_db *db)
 {
 	return ix_sync_and_read(db);
 }

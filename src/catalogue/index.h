@@ -21,32 +21,33 @@
 #ifndef KINDLING_CATALOGUE_INDEX_H
 #define KINDLING_CATALOGUE_INDEX_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kindling/catalogue.h"
 
+struct kd_db; /* db.h */
+
 /* May db's caller ask the index?  Only when it is enabled and db is
  * outside a transaction: a transaction's own writes are not the
  * catalogue's until it commits, and may never be. */
-bool idx_usable(sqlite3 *db);
+bool idx_usable(struct kd_db *db);
 
 /* A page of the clips user may see matching q (practice_id and school_id
  * resolved, 0 for none; match: the FTS5 expression or NULL).  Like
  * cat_clips_list.  Returns 0 or a KD_E* code. */
-int idx_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
+int idx_list(struct kd_db *db, const struct kd_user *user, const struct cat_query *q,
              int64_t practice_id, int64_t school_id, const char *match,
              struct cat_page *out);
 
 /* One clip user may see: 0, KD_ENOTFOUND, or a KD_E* code. */
-int idx_get(sqlite3 *db, const struct kd_user *user, int64_t id, struct cat_clip *out);
+int idx_get(struct kd_db *db, const struct kd_user *user, int64_t id, struct cat_clip *out);
 
 /* The clips user may see per school / practice: counts[i] for ids[i]. */
-int idx_count_by_school(sqlite3 *db, const struct kd_user *user, const int64_t *ids,
+int idx_count_by_school(struct kd_db *db, const struct kd_user *user, const int64_t *ids,
                         int64_t *counts, size_t n);
-int idx_count_by_practice(sqlite3 *db, const struct kd_user *user, const int64_t *ids,
+int idx_count_by_practice(struct kd_db *db, const struct kd_user *user, const int64_t *ids,
                           int64_t *counts, size_t n);
 
 /* ---------------------------------------------------------------- summaries
@@ -76,7 +77,7 @@ const char *idx_fact_teacher(const struct idx_fact *f);
 
 /* Bring the index up to the catalogue and hold it: 0, or a KD_E* code
  * (then nothing is held). */
-int idx_summary_begin(sqlite3 *db);
+int idx_summary_begin(struct kd_db *db);
 void idx_summary_end(void);
 
 /* The last change of the catalogue (clip_changes.seq) the index holds. */

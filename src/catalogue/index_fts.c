@@ -58,11 +58,11 @@ void fts_forget(void)
 /* The matches of an FTS5 expression, asked of the catalogue (outside
  * fts_lock: a search can take milliseconds, and other requests would
  * wait on it).  With ranked, in rank order too.  With ix_lock held. */
-static void fts_query(sqlite3 *db, const struct fts_view *v, const char *match, bool ranked,
+static void fts_query(struct kd_db *db, const struct fts_view *v, const char *match, bool ranked,
                       struct fts_entry *e)
 {
 	memset(e, 0, sizeof *e);
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	const char *sql = ranked ? "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1 "
 	                           "ORDER BY rank, rowid DESC"
 	                         : "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1";
@@ -70,11 +70,11 @@ static void fts_query(sqlite3 *db, const struct fts_view *v, const char *match, 
 	size_t n = 0, cap = 0, from = 0;
 	int64_t last = INT64_MIN;
 	if (db_stmt(db, sql, &st) == 0) {
-		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		db_bind_text(st, 1, match, -1, DB_STATIC);
+		while (db_step(st) == DB_ROW) {
 			/* unranked, FTS5 gives rowids in ascending order (any other
 			 * is looked up whole, leaving the cursor where it is) */
-			int64_t id = sqlite3_column_int64(st, 0);
+			int64_t id = db_column_int64(st, 0);
 			size_t slot;
 			if (!ranked && id > last) {
 				slot = slots_next(v->slot_id, v->n_slots, id, &from);
@@ -182,7 +182,7 @@ static struct fts_entry *fts_keep(const struct fts_view *v, const char *match,
 }
 
 /* m &= the matches of match.  With the read lock held. */
-void fts_filter(sqlite3 *db, const struct fts_view *v, const char *match, uint64_t *m)
+void fts_filter(struct kd_db *db, const struct fts_view *v, const char *match, uint64_t *m)
 {
 	pthread_mutex_lock(&fts_lock);
 	struct fts_entry *e = fts_find(v, match, false);
@@ -213,7 +213,7 @@ void fts_filter(sqlite3 *db, const struct fts_view *v, const char *match, uint64
 
 /* A copy of the matches in rank order (caller frees).  With the read lock
  * held. */
-uint32_t *fts_ranked(sqlite3 *db, const struct fts_view *v, const char *match, size_t *n)
+uint32_t *fts_ranked(struct kd_db *db, const struct fts_view *v, const char *match, size_t *n)
 {
 	pthread_mutex_lock(&fts_lock);
 	struct fts_entry *e = fts_find(v, match, true);

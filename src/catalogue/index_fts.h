@@ -7,11 +7,12 @@
 #ifndef KINDLING_CATALOGUE_INDEX_FTS_H
 #define KINDLING_CATALOGUE_INDEX_FTS_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "slots.h"
+
+struct kd_db; /* db.h */
 
 /* The index as the search sees it: its slots' ids, its bitmaps' words, and
  * its change (a kept answer of another change is stale). */
@@ -23,9 +24,9 @@ struct fts_view {
 };
 
 /* m &= the clips match matches.  Call with the index's lock held. */
-void fts_filter(sqlite3 *db, const struct fts_view *v, const char *match, uint64_t *m);
+void fts_filter(struct kd_db *db, const struct fts_view *v, const char *match, uint64_t *m);
 /* The clips match matches in rank order (caller frees); *n of them. */
-uint32_t *fts_ranked(sqlite3 *db, const struct fts_view *v, const char *match, size_t *n);
+uint32_t *fts_ranked(struct kd_db *db, const struct fts_view *v, const char *match, size_t *n);
 /* Forget every kept answer (the index is loaded again). */
 void fts_forget(void);
 

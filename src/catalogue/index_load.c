@@ -112,7 +112,7 @@ uint32_t ix_intern(struct values *t, const char *s, bool add)
 	if (!s || !*s)
 		return 0;
 	for (size_t i = 0; i < t->n; i++)
-		if (!sqlite3_stricmp(t->v[i].key, s))
+		if (!strcasecmp(t->v[i].key, s))
 			return t->v[i].id;
 	if (!add)
 		return UINT32_MAX;
@@ -172,26 +172,26 @@ static void own_set(struct own *o, size_t slot, bool on)
 	}
 }
 
-static int load_named(sqlite3 *db, const char *sql, struct named **out, size_t *n)
+static int load_named(struct kd_db *db, const char *sql, struct named **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK)
 		return KD_EDB;
 	int rc;
 	size_t cap = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap)
 			*out = kd_realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof **out);
 		struct named *x = &(*out)[(*n)++];
-		x->id = sqlite3_column_int64(st, 0);
+		x->id = db_column_int64(st, 0);
 		x->slug = cat_col_dup(st, 1);
 		x->name = cat_col_dup(st, 2);
 		x->extra = cat_col_dup(st, 3);
 		x->bits = ix_bits_new();
 		x->shared_bits = ix_bits_new();
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err_code(rc);
 }
 
 /* ---------------------------------------------------------------- one clip */
@@ -382,7 +382,7 @@ static void mark(const struct iclip *r, size_t i, bool on)
 static int title_cmp(const void *a, const void *b)
 {
 	const struct iclip *x = &ix.slots[*(const size_t *)a], *y = &ix.slots[*(const size_t *)b];
-	int c = sqlite3_stricmp(ix_str_at(x, S_TITLE), ix_str_at(y, S_TITLE));
+	int c = strcasecmp(ix_str_at(x, S_TITLE), ix_str_at(y, S_TITLE));
 	return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
@@ -527,40 +527,40 @@ static void drop_clip(int64_t id)
 }
 
 /* Reload every clip whose id the statement yields (or all, with NULL). */
-static int load_clips(sqlite3 *db, const int64_t *ids, size_t n)
+static int load_clips(struct kd_db *db, const int64_t *ids, size_t n)
 {
 	char sql[4096];
 	snprintf(sql, sizeof sql, "SELECT %s FROM clips c%s%s", CAT_CLIP_COLUMNS, CAT_CLIP_JOINS,
 	         ids ? " WHERE c.id = ?1" : " ORDER BY c.id");
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_error("index", "%s", sqlite3_errmsg(db));
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK) {
+		log_error("index", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
-	int rc = SQLITE_DONE;
+	int rc = DB_DONE;
 	for (size_t k = 0; ids ? k < n : k == 0; k++) {
 		if (ids) {
-			sqlite3_reset(st);
-			sqlite3_bind_int64(st, 1, ids[k]);
+			db_reset(st);
+			db_bind_int64(st, 1, ids[k]);
 		}
 		bool found = false;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = db_step(st)) == DB_ROW) {
 			struct cat_clip c;
 			cat_read_clip(st, &c);
 			put_clip(&c);
 			cat_clip_free(&c);
 			found = true;
 		}
-		if (rc != SQLITE_DONE)
+		if (rc != DB_DONE)
 			break;
 		if (ids && !found)
 			drop_clip(ids[k]);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err_code(rc);
 }
 
-static int rebuild(sqlite3 *db)
+static int rebuild(struct kd_db *db)
 {
 	drop_all();
 	ensure_slots(1024);
@@ -578,14 +578,14 @@ static int rebuild(sqlite3 *db)
 	return rc;
 }
 
-static int64_t last_change(sqlite3 *db, const char *sql)
+static int64_t last_change(struct kd_db *db, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	int64_t seq = -1;
 	if (db_stmt(db, sql, &st) < 0)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
+	if (db_step(st) == DB_ROW)
+		seq = db_column_int64(st, 0);
 	db_stmt_done(st);
 	return seq;
 }
@@ -598,35 +598,33 @@ static int id_cmp(const void *a, const void *b)
 
 /* Apply the changes after ix.seq up to seq; a full reload when they are
  * many, name a renamed school or practice, or were pruned. */
-static int catch_up(sqlite3 *db, int64_t seq)
+static int catch_up(struct kd_db *db, int64_t seq)
 {
 	/* Behind what is still recorded, or ahead of it (another catalogue,
 	 * or this one restored from a backup): start again. */
 	if (!ix.built || seq < ix.seq ||
 	    last_change(db, "SELECT coalesce(min(seq), 0) FROM clip_changes") > ix.seq + 1)
 		return rebuild(db);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT DISTINCT clip_id FROM clip_changes WHERE seq > ?1 AND seq <= ?2 "
-	                       "LIMIT ?3",
-	                       -1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT DISTINCT clip_id FROM clip_changes WHERE seq > ?1 AND seq <= ?2 "
+	                       "LIMIT ?3", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, ix.seq);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int(st, 3, REBUILD_PAST + 1);
+	db_bind_int64(st, 1, ix.seq);
+	db_bind_int64(st, 2, seq);
+	db_bind_int(st, 3, REBUILD_PAST + 1);
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	bool all = false;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t id = db_column_int64(st, 0);
 		all |= id == 0;
 		if (n == cap)
 			ids = kd_realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
 		ids[n++] = id;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_finalize(st);
+	if (rc != DB_DONE)
 		rc = db_err_code(rc);
 	else if (all || n > REBUILD_PAST)
 		rc = rebuild(db);
@@ -643,7 +641,7 @@ static int catch_up(sqlite3 *db, int64_t seq)
 
 /* Bring the index up to the catalogue; returns with the read lock held
  * (or an error, with no lock held). */
-int ix_sync_and_read(sqlite3 *db)
+int ix_sync_and_read(struct kd_db *db)
 {
 	int64_t seq = last_change(db, "SELECT coalesce(max(seq), 0) FROM clip_changes");
 	if (seq < 0)

@@ -7,13 +7,14 @@
 #define KINDLING_CATALOGUE_INDEX_STATE_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "index_fts.h"
 #include "kindling/catalogue.h"
+
+struct kd_db; /* db.h */
 
 
 enum { CONSENT_ON_FILE, CONSENT_PENDING, CONSENT_WITHDRAWN };
@@ -118,6 +119,6 @@ void ix_clip_of(const struct iclip *r, struct cat_clip *c);
 
 /* Bring the index up to the catalogue; returns with the read lock held
  * (or an error, with no lock held). */
-int ix_sync_and_read(sqlite3 *db);
+int ix_sync_and_read(struct kd_db *db);
 
 #endif

@@ -70,25 +70,25 @@ struct bound {
 	const struct cat_query *q;
 };
 
-static void bind_query(sqlite3_stmt *st, const struct bound *b)
+static void bind_query(struct kd_stmt *st, const struct bound *b)
 {
 	const struct cat_query *q = b->q;
 	cat_bind_viewer(st, b->user);
 	if (b->match)
-		sqlite3_bind_text(st, 1, b->match, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, b->match, -1, DB_STATIC);
 	if (b->practice_id)
-		sqlite3_bind_int64(st, 2, b->practice_id);
+		db_bind_int64(st, 2, b->practice_id);
 	if (b->school_id)
-		sqlite3_bind_int64(st, 3, b->school_id);
+		db_bind_int64(st, 3, b->school_id);
 	if (q->grade && *q->grade)
-		sqlite3_bind_text(st, 4, q->grade, -1, SQLITE_STATIC);
+		db_bind_text(st, 4, q->grade, -1, DB_STATIC);
 	if (q->subject && *q->subject)
-		sqlite3_bind_text(st, 5, q->subject, -1, SQLITE_STATIC);
+		db_bind_text(st, 5, q->subject, -1, DB_STATIC);
 	if (q->sha256 && *q->sha256)
-		sqlite3_bind_text(st, 8, q->sha256, -1, SQLITE_STATIC);
+		db_bind_text(st, 8, q->sha256, -1, DB_STATIC);
 }
 
-int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_query *q,
+int cat_clips_list(struct kd_db *db, const struct kd_user *user, const struct cat_query *q,
                    struct cat_page *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -144,23 +144,23 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	                        (long long)school_id, q->grade ? q->grade : "",
 	                        q->subject ? q->subject : "", q->sha256 ? q->sha256 : "",
 	                        match ? match : "");
-	sqlite3_stmt *count = NULL, *ids = NULL, *one = NULL;
+	struct kd_stmt *count = NULL, *ids = NULL, *one = NULL;
 	struct bound b = {user, match, practice_id, school_id, q};
 	int step;
 	rc = 0;
 	if (!cat_cache_get(gen, key, &out->total)) {
-		if (sqlite3_prepare_v2(db, count_sql, -1, &count, NULL) != SQLITE_OK) {
-			log_error("catalogue", "count: %s", sqlite3_errmsg(db));
+		if (db_prepare(db, count_sql, &count) != DB_OK) {
+			log_error("catalogue", "count: %s", db_errmsg(db));
 			rc = KD_EDB;
 			goto out;
 		}
 		bind_query(count, &b);
-		if ((step = sqlite3_step(count)) != SQLITE_ROW) {
-			log_error("catalogue", "count: %s", sqlite3_errmsg(db));
+		if ((step = db_step(count)) != DB_ROW) {
+			log_error("catalogue", "count: %s", db_errmsg(db));
 			rc = db_err_code(step);
 			goto out;
 		}
-		out->total = sqlite3_column_int64(count, 0);
+		out->total = db_column_int64(count, 0);
 		cat_cache_put(gen, key, out->total);
 	}
 
@@ -186,21 +186,21 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 	 * per-clip subqueries run for 24 rows, not for every match. */
 	ids_sql = kd_asprintf("SELECT c.id%s%s%s ORDER BY %s LIMIT ?6 OFFSET ?7", from, join,
 	                      kd_buf_str(&where), order);
-	if (sqlite3_prepare_v2(db, ids_sql, -1, &ids, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, one_sql, -1, &one, NULL) != SQLITE_OK) {
-		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
+	if (db_prepare(db, ids_sql, &ids) != DB_OK ||
+	    db_prepare(db, one_sql, &one) != DB_OK) {
+		log_error("catalogue", "list: %s", db_errmsg(db));
 		rc = KD_EDB;
 		goto out;
 	}
 	bind_query(ids, &b);
-	sqlite3_bind_int64(ids, 6, q->per_page);
-	sqlite3_bind_int64(ids, 7, (q->page - 1) * q->per_page);
+	db_bind_int64(ids, 6, q->per_page);
+	db_bind_int64(ids, 7, (q->page - 1) * q->per_page);
 
 	size_t cap = 0;
-	while ((step = sqlite3_step(ids)) == SQLITE_ROW) {
-		sqlite3_bind_int64(one, 1, sqlite3_column_int64(ids, 0));
-		if ((step = sqlite3_step(one)) != SQLITE_ROW) {
-			sqlite3_reset(one);
+	while ((step = db_step(ids)) == DB_ROW) {
+		db_bind_int64(one, 1, db_column_int64(ids, 0));
+		if ((step = db_step(one)) != DB_ROW) {
+			db_reset(one);
 			break;
 		}
 		if (out->n == cap) {
@@ -208,18 +208,18 @@ int cat_clips_list(sqlite3 *db, const struct kd_user *user, const struct cat_que
 			out->clips = kd_realloc(out->clips, cap * sizeof *out->clips);
 		}
 		cat_read_clip(one, &out->clips[out->n++]);
-		sqlite3_reset(one);
+		db_reset(one);
 	}
-	if (step != SQLITE_DONE) {
-		log_error("catalogue", "list: %s", sqlite3_errmsg(db));
+	if (step != DB_DONE) {
+		log_error("catalogue", "list: %s", db_errmsg(db));
 		rc = db_err_code(step);
 		cat_page_free(out);
 	}
 out:
 	kd_buf_release(&where);
-	sqlite3_finalize(count);
-	sqlite3_finalize(ids);
-	sqlite3_finalize(one);
+	db_finalize(count);
+	db_finalize(ids);
+	db_finalize(one);
 	free(count_sql);
 	free(ids_sql);
 	free(one_sql);

@@ -27,24 +27,24 @@ bool cat_slug_valid(const char *s)
 
 static const char *const WHAT[] = {[CAT_SCHOOLS] = "school", [CAT_PRACTICES] = "practice"};
 
-int cat_slug_id(sqlite3 *db, enum cat_named what, const char *slug, int64_t *id)
+int cat_slug_id(struct kd_db *db, enum cat_named what, const char *slug, int64_t *id)
 {
 	static const char *const SQL[] = {
 		[CAT_SCHOOLS] = "SELECT id FROM schools WHERE slug = ?1",
 		[CAT_PRACTICES] = "SELECT id FROM practices WHERE slug = ?1",
 	};
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db, SQL[what], &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, slug, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_column_int64(st, 0);
 	db_stmt_done(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
-int cat_unknown_slug(sqlite3 *db, int rc, enum cat_named what, const char *slug, char *err,
+int cat_unknown_slug(struct kd_db *db, int rc, enum cat_named what, const char *slug, char *err,
                      size_t errlen)
 {
 	if (rc != KD_ENOTFOUND)
@@ -56,7 +56,7 @@ int cat_unknown_slug(sqlite3 *db, int rc, enum cat_named what, const char *slug,
 	return KD_ENOTFOUND;
 }
 
-static int add_named(sqlite3 *db, const char *what, const char *sql, const char *slug,
+static int add_named(struct kd_db *db, const char *what, const char *sql, const char *slug,
                      const char *name, const char *extra, char *err, size_t errlen)
 {
 	if (!cat_slug_valid(slug)) {
@@ -71,27 +71,27 @@ static int add_named(sqlite3 *db, const char *what, const char *sql, const char 
 		snprintf(err, errlen, "a %s name must be 1 to 200 characters", what);
 		return KD_EINVAL;
 	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot add the %s: %s", what, sqlite3_errmsg(db));
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK) {
+		snprintf(err, errlen, "cannot add the %s: %s", what, db_errmsg(db));
 		return KD_EDB;
 	}
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, extra ? extra : "", -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	db_bind_text(st, 1, slug, -1, DB_STATIC);
+	db_bind_text(st, 2, name, -1, DB_STATIC);
+	db_bind_text(st, 3, extra ? extra : "", -1, DB_STATIC);
+	int rc = db_step(st);
+	db_finalize(st);
+	if (rc == DB_DONE)
 		return 0;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+	if ((rc & 0xff) == DB_CONSTRAINT) {
 		snprintf(err, errlen, "a %s with slug '%s' already exists", what, slug);
 		return KD_EEXIST;
 	}
-	snprintf(err, errlen, "cannot add the %s: %s", what, sqlite3_errmsg(db));
+	snprintf(err, errlen, "cannot add the %s: %s", what, db_errmsg(db));
 	return db_err_code(rc);
 }
 
-int cat_school_add(sqlite3 *db, const char *slug, const char *name, const char *district,
+int cat_school_add(struct kd_db *db, const char *slug, const char *name, const char *district,
                    char *err, size_t errlen)
 {
 	return add_named(db, "school",
@@ -99,7 +99,7 @@ int cat_school_add(sqlite3 *db, const char *slug, const char *name, const char *
 	                 name, district, err, errlen);
 }
 
-int cat_practice_add(sqlite3 *db, const char *slug, const char *name, const char *description,
+int cat_practice_add(struct kd_db *db, const char *slug, const char *name, const char *description,
                      char *err, size_t errlen)
 {
 	return add_named(db, "practice",
@@ -116,7 +116,7 @@ int cat_practice_add(sqlite3 *db, const char *slug, const char *name, const char
 /* Fill the clip counts of n items (struct of size `size` with an int64 id
  * and count at the given offsets) for what user may see: from the count
  * cache when every one is there, else with one grouped query. */
-static int count_by(sqlite3 *db, const struct kd_user *user, const char *what, const char *sql,
+static int count_by(struct kd_db *db, const struct kd_user *user, const char *what, const char *sql,
                     void *items, size_t n, size_t size, size_t id_off, size_t count_off)
 {
 	if (idx_usable(db)) {
@@ -144,25 +144,25 @@ static int count_by(sqlite3 *db, const struct kd_user *user, const char *what, c
 	}
 	if (all)
 		return 0;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_error("catalogue", "%s", sqlite3_errmsg(db));
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK) {
+		log_error("catalogue", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
 	cat_bind_viewer(st, user);
 	for (size_t i = 0; i < n; i++)
 		*(int64_t *)((char *)items + i * size + count_off) = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t id = db_column_int64(st, 0);
 		for (size_t i = 0; i < n; i++) {
 			char *item = (char *)items + i * size;
 			if (*(int64_t *)(item + id_off) == id)
-				*(int64_t *)(item + count_off) = sqlite3_column_int64(st, 1);
+				*(int64_t *)(item + count_off) = db_column_int64(st, 1);
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return db_err_code(rc);
 	for (size_t i = 0; i < n; i++) {
 		char *item = (char *)items + i * size;
@@ -174,9 +174,9 @@ static int count_by(sqlite3 *db, const struct kd_user *user, const char *what, c
 	return 0;
 }
 
-int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school **out, size_t *n)
+int cat_schools_list(struct kd_db *db, const struct kd_user *user, struct cat_school **out, size_t *n)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	int rc;
 	if (db_stmt(db,
 	            "SELECT s.id, s.slug, s.name, s.district FROM schools s "
@@ -185,17 +185,17 @@ int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school 
 		return KD_EDB;
 	size_t cap = 16, len = 0;
 	struct cat_school *list = kd_calloc(cap, sizeof *list);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (len == cap)
 			list = kd_realloc(list, (cap *= 2) * sizeof *list);
 		struct cat_school *s = &list[len++];
-		s->id = sqlite3_column_int64(st, 0);
+		s->id = db_column_int64(st, 0);
 		s->slug = cat_col_dup(st, 1);
 		s->name = cat_col_dup(st, 2);
 		s->district = cat_col_dup(st, 3);
 	}
 	db_stmt_done(st);
-	if (rc != SQLITE_DONE || (rc = count_by(db, user, "school", SCHOOL_COUNTS, list, len,
+	if (rc != DB_DONE || (rc = count_by(db, user, "school", SCHOOL_COUNTS, list, len,
 	                                        sizeof *list, offsetof(struct cat_school, id),
 	                                        offsetof(struct cat_school, clips))) < 0) {
 		cat_schools_free(list, len);
@@ -206,10 +206,10 @@ int cat_schools_list(sqlite3 *db, const struct kd_user *user, struct cat_school 
 	return 0;
 }
 
-int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_practice **out,
+int cat_practices_list(struct kd_db *db, const struct kd_user *user, struct cat_practice **out,
                        size_t *n)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	int rc;
 	if (db_stmt(db,
 	            "SELECT p.id, p.slug, p.name, p.description FROM practices p "
@@ -218,17 +218,17 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 		return KD_EDB;
 	size_t cap = 16, len = 0;
 	struct cat_practice *list = kd_calloc(cap, sizeof *list);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (len == cap)
 			list = kd_realloc(list, (cap *= 2) * sizeof *list);
 		struct cat_practice *p = &list[len++];
-		p->id = sqlite3_column_int64(st, 0);
+		p->id = db_column_int64(st, 0);
 		p->slug = cat_col_dup(st, 1);
 		p->name = cat_col_dup(st, 2);
 		p->description = cat_col_dup(st, 3);
 	}
 	db_stmt_done(st);
-	if (rc != SQLITE_DONE ||
+	if (rc != DB_DONE ||
 	    (rc = count_by(db, user, "practice", PRACTICE_COUNTS, list, len, sizeof *list,
 	                   offsetof(struct cat_practice, id),
 	                   offsetof(struct cat_practice, clips))) < 0) {
@@ -240,48 +240,48 @@ int cat_practices_list(sqlite3 *db, const struct kd_user *user, struct cat_pract
 	return 0;
 }
 
-int cat_school_get(sqlite3 *db, const char *slug, struct cat_school **out)
+int cat_school_get(struct kd_db *db, const char *slug, struct cat_school **out)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db, "SELECT id, slug, name, district FROM schools WHERE slug = ?1", &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(st, 1, slug, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
 		struct cat_school *s = kd_calloc(1, sizeof *s);
-		s->id = sqlite3_column_int64(st, 0);
+		s->id = db_column_int64(st, 0);
 		s->slug = cat_col_dup(st, 1);
 		s->name = cat_col_dup(st, 2);
 		s->district = cat_col_dup(st, 3);
 		*out = s;
 	}
 	db_stmt_done(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
-int cat_school_id(sqlite3 *db, const char *slug, int64_t *id)
+int cat_school_id(struct kd_db *db, const char *slug, int64_t *id)
 {
 	return cat_slug_id(db, CAT_SCHOOLS, slug, id);
 }
 
-int cat_practice_get(sqlite3 *db, const char *slug, struct cat_practice **out)
+int cat_practice_get(struct kd_db *db, const char *slug, struct cat_practice **out)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db, "SELECT id, slug, name, description FROM practices WHERE slug = ?1",
 	            &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(st, 1, slug, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
 		struct cat_practice *p = kd_calloc(1, sizeof *p);
-		p->id = sqlite3_column_int64(st, 0);
+		p->id = db_column_int64(st, 0);
 		p->slug = cat_col_dup(st, 1);
 		p->name = cat_col_dup(st, 2);
 		p->description = cat_col_dup(st, 3);
 		*out = p;
 	}
 	db_stmt_done(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
 void cat_schools_free(struct cat_school *list, size_t n)
@@ -304,28 +304,28 @@ void cat_practices_free(struct cat_practice *list, size_t n)
 	free(list);
 }
 
-static char *slugs(sqlite3 *db, const char *sql)
+static char *slugs(struct kd_db *db, const char *sql)
 {
 	struct kd_buf b = KD_BUF_INIT(64 * 1024);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW) {
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) == DB_OK) {
+		while (db_step(st) == DB_ROW) {
 			if (b.len && kd_buf_puts(&b, ", ") < 0)
 				break;
-			if (kd_buf_puts(&b, (const char *)sqlite3_column_text(st, 0)) < 0)
+			if (kd_buf_puts(&b, (const char *)db_column_text(st, 0)) < 0)
 				break;
 		}
-		sqlite3_finalize(st);
+		db_finalize(st);
 	}
 	return kd_buf_take(&b, NULL);
 }
 
-char *cat_practice_slugs(sqlite3 *db)
+char *cat_practice_slugs(struct kd_db *db)
 {
 	return slugs(db, "SELECT slug FROM practices ORDER BY slug");
 }
 
-char *cat_school_slugs(sqlite3 *db)
+char *cat_school_slugs(struct kd_db *db)
 {
 	return slugs(db, "SELECT slug FROM schools ORDER BY slug");
 }

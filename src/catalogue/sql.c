@@ -4,15 +4,15 @@
 
 #include "kindling/mem.h"
 
-void cat_bind_viewer(sqlite3_stmt *st, const struct kd_user *u)
+void cat_bind_viewer(struct kd_stmt *st, const struct kd_user *u)
 {
-	sqlite3_bind_int(st, 90, u->role == KD_ROLE_ADMIN);
-	sqlite3_bind_int64(st, 91, u->id);
-	sqlite3_bind_int64(st, 92, u->school_id);
+	db_bind_int(st, 90, u->role == KD_ROLE_ADMIN);
+	db_bind_int64(st, 91, u->id);
+	db_bind_int64(st, 92, u->school_id);
 }
 
-char *cat_col_dup(sqlite3_stmt *st, int col)
+char *cat_col_dup(struct kd_stmt *st, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const unsigned char *t = db_column_text(st, col);
 	return t ? kd_strdup((const char *)t) : NULL;
 }

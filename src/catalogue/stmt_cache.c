@@ -17,17 +17,19 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
+#include "db_impl.h"
+
 #define CONNS 64    /* connections with a cache; more are served uncached */
 #define PER_CONN 64 /* statements per connection */
 
 struct entry {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	const char *sql; /* the caller's pointer, compared first */
 	bool busy;
 };
 
 static struct cache {
-	sqlite3 *db;
+	struct kd_db *db;
 	struct entry e[PER_CONN];
 	unsigned next; /* the next entry to replace when all are taken */
 	/* db_epoch(): what this connection last saw */
@@ -44,7 +46,7 @@ static atomic_int_fast64_t epoch = 1;
  * the one thread that holds its connection. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct cache *cache_of(sqlite3 *db, bool add)
+static struct cache *cache_of(struct kd_db *db, bool add)
 {
 	struct cache *found = NULL, *empty = NULL;
 	pthread_mutex_lock(&lock);
@@ -62,20 +64,20 @@ static struct cache *cache_of(sqlite3 *db, bool add)
 	return found;
 }
 
-int db_stmt(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+int db_stmt(struct kd_db *db, const char *sql, struct kd_stmt **out)
 {
 	struct cache *c = cache_of(db, true);
 	for (size_t i = 0; c && i < PER_CONN; i++) {
 		struct entry *e = &c->e[i];
-		if (e->st && !e->busy && e->sql == sql && !strcmp(sqlite3_sql(e->st), sql)) {
+		if (e->st && !e->busy && e->sql == sql && !strcmp(db_sql(e->st), sql)) {
 			e->busy = true;
 			*out = e->st;
 			return 0;
 		}
 	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		log_error("db", "%s", sqlite3_errmsg(db));
+	struct kd_stmt *st;
+	if (db_prepare_kept(db, sql, true, &st) != DB_OK) {
+		log_error("db", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
 	*out = st;
@@ -89,7 +91,7 @@ int db_stmt(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 	for (size_t k = 0; k < PER_CONN && !slot; k++) {
 		struct entry *e = &c->e[c->next++ % PER_CONN];
 		if (!e->busy) {
-			sqlite3_finalize(e->st);
+			db_finalize(e->st);
 			slot = e;
 		}
 	}
@@ -98,20 +100,20 @@ int db_stmt(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-void db_stmt_done(sqlite3_stmt *st)
+void db_stmt_done(struct kd_stmt *st)
 {
 	if (!st)
 		return;
-	struct cache *c = cache_of(sqlite3_db_handle(st), false);
+	struct cache *c = cache_of(db_of(st), false);
 	for (size_t i = 0; c && i < PER_CONN; i++) {
 		if (c->e[i].st == st) {
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
+			db_reset(st);
+			db_clear_bindings(st);
 			c->e[i].busy = false;
 			return;
 		}
 	}
-	sqlite3_finalize(st); /* never cached: nested use, or no room */
+	db_finalize(st); /* never cached: nested use, or no room */
 }
 
 /* A fingerprint of the WAL index header of db's file, in *out; false when
@@ -133,16 +135,17 @@ void db_stmt_done(sqlite3_stmt *st)
  * this process holds on it, and another process, finding no one there,
  * would start the index again under this one's readers (SQLITE_PROTOCOL,
  * then SIGBUS on a file cut to 3 bytes: found by the crash rounds). */
-static bool wal_change(sqlite3 *db, struct cache *c, uint64_t *out)
+static bool wal_change(struct kd_db *kdb, struct cache *c, uint64_t *out)
 {
+	sqlite3 *db = kdb->lite;
 	if (!c->wal_looked) {
 		c->wal_looked = true;
 		sqlite3_file *f = NULL;
-		sqlite3_stmt *st;
+		struct kd_stmt *st;
 		bool is_wal = false;
-		if (db_stmt(db, "PRAGMA journal_mode", &st) == 0) {
-			is_wal = sqlite3_step(st) == SQLITE_ROW &&
-			         !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
+		if (db_stmt(kdb, "PRAGMA journal_mode", &st) == 0) {
+			is_wal = db_step(st) == DB_ROW &&
+			         !sqlite3_stricmp((const char *)db_column_text(st, 0), "wal");
 			db_stmt_done(st);
 		}
 		volatile void *region = NULL;
@@ -168,8 +171,38 @@ static bool wal_change(sqlite3 *db, struct cache *c, uint64_t *out)
 	return true;
 }
 
-int64_t db_epoch(sqlite3 *db)
+/* On PostgreSQL: the server's current snapshot (the transactions in
+ * flight and the next to come) changes with every commit of a transaction
+ * that wrote, in any session, and with nothing that only reads.  It is the
+ * whole cluster's, so a commit to another database counts too: a change
+ * seen where there was none costs a recomputed answer, never a stale
+ * one. */
+static int64_t pg_epoch(struct kd_db *db)
 {
+	static _Atomic uint64_t last;
+	static atomic_bool have;
+	struct kd_stmt *st;
+	uint64_t h = 1469598103934665603u;
+	if (db_stmt(db, "SELECT pg_current_snapshot()::text", &st) < 0)
+		return atomic_fetch_add(&epoch, 1) + 1;
+	const unsigned char *t = db_step(st) == DB_ROW ? db_column_text(st, 0) : NULL;
+	for (const unsigned char *p = t; p && *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	db_stmt_done(st);
+	if (!t)
+		return atomic_fetch_add(&epoch, 1) + 1;
+	if (atomic_load(&have) && atomic_load(&last) == h)
+		return atomic_load(&epoch);
+	int64_t e = atomic_fetch_add(&epoch, 1) + 1;
+	atomic_store(&last, h);
+	atomic_store(&have, true);
+	return e;
+}
+
+int64_t db_epoch(struct kd_db *db)
+{
+	if (db->pg)
+		return pg_epoch(db);
 	static _Atomic uint64_t last_change;
 	static atomic_bool have_change;
 	uint64_t now;
@@ -184,16 +217,16 @@ int64_t db_epoch(sqlite3 *db)
 		atomic_store(&have_change, true);
 		return e;
 	}
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	int64_t version = -1;
 	if (!c || db_stmt(db, "PRAGMA data_version", &st) < 0)
 		return atomic_fetch_add(&epoch, 1) + 1; /* unknown: changed */
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int64(st, 0);
+	if (db_step(st) == DB_ROW)
+		version = db_column_int64(st, 0);
 	db_stmt_done(st);
 	/* data_version moves with the commits of other connections (and
 	 * processes), total_changes with this one's own */
-	int64_t mine = sqlite3_total_changes64(db);
+	int64_t mine = sqlite3_total_changes64(db->lite);
 	if (version < 0 || !c->seen || version != c->data_version || mine != c->total_changes) {
 		/* (a connection's first look counts as a change too: it cannot
 		 * know what happened before it) */
@@ -205,13 +238,13 @@ int64_t db_epoch(sqlite3 *db)
 	return atomic_load(&epoch);
 }
 
-void db_stmt_forget(sqlite3 *db)
+void db_stmt_forget(struct kd_db *db)
 {
 	struct cache *c = cache_of(db, false);
 	if (!c)
 		return;
 	for (size_t i = 0; i < PER_CONN; i++)
-		sqlite3_finalize(c->e[i].st);
+		db_finalize(c->e[i].st);
 	memset(c->e, 0, sizeof c->e);
 	c->next = 0;
 	c->seen = false;

@@ -22,32 +22,32 @@
 static const char *const STATUSES[] = {"requested", "accepted", "declined", "done"};
 
 /* Prepare sql and bind ?1 school id, ?2 from, ?3 to and the viewer. */
-static sqlite3_stmt *query(sqlite3 *db, const char *sql, int64_t school, const char *from,
+static struct kd_stmt *query(struct kd_db *db, const char *sql, int64_t school, const char *from,
                            const char *to, const struct kd_user *user)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_error("summary", "%s: %s", sqlite3_errmsg(db), sql);
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK) {
+		log_error("summary", "%s: %s", db_errmsg(db), sql);
 		return NULL;
 	}
-	if (sqlite3_bind_parameter_index(st, "?1"))
-		sqlite3_bind_int64(st, 1, school);
-	if (sqlite3_bind_parameter_index(st, "?2"))
-		sqlite3_bind_text(st, 2, from, -1, SQLITE_TRANSIENT);
-	if (sqlite3_bind_parameter_index(st, "?3"))
-		sqlite3_bind_text(st, 3, to, -1, SQLITE_TRANSIENT);
-	if (sqlite3_bind_parameter_index(st, "?90"))
+	if (db_has_param(st, 1))
+		db_bind_int64(st, 1, school);
+	if (db_has_param(st, 2))
+		db_bind_text(st, 2, from, -1, DB_TRANSIENT);
+	if (db_has_param(st, 3))
+		db_bind_text(st, 3, to, -1, DB_TRANSIENT);
+	if (db_has_param(st, 90))
 		cat_bind_viewer(st, user);
 	return st;
 }
 
-static json_t *text(sqlite3_stmt *st, int col)
+static json_t *text(struct kd_stmt *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = (const char *)db_column_text(st, col);
 	return t ? json_string(t) : json_null();
 }
 
-int summary_range(sqlite3 *db, const char *from_arg, const char *to_arg, char *from, char *to,
+int summary_range(struct kd_db *db, const char *from_arg, const char *to_arg, char *from, char *to,
                   char *err, size_t errlen)
 {
 	if ((to_arg && *to_arg && !cat_date_valid(to_arg)) ||
@@ -56,23 +56,23 @@ int summary_range(sqlite3 *db, const char *from_arg, const char *to_arg, char *f
 		         "from=2025-09-01&to=2026-06-30");
 		return KD_EINVAL;
 	}
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db,
 	            "SELECT coalesce(?1, strftime('%Y-%m-%d', 'now')), "
 	            "coalesce(?2, date(coalesce(?1, strftime('%Y-%m-%d', 'now')), '-1 year'))",
 	            &st) < 0)
 		return KD_EDB;
 	if (to_arg && *to_arg)
-		sqlite3_bind_text(st, 1, to_arg, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, to_arg, -1, DB_STATIC);
 	if (from_arg && *from_arg)
-		sqlite3_bind_text(st, 2, from_arg, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(to, 11, "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(from, 11, "%s", (const char *)sqlite3_column_text(st, 1));
+		db_bind_text(st, 2, from_arg, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		snprintf(to, 11, "%s", (const char *)db_column_text(st, 0));
+		snprintf(from, 11, "%s", (const char *)db_column_text(st, 1));
 	}
 	db_stmt_done(st);
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return KD_EDB;
 	if (strcmp(from, to) > 0) {
 		snprintf(err, errlen, "from (%s) is after to (%s): swap them", from, to);
@@ -81,24 +81,24 @@ int summary_range(sqlite3 *db, const char *from_arg, const char *to_arg, char *f
 	return 0;
 }
 
-static int school_id(sqlite3 *db, const char *slug, int64_t *id, char **name)
+static int school_id(struct kd_db *db, const char *slug, int64_t *id, char **name)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db, "SELECT id, name FROM schools WHERE slug = ?1", &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, slug, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_column_int64(st, 0);
 		if (name)
 			*name = cat_col_dup(st, 1);
 	}
 	db_stmt_done(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
 }
 
 /* Visits of school (hosted or made) created in range, by status. */
-static json_t *visit_counts(sqlite3 *db, const char *column, int64_t school, const char *from,
+static json_t *visit_counts(struct kd_db *db, const char *column, int64_t school, const char *from,
                             const char *to)
 {
 	json_t *o = json_object();
@@ -109,37 +109,37 @@ static json_t *visit_counts(sqlite3 *db, const char *column, int64_t school, con
 	         "SELECT status, count(*) FROM visits WHERE %s = ?1 AND "
 	         "substr(created_at, 1, 10) BETWEEN ?2 AND ?3 GROUP BY status",
 	         column);
-	sqlite3_stmt *st = query(db, sql, school, from, to, NULL);
+	struct kd_stmt *st = query(db, sql, school, from, to, NULL);
 	if (!st) {
 		json_decref(o);
 		return NULL;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
-		                    json_integer(sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
+	while (db_step(st) == DB_ROW)
+		json_object_set_new(o, (const char *)db_column_text(st, 0),
+		                    json_integer(db_column_int64(st, 1)));
+	db_finalize(st);
 	return o;
 }
 
-static int64_t views_from_others(sqlite3 *db, const struct kd_user *user, int64_t school,
+static int64_t views_from_others(struct kd_db *db, const struct kd_user *user, int64_t school,
                                  const char *from, const char *to)
 {
-	sqlite3_stmt *st = query(db,
+	struct kd_stmt *st = query(db,
 	                         "SELECT count(*) FROM views v JOIN clips c ON c.id = v.clip_id "
 	                         "WHERE c.school_id = ?1 AND v.school_id IS NOT NULL AND "
 	                         "v.school_id != ?1 AND v.day BETWEEN ?2 AND ?3 AND " CAT_VISIBLE,
 	                         school, from, to, user);
 	int64_t n = -1;
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (st && db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	db_finalize(st);
 	return n;
 }
 
 /* Practices whose first clip at school (over all time) falls in the range
  * and that teachers of the school saw (a view) or visited (an accepted or
  * done visit) at another school before that date. */
-static json_t *arrived(sqlite3 *db, const struct kd_user *user, int64_t school,
+static json_t *arrived(struct kd_db *db, const struct kd_user *user, int64_t school,
                        const char *from, const char *to)
 {
 	static const char sql[] =
@@ -168,20 +168,20 @@ static json_t *arrived(sqlite3 *db, const struct kd_user *user, int64_t school,
 		" WHERE f.first BETWEEN ?2 AND ?3"
 		"  AND EXISTS (SELECT 1 FROM seen WHERE seen.pid = f.pid)"
 		" ORDER BY f.first, p.slug";
-	sqlite3_stmt *st = query(db, sql, school, from, to, user);
+	struct kd_stmt *st = query(db, sql, school, from, to, user);
 	if (!st)
 		return NULL;
 	json_t *a = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		json_array_append_new(a, json_pack("{so so so so so}", "practice", text(st, 0),
 		                                   "first_clip_on", text(st, 1), "seen_at_school",
 		                                   text(st, 2), "seen_on", text(st, 3), "via",
 		                                   text(st, 4)));
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return a;
 }
 
-int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
+int summary_school(struct kd_db *db, const struct kd_user *user, const char *school,
                    const char *from, const char *to, json_t **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -204,7 +204,7 @@ int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
 	free(name);
 	json_object_set_new(o, "from", json_string(from));
 	json_object_set_new(o, "to", json_string(to));
-	sqlite3_stmt *st = NULL;
+	struct kd_stmt *st = NULL;
 	/* The server answers from the catalogue in memory (summary_index.c);
 	 * the SQL below answers elsewhere, and tells the tests what the
 	 * answer must be. */
@@ -220,12 +220,12 @@ int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
 	           "SELECT count(*), coalesce(sum(c.duration_s), 0) FROM clips c "
 	           "WHERE c.school_id = ?1 AND " COUNTED " AND " IN_RANGE,
 	           sid, from, to, user);
-	if (!st || sqlite3_step(st) != SQLITE_ROW)
+	if (!st || db_step(st) != DB_ROW)
 		goto fail;
-	json_object_set_new(o, "clips", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "clips", json_integer(db_column_int64(st, 0)));
 	json_object_set_new(o, "minutes",
-	                    json_real(summary_minutes(sqlite3_column_double(st, 1))));
-	sqlite3_finalize(st);
+	                    json_real(summary_minutes(db_column_double(st, 1))));
+	db_finalize(st);
 
 	json_t *a = json_array();
 	json_object_set_new(o, "by_practice", a);
@@ -237,11 +237,11 @@ int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
 	           sid, from, to, user);
 	if (!st)
 		goto fail;
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		json_array_append_new(a, json_pack("{so sI sf}", "practice", text(st, 0), "clips",
-		                                   (json_int_t)sqlite3_column_int64(st, 1), "minutes",
-		                                   summary_minutes(sqlite3_column_double(st, 2))));
-	sqlite3_finalize(st);
+		                                   (json_int_t)db_column_int64(st, 1), "minutes",
+		                                   summary_minutes(db_column_double(st, 2))));
+	db_finalize(st);
 
 	a = json_array();
 	json_object_set_new(o, "by_month", a);
@@ -251,10 +251,10 @@ int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
 	           sid, from, to, user);
 	if (!st)
 		goto fail;
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		json_array_append_new(a, json_pack("{so sI}", "month", text(st, 0), "clips",
-		                                   (json_int_t)sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
+		                                   (json_int_t)db_column_int64(st, 1)));
+	db_finalize(st);
 
 	a = json_array();
 	json_object_set_new(o, "teachers", a);
@@ -265,10 +265,10 @@ int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
 	           sid, from, to, user);
 	if (!st)
 		goto fail;
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		json_array_append_new(a, json_pack("{so sI}", "teacher", text(st, 0), "clips",
-		                                   (json_int_t)sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
+		                                   (json_int_t)db_column_int64(st, 1)));
+	db_finalize(st);
 	st = NULL;
 
 	int64_t views = views_from_others(db, user, sid, from, to);
@@ -289,13 +289,13 @@ int summary_school(sqlite3 *db, const struct kd_user *user, const char *school,
 	*out = o;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	json_decref(o);
 	snprintf(err, errlen, "the summary could not be read from the catalogue");
 	return rc;
 }
 
-int summary_district(sqlite3 *db, const struct kd_user *user, const char *from, const char *to,
+int summary_district(struct kd_db *db, const struct kd_user *user, const char *from, const char *to,
                      json_t **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -319,7 +319,7 @@ int summary_district(sqlite3 *db, const struct kd_user *user, const char *from, 
 		snprintf(err, errlen, "the district summary could not be read from the catalogue");
 		return rc;
 	}
-	sqlite3_stmt *st = query(
+	struct kd_stmt *st = query(
 		db,
 		"SELECT s.id, s.slug, s.name,"
 		" (SELECT count(*) FROM clips c WHERE c.school_id = s.id AND " COUNTED " AND " IN_RANGE "),"
@@ -333,18 +333,18 @@ int summary_district(sqlite3 *db, const struct kd_user *user, const char *from, 
 		0, from, to, user);
 	if (!st)
 		goto fail;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t views = views_from_others(db, user, sqlite3_column_int64(st, 0), from, to);
+	while (db_step(st) == DB_ROW) {
+		int64_t views = views_from_others(db, user, db_column_int64(st, 0), from, to);
 		json_array_append_new(
 			schools,
 			json_pack("{so so sI sf sI sI sI}", "school", text(st, 1), "name", text(st, 2),
-			          "clips", (json_int_t)sqlite3_column_int64(st, 3), "minutes",
-			          summary_minutes(sqlite3_column_double(st, 4)),
+			          "clips", (json_int_t)db_column_int64(st, 3), "minutes",
+			          summary_minutes(db_column_double(st, 4)),
 			          "views_from_other_schools", (json_int_t)views, "visits_hosted",
-			          (json_int_t)sqlite3_column_int64(st, 5), "visits_made",
-			          (json_int_t)sqlite3_column_int64(st, 6)));
+			          (json_int_t)db_column_int64(st, 5), "visits_made",
+			          (json_int_t)db_column_int64(st, 6)));
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 
 	st = query(db,
 	           "SELECT p.slug, s.slug, count(*) FROM clips c JOIN clip_practices cp ON "
@@ -355,17 +355,17 @@ int summary_district(sqlite3 *db, const struct kd_user *user, const char *from, 
 	if (!st)
 		goto fail;
 	json_t *row = NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(st, 0);
+	while (db_step(st) == DB_ROW) {
+		const char *p = (const char *)db_column_text(st, 0);
 		if (!row || strcmp(json_string_value(json_object_get(row, "practice")), p)) {
 			row = json_pack("{ss s{}}", "practice", p, "schools");
 			json_array_append_new(grid, row);
 		}
 		json_object_set_new(json_object_get(row, "schools"),
-		                    (const char *)sqlite3_column_text(st, 1),
-		                    json_integer(sqlite3_column_int64(st, 2)));
+		                    (const char *)db_column_text(st, 1),
+		                    json_integer(db_column_int64(st, 2)));
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 
 	/* For each practice and each month of the range with one of its clips:
 	 * how many schools had a clip of it by then (over all time). */
@@ -381,12 +381,12 @@ int summary_district(sqlite3 *db, const struct kd_user *user, const char *from, 
 	           0, from, to, user);
 	if (!st)
 		goto fail;
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		json_array_append_new(spread,
 		                      json_pack("{so so sI}", "practice", text(st, 0), "month",
 		                                text(st, 1), "schools",
-		                                (json_int_t)sqlite3_column_int64(st, 2)));
-	sqlite3_finalize(st);
+		                                (json_int_t)db_column_int64(st, 2)));
+	db_finalize(st);
 	*out = o;
 	return 0;
 fail:
@@ -395,7 +395,7 @@ fail:
 	return KD_EDB;
 }
 
-int summary_warm(sqlite3 *db)
+int summary_warm(struct kd_db *db)
 {
 	return idx_usable(db) ? sumx_warm(db) : 0;
 }

@@ -45,7 +45,7 @@ int sumc_slice_cmp(struct slice a, struct slice b)
 
 /* The bytes of SQLite's substr(s, 1, chars) of the n bytes at s: a
  * character is a byte, and a byte from 0xc0 up takes the continuation
- * bytes after it (SQLITE_SKIP_UTF8). */
+ * bytes after it (DB_SKIP_UTF8). */
 static size_t prefix_len(const char *s, size_t n, size_t chars)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -387,18 +387,18 @@ static void cache_rebuild(int64_t seq)
 }
 
 /* Bring the cache to the change the index holds (held, as sumc_lock). */
-static int cache_sync(sqlite3 *db)
+static int cache_sync(struct kd_db *db)
 {
 	int64_t seq = idx_summary_seq();
 	if (sumc.built && sumc.seq == seq)
 		return 0;
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	int64_t oldest = -1;
 	if (sumc.built && seq > sumc.seq) {
 		if (db_stmt(db, "SELECT coalesce(min(seq), 0) FROM clip_changes", &st) < 0)
 			return KD_EDB;
-		if (sqlite3_step(st) == SQLITE_ROW)
-			oldest = sqlite3_column_int64(st, 0);
+		if (db_step(st) == DB_ROW)
+			oldest = db_column_int64(st, 0);
 		db_stmt_done(st);
 	}
 	/* never built, behind, another catalogue, or what changed was pruned */
@@ -417,19 +417,19 @@ static int cache_sync(sqlite3 *db)
 		free(map);
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, sumc.seq);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int(st, 3, CACHE_REBUILD_PAST + 1);
+	db_bind_int64(st, 1, sumc.seq);
+	db_bind_int64(st, 2, seq);
+	db_bind_int(st, 3, CACHE_REBUILD_PAST + 1);
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (n == cap)
 			ids = kd_realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = db_column_int64(st, 0);
 	}
 	db_stmt_done(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		free(map);
 		free(ids);
 		return db_err_code(rc);
@@ -459,7 +459,7 @@ static int cache_sync(sqlite3 *db)
 
 /* The cache up to date and held (sumc_lock), with each practice number's
  * slug in *slugs (caller frees them).  0, or a KD_E* code and nothing held. */
-int sumc_begin(sqlite3 *db, char ***slugs)
+int sumc_begin(struct kd_db *db, char ***slugs)
 {
 	int rc = idx_summary_begin(db);
 	if (rc < 0)

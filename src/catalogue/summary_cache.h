@@ -7,10 +7,11 @@
 #define KINDLING_CATALOGUE_SUMMARY_CACHE_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct kd_db; /* db.h */
 
 /* A piece of a clip's text (a date, a month), not terminated. */
 struct slice {
@@ -70,7 +71,7 @@ extern pthread_mutex_t sumc_lock;
 /* The cache up to date and held (sumc_lock), with each practice number's
  * slug in *slugs (NULL: not wanted; free with sumc_slugs_free).  0, or a
  * KD_E* code and nothing held. */
-int sumc_begin(sqlite3 *db, char ***slugs);
+int sumc_begin(struct kd_db *db, char ***slugs);
 void sumc_end(void);
 void sumc_slugs_free(char **slugs, size_t n);
 

@@ -18,7 +18,7 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
-int sumx_warm(sqlite3 *db)
+int sumx_warm(struct kd_db *db)
 {
 	int rc = sumc_begin(db, NULL);
 	if (rc == 0)
@@ -28,33 +28,33 @@ int sumx_warm(sqlite3 *db)
 
 /* ---------------------------------------------------------------- SQL */
 
-/* A step of a statement of db_stmt(): SQLITE_ROW or SQLITE_DONE with the
+/* A step of a statement of db_stmt(): DB_ROW or DB_DONE with the
  * statement still out (give it back), or another code, logged, with the
  * statement given back. */
-static int stmt_step(sqlite3_stmt *st)
+static int stmt_step(struct kd_stmt *st)
 {
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_error("summary", "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
+	int rc = db_step(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		log_error("summary", "%s", db_errmsg(db_of(st)));
 		db_stmt_done(st);
 	}
 	return rc;
 }
 
-static int64_t count_of(sqlite3 *db, const char *sql, int64_t school, const char *from,
+static int64_t count_of(struct kd_db *db, const char *sql, int64_t school, const char *from,
                         const char *to, int64_t user)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db, sql, &st) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, school);
-	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) >= 4)
-		sqlite3_bind_int64(st, 4, user);
-	if (stmt_step(st) != SQLITE_ROW)
+	db_bind_int64(st, 1, school);
+	db_bind_text(st, 2, from, -1, DB_STATIC);
+	db_bind_text(st, 3, to, -1, DB_STATIC);
+	if (db_has_param(st, 4))
+		db_bind_int64(st, 4, user);
+	if (stmt_step(st) != DB_ROW)
 		return -1;
-	int64_t n = sqlite3_column_int64(st, 0);
+	int64_t n = db_column_int64(st, 0);
 	db_stmt_done(st);
 	return n;
 }
@@ -64,7 +64,7 @@ static int64_t count_of(sqlite3 *db, const char *sql, int64_t school, const char
  * sees every clip) or one of its people, who sees its shared clips (the
  * counts keep them apart) and the clips they uploaded themselves: those
  * not shared are few, and counted from views. */
-static int64_t views_from_others(sqlite3 *db, const struct kd_user *user, int64_t school,
+static int64_t views_from_others(struct kd_db *db, const struct kd_user *user, int64_t school,
                                  const char *from, const char *to)
 {
 	static const char all[] = "SELECT coalesce(sum(n), 0) FROM view_counts "
@@ -87,7 +87,7 @@ static int64_t views_from_others(sqlite3 *db, const struct kd_user *user, int64_
 static const char *const STATUSES[] = {"requested", "accepted", "declined", "done"};
 
 /* Visits of school (hosted or made) created from..to, by status. */
-static json_t *visit_counts(sqlite3 *db, bool hosted, int64_t school, const char *from,
+static json_t *visit_counts(struct kd_db *db, bool hosted, int64_t school, const char *from,
                             const char *to)
 {
 	static const char host[] = "SELECT status, count(*) FROM visits WHERE host_school_id = ?1 "
@@ -95,20 +95,20 @@ static json_t *visit_counts(sqlite3 *db, bool hosted, int64_t school, const char
 	static const char visitor[] = "SELECT status, count(*) FROM visits WHERE "
 	                              "visitor_school_id = ?1 AND substr(created_at, 1, 10) "
 	                              "BETWEEN ?2 AND ?3 GROUP BY status";
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db, hosted ? host : visitor, &st) < 0)
 		return NULL;
-	sqlite3_bind_int64(st, 1, school);
-	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, school);
+	db_bind_text(st, 2, from, -1, DB_STATIC);
+	db_bind_text(st, 3, to, -1, DB_STATIC);
 	json_t *o = json_object();
 	for (size_t i = 0; i < sizeof STATUSES / sizeof *STATUSES; i++)
 		json_object_set_new(o, STATUSES[i], json_integer(0));
 	int rc;
-	while ((rc = stmt_step(st)) == SQLITE_ROW)
-		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
-		                    json_integer(sqlite3_column_int64(st, 1)));
-	if (rc != SQLITE_DONE) {
+	while ((rc = stmt_step(st)) == DB_ROW)
+		json_object_set_new(o, (const char *)db_column_text(st, 0),
+		                    json_integer(db_column_int64(st, 1)));
+	if (rc != DB_DONE) {
 		json_decref(o);
 		return NULL;
 	}
@@ -120,7 +120,7 @@ static json_t *visit_counts(sqlite3 *db, bool hosted, int64_t school, const char
  * school: the earliest view (by day, then that school's slug), else an
  * earlier accepted or done visit (by date, then slug); a view wins a tie
  * of days.  0 with *via NULL when there was none, or KD_EDB. */
-static int first_seen(sqlite3 *db, int64_t school, int64_t practice, const char *first,
+static int first_seen(struct kd_db *db, int64_t school, int64_t practice, const char *first,
                       char **day, char **at, const char **via)
 {
 	static const char view[] =
@@ -137,22 +137,22 @@ static int first_seen(sqlite3 *db, int64_t school, int64_t practice, const char 
 	*day = *at = NULL;
 	*via = NULL;
 	for (int k = 0; k < 2; k++) {
-		sqlite3_stmt *st;
+		struct kd_stmt *st;
 		if (db_stmt(db, k ? visit : view, &st) < 0)
 			return KD_EDB;
-		sqlite3_bind_int64(st, 1, school);
-		sqlite3_bind_int64(st, 2, practice);
-		sqlite3_bind_text(st, 3, first, -1, SQLITE_STATIC);
+		db_bind_int64(st, 1, school);
+		db_bind_int64(st, 2, practice);
+		db_bind_text(st, 3, first, -1, DB_STATIC);
 		int rc = stmt_step(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		if (rc != DB_ROW && rc != DB_DONE) {
 			free(*day);
 			free(*at);
 			return KD_EDB;
 		}
 		/* a visit only when strictly earlier: on the same day the view
 		 * comes first (ORDER BY day, rank) */
-		if (rc == SQLITE_ROW &&
-		    (!*via || strcmp((const char *)sqlite3_column_text(st, 0), *day) < 0)) {
+		if (rc == DB_ROW &&
+		    (!*via || strcmp((const char *)db_column_text(st, 0), *day) < 0)) {
 			free(*day);
 			free(*at);
 			*day = cat_col_dup(st, 0);
@@ -335,7 +335,7 @@ static void rows_free(struct practice_row *rows, size_t n)
 	free(rows);
 }
 
-int sumx_school(sqlite3 *db, const struct kd_user *user, int64_t sid, const char *from,
+int sumx_school(struct kd_db *db, const struct kd_user *user, int64_t sid, const char *from,
                 const char *to, json_t *o)
 {
 	/* the views of the clips this user sees are counted for an admin and
@@ -406,7 +406,7 @@ struct school_row {
 	const struct cschool *clips; /* NULL: none */
 };
 
-static int read_schools(sqlite3 *db, const char *from, const char *to,
+static int read_schools(struct kd_db *db, const char *from, const char *to,
                         struct school_row **out, size_t *n)
 {
 	static const char sql[] =
@@ -418,24 +418,24 @@ static int read_schools(sqlite3 *db, const char *from, const char *to,
 		" (SELECT coalesce(sum(n), 0) FROM view_counts WHERE clip_school_id = s.id AND"
 		"  day BETWEEN ?1 AND ?2)"
 		" FROM schools s ORDER BY s.slug";
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	*out = NULL;
 	*n = 0;
 	if (db_stmt(db, sql, &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, from, -1, DB_STATIC);
+	db_bind_text(st, 2, to, -1, DB_STATIC);
 	size_t cap = 0;
 	int rc;
-	while ((rc = stmt_step(st)) == SQLITE_ROW) {
+	while ((rc = stmt_step(st)) == DB_ROW) {
 		if (*n == cap)
 			*out = kd_realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof **out);
 		(*out)[(*n)++] = (struct school_row){
-			.id = sqlite3_column_int64(st, 0), .slug = cat_col_dup(st, 1),
-			.name = cat_col_dup(st, 2), .hosted = sqlite3_column_int64(st, 3),
-			.made = sqlite3_column_int64(st, 4), .views = sqlite3_column_int64(st, 5)};
+			.id = db_column_int64(st, 0), .slug = cat_col_dup(st, 1),
+			.name = cat_col_dup(st, 2), .hosted = db_column_int64(st, 3),
+			.made = db_column_int64(st, 4), .views = db_column_int64(st, 5)};
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return KD_EDB;
 	db_stmt_done(st);
 	return 0;
@@ -579,7 +579,7 @@ static void district_tables(const struct district_counts *c, char **slugs,
 	free(order);
 }
 
-int sumx_district(sqlite3 *db, const char *from, const char *to, json_t *o)
+int sumx_district(struct kd_db *db, const char *from, const char *to, json_t *o)
 {
 	struct school_row *schools;
 	size_t n_schools;

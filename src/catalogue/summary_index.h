@@ -13,10 +13,11 @@
 
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "kindling/users.h"
+
+struct kd_db; /* db.h */
 
 /* Seconds as minutes to a tenth, as every summary shows them. */
 static inline double summary_minutes(double seconds)
@@ -28,14 +29,14 @@ static inline double summary_minutes(double seconds)
  * by_practice, by_month, teachers, views_from_other_schools, visits and
  * arrived_from_elsewhere, for school sid, which user may summarise.
  * Returns 0 or a KD_E* code (o then holds part of it). */
-int sumx_school(sqlite3 *db, const struct kd_user *user, int64_t sid, const char *from,
+int sumx_school(struct kd_db *db, const struct kd_user *user, int64_t sid, const char *from,
                 const char *to, json_t *o);
 
 /* Fill schools, grid and spread (empty arrays in o) as summary_district()
  * does, for an admin.  Returns 0 or a KD_E* code. */
-int sumx_district(sqlite3 *db, const char *from, const char *to, json_t *o);
+int sumx_district(struct kd_db *db, const char *from, const char *to, json_t *o);
 
 /* Load what the summaries read into memory now.  0 or a KD_E* code. */
-int sumx_warm(sqlite3 *db);
+int sumx_warm(struct kd_db *db);
 
 #endif

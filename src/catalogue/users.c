@@ -37,7 +37,7 @@ int users_init(void)
 	return sodium_init() < 0 ? KD_EIO : 0;
 }
 
-int users_add(sqlite3 *db, const char *name, enum kd_role role, const char *school,
+int users_add(struct kd_db *db, const char *name, enum kd_role role, const char *school,
               const char *password, int64_t *id, char *err, size_t errlen)
 {
 	size_t nlen = strlen(name);
@@ -60,51 +60,49 @@ int users_add(sqlite3 *db, const char *name, enum kd_role role, const char *scho
 			return KD_ENOMEM;
 		}
 	}
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db,
-		"INSERT INTO users (name, role, school_id, password_hash) "
-		"VALUES (?1, ?2, (SELECT id FROM schools WHERE slug = ?3), ?4)", -1, &st, NULL);
-	if (rc != SQLITE_OK)
+	struct kd_stmt *st = NULL;
+	int rc = db_prepare(db, "INSERT INTO users (name, role, school_id, password_hash) "
+		"VALUES (?1, ?2, (SELECT id FROM schools WHERE slug = ?3), ?4) RETURNING id", &st);
+	if (rc != DB_OK)
 		goto dberr;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, users_role_name(role), -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name, -1, DB_STATIC);
+	db_bind_text(st, 2, users_role_name(role), -1, DB_STATIC);
 	if (school)
-		sqlite3_bind_text(st, 3, school, -1, SQLITE_STATIC);
+		db_bind_text(st, 3, school, -1, DB_STATIC);
 	if (password)
-		sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+		db_bind_text(st, 4, hash, -1, DB_STATIC);
 
 	if (school) {
 		/* Check the school first so the message can say what is wrong. */
-		sqlite3_stmt *chk;
-		if (sqlite3_prepare_v2(db, "SELECT 1 FROM schools WHERE slug = ?1", -1, &chk,
-		                       NULL) != SQLITE_OK)
+		struct kd_stmt *chk;
+		if (db_prepare(db, "SELECT 1 FROM schools WHERE slug = ?1", &chk) != DB_OK)
 			goto dberr;
-		sqlite3_bind_text(chk, 1, school, -1, SQLITE_STATIC);
-		int found = sqlite3_step(chk) == SQLITE_ROW;
-		sqlite3_finalize(chk);
+		db_bind_text(chk, 1, school, -1, DB_STATIC);
+		int found = db_step(chk) == DB_ROW;
+		db_finalize(chk);
 		if (!found) {
 			snprintf(err, errlen,
 			         "no school with slug '%s': add it first with 'kindling school add %s NAME'",
 			         school, school);
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return KD_ENOTFOUND;
 		}
 	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE) {
-		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		if ((rc & 0xff) == DB_CONSTRAINT) {
 			snprintf(err, errlen, "a user named '%s' already exists", name);
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return KD_EEXIST;
 		}
 		goto dberr;
 	}
-	sqlite3_finalize(st);
-	*id = sqlite3_last_insert_rowid(db);
+	*id = db_column_int64(st, 0);
+	db_finalize(st);
 	return 0;
 dberr:
-	snprintf(err, errlen, "cannot add the user: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	snprintf(err, errlen, "cannot add the user: %s", db_errmsg(db));
+	db_finalize(st);
 	return KD_EDB;
 }
 
@@ -124,41 +122,42 @@ static void new_secret(char *secret_b64, size_t len)
 }
 
 /* Insert a row holding a secret's hash into tokens or sessions, then
- * compose the value the holder keeps.  sql has ?1 user, ?2 hash, ?3 extra. */
-static int issue(sqlite3 *db, const char *sql, int64_t user_id, const char *extra, char *out)
+ * compose the value the holder keeps.  sql has ?1 user, ?2 hash, ?3 extra,
+ * and returns the new row's id. */
+static int issue(struct kd_db *db, const char *sql, int64_t user_id, const char *extra, char *out)
 {
 	char secret[sodium_base64_ENCODED_LEN(SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	unsigned char hash[HASH_BYTES];
 	new_secret(secret, sizeof secret);
 	hash_secret(secret, hash);
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("users", "%s", sqlite3_errmsg(db));
+	struct kd_stmt *st;
+	int rc = db_prepare(db, sql, &st);
+	if (rc != DB_OK) {
+		log_error("users", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, extra, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_error("users", "cannot store a secret: %s", sqlite3_errmsg(db));
+	db_bind_int64(st, 1, user_id);
+	db_bind_blob(st, 2, hash, sizeof hash, DB_STATIC);
+	db_bind_text(st, 3, extra, -1, DB_STATIC);
+	rc = db_step(st);
+	int64_t id = rc == DB_ROW ? db_column_int64(st, 0) : 0;
+	db_finalize(st);
+	if (rc != DB_ROW) {
+		log_error("users", "cannot store a secret: %s", db_errmsg(db));
 		return db_err(rc) ? db_err(rc) : KD_EDB;
 	}
-	snprintf(out, USERS_TOKEN_MAX, "kd_%" PRId64 "_%s", (int64_t)sqlite3_last_insert_rowid(db),
-	         secret);
+	snprintf(out, USERS_TOKEN_MAX, "kd_%" PRId64 "_%s", id, secret);
 	sodium_memzero(secret, sizeof secret);
 	return 0;
 }
 
-int users_token_create(sqlite3 *db, int64_t user_id, const char *label, char *token)
+int users_token_create(struct kd_db *db, int64_t user_id, const char *label, char *token)
 {
-	return issue(db, "INSERT INTO tokens (user_id, secret_hash, label) VALUES (?1, ?2, ?3)",
-	             user_id, label ? label : "", token);
+	return issue(db, "INSERT INTO tokens (user_id, secret_hash, label) VALUES (?1, ?2, ?3) "
+	             "RETURNING id", user_id, label ? label : "", token);
 }
 
-int users_session_create(sqlite3 *db, int64_t user_id, long ttl_s, char *sid, char *csrf)
+int users_session_create(struct kd_db *db, int64_t user_id, long ttl_s, char *sid, char *csrf)
 {
 	unsigned char raw[24];
 	randombytes_buf(raw, sizeof raw);
@@ -167,7 +166,7 @@ int users_session_create(sqlite3 *db, int64_t user_id, long ttl_s, char *sid, ch
 	char sql[256];
 	snprintf(sql, sizeof sql,
 	         "INSERT INTO sessions (user_id, secret_hash, csrf, expires_at) VALUES (?1, ?2, ?3, "
-	         "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '+%ld seconds'))",
+	         "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '+%ld seconds')) RETURNING id",
 	         ttl_s);
 	return issue(db, sql, user_id, csrf, sid);
 }
@@ -191,13 +190,13 @@ static int split(const char *value, int64_t *id, const char **secret)
 	return 0;
 }
 
-static void fill_user(sqlite3_stmt *st, int col, struct kd_user *u)
+static void fill_user(struct kd_stmt *st, int col, struct kd_user *u)
 {
-	u->id = sqlite3_column_int64(st, col);
-	users_role_parse((const char *)sqlite3_column_text(st, col + 1), &u->role);
-	u->school_id = sqlite3_column_int64(st, col + 2);
-	snprintf(u->name, sizeof u->name, "%s", (const char *)sqlite3_column_text(st, col + 3));
-	const unsigned char *school = sqlite3_column_text(st, col + 4);
+	u->id = db_column_int64(st, col);
+	users_role_parse((const char *)db_column_text(st, col + 1), &u->role);
+	u->school_id = db_column_int64(st, col + 2);
+	snprintf(u->name, sizeof u->name, "%s", (const char *)db_column_text(st, col + 3));
+	const unsigned char *school = db_column_text(st, col + 4);
 	snprintf(u->school, sizeof u->school, "%s", school ? (const char *)school : "");
 }
 
@@ -207,41 +206,41 @@ static void fill_user(sqlite3_stmt *st, int col, struct kd_user *u)
 /* When a credential stops working, in seconds since 1970; 0: never. */
 #define UNTIL "coalesce(CAST(strftime('%s', t.expires_at) AS INTEGER), 0)"
 
-static int check_secret(sqlite3 *db, const char *sql, const char *value, struct kd_user *user,
+static int check_secret(struct kd_db *db, const char *sql, const char *value, struct kd_user *user,
                         char *extra, size_t extra_len, int64_t *until)
 {
 	int64_t id;
 	const char *secret;
 	if (split(value, &id, &secret) < 0)
 		return KD_EAUTH;
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (db_stmt(db, sql, &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
 	int result = KD_EAUTH;
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		unsigned char want[HASH_BYTES];
 		hash_secret(secret, want);
-		const void *have = sqlite3_column_blob(st, 0);
-		if (have && sqlite3_column_bytes(st, 0) == HASH_BYTES &&
+		const void *have = db_column_blob(st, 0);
+		if (have && db_column_bytes(st, 0) == HASH_BYTES &&
 		    sodium_memcmp(have, want, HASH_BYTES) == 0) {
 			fill_user(st, 1, user);
 			if (extra)
-				snprintf(extra, extra_len, "%s", (const char *)sqlite3_column_text(st, 6));
+				snprintf(extra, extra_len, "%s", (const char *)db_column_text(st, 6));
 			if (until)
-				*until = sqlite3_column_int64(st, 7);
+				*until = db_column_int64(st, 7);
 			result = 0;
 		}
-	} else if (rc != SQLITE_DONE) {
-		log_error("users", "checking a credential: %s", sqlite3_errmsg(db));
+	} else if (rc != DB_DONE) {
+		log_error("users", "checking a credential: %s", db_errmsg(db));
 		result = db_err(rc);
 	}
 	db_stmt_done(st);
 	return result;
 }
 
-int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user, int64_t *until)
+int users_auth_token(struct kd_db *db, const char *token, struct kd_user *user, int64_t *until)
 {
 	return check_secret(db,
 		"SELECT t.secret_hash, " USER_COLS ", '', " UNTIL " FROM tokens t " USER_JOIN
@@ -250,7 +249,7 @@ int users_auth_token(sqlite3 *db, const char *token, struct kd_user *user, int64
 		token, user, NULL, 0, until);
 }
 
-int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char *csrf,
+int users_auth_session(struct kd_db *db, const char *sid, struct kd_user *user, char *csrf,
                        int64_t *until)
 {
 	return check_secret(db,
@@ -260,23 +259,21 @@ int users_auth_session(sqlite3 *db, const char *sid, struct kd_user *user, char 
 		sid, user, csrf, USERS_CSRF_MAX, until);
 }
 
-int users_get(sqlite3 *db, int64_t id, struct kd_user *user)
+int users_get(struct kd_db *db, int64_t id, struct kd_user *user)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT " USER_COLS " FROM users u LEFT JOIN schools s ON "
-	                       "s.id = u.school_id WHERE u.id = ?1 AND u.disabled = 0",
-	                       -1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT " USER_COLS " FROM users u LEFT JOIN schools s ON "
+	                       "s.id = u.school_id WHERE u.id = ?1 AND u.disabled = 0", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
 		fill_user(st, 0, user);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KD_ENOTFOUND : db_err(rc);
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err(rc);
 }
 
-int users_session_delete(sqlite3 *db, const char *sid)
+int users_session_delete(struct kd_db *db, const char *sid)
 {
 	struct kd_user u;
 	int64_t id;
@@ -284,13 +281,13 @@ int users_session_delete(sqlite3 *db, const char *sid)
 	/* Only the holder of the whole value may end the session. */
 	if (users_auth_session(db, sid, &u, NULL, NULL) < 0 || split(sid, &id, &secret) < 0)
 		return 0;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "DELETE FROM sessions WHERE id = ?1", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : KD_EDB;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : KD_EDB;
 }
 
 static char dummy_hash[crypto_pwhash_STRBYTES];
@@ -306,20 +303,18 @@ static void make_dummy_hash(void)
 		dummy_hash[0] = '\0';
 }
 
-int users_auth_password(sqlite3 *db, const char *name, const char *password,
+int users_auth_password(struct kd_db *db, const char *name, const char *password,
                         struct kd_user *user)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"SELECT u.password_hash, " USER_COLS " FROM users u "
-		"LEFT JOIN schools s ON s.id = u.school_id WHERE u.name = ?1 AND u.disabled = 0",
-		-1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT u.password_hash, " USER_COLS " FROM users u "
+		"LEFT JOIN schools s ON s.id = u.school_id WHERE u.name = ?1 AND u.disabled = 0", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name, -1, DB_STATIC);
 	int result = KD_EAUTH;
 	const char *hash = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		hash = (const char *)sqlite3_column_text(st, 0);
+	if (db_step(st) == DB_ROW)
+		hash = (const char *)db_column_text(st, 0);
 	if (hash) {
 		if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0) {
 			fill_user(st, 1, user);
@@ -333,6 +328,6 @@ int users_auth_password(sqlite3 *db, const char *name, const char *password,
 		    crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
 			log_warn("users", "a random password was guessed");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return result;
 }

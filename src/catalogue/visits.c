@@ -56,26 +56,26 @@ void visits_free(struct visit *list, size_t n)
 	" LEFT JOIN schools vs ON vs.id = v.visitor_school_id"                              \
 	" JOIN users u ON u.id = v.requester_id"
 
-static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n, int64_t *total);
-static void bind_page(sqlite3_stmt *st, int i, int64_t page, int64_t per_page);
+static int read_list(struct kd_stmt *st, struct visit **out, size_t *n, int64_t *total);
+static void bind_page(struct kd_stmt *st, int i, int64_t page, int64_t per_page);
 
-static void read_visit(sqlite3_stmt *st, struct visit *v)
+static void read_visit(struct kd_stmt *st, struct visit *v)
 {
 	memset(v, 0, sizeof *v);
 	int i = 0;
-	v->id = sqlite3_column_int64(st, i++);
-	v->clip_id = sqlite3_column_int64(st, i++);
+	v->id = db_column_int64(st, i++);
+	v->clip_id = db_column_int64(st, i++);
 	v->clip_title = cat_col_dup(st, i++);
 	v->clip_teacher = cat_col_dup(st, i++);
 	v->practice = cat_col_dup(st, i++);
 	v->host_school = cat_col_dup(st, i++);
 	v->host_school_name = cat_col_dup(st, i++);
-	v->host_school_id = sqlite3_column_int64(st, i++);
+	v->host_school_id = db_column_int64(st, i++);
 	v->visitor_school = cat_col_dup(st, i++);
-	v->visitor_school_id = sqlite3_column_int64(st, i++);
+	v->visitor_school_id = db_column_int64(st, i++);
 	v->requester = cat_col_dup(st, i++);
-	v->requester_id = sqlite3_column_int64(st, i++);
-	const char *dates = (const char *)sqlite3_column_text(st, i++);
+	v->requester_id = db_column_int64(st, i++);
+	const char *dates = (const char *)db_column_text(st, i++);
 	json_t *a = dates ? json_loads(dates, 0, NULL) : NULL;
 	for (size_t k = 0; k < json_array_size(a) && v->n_dates < VISIT_DATES_MAX; k++) {
 		const char *d = json_string_value(json_array_get(a, k));
@@ -92,7 +92,7 @@ static void read_visit(sqlite3_stmt *st, struct visit *v)
 	v->updated_at = cat_col_dup(st, i++);
 	/* A clip the reader may no longer see (withdrawn, made private) is
 	 * not named on its visits either. */
-	if (!sqlite3_column_int(st, i++)) {
+	if (!db_column_int(st, i++)) {
 		free(v->clip_title);
 		free(v->clip_teacher);
 		v->clip_title = v->clip_teacher = NULL;
@@ -100,39 +100,39 @@ static void read_visit(sqlite3_stmt *st, struct visit *v)
 	}
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+static int prepare(struct kd_db *db, const char *sql, struct kd_stmt **st)
 {
-	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-		log_error("visits", "%s", sqlite3_errmsg(db));
+	if (db_prepare(db, sql, st) != DB_OK) {
+		log_error("visits", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
 	return 0;
 }
 
 /* Binds ?90-?92 for viewer; NULL reads everything (the rules' own checks). */
-static void bind_reader(sqlite3_stmt *st, const struct kd_user *viewer)
+static void bind_reader(struct kd_stmt *st, const struct kd_user *viewer)
 {
 	static const struct kd_user all = {.role = KD_ROLE_ADMIN};
 	cat_bind_viewer(st, viewer ? viewer : &all);
 }
 
-int visit_get(sqlite3 *db, const struct kd_user *viewer, int64_t id, struct visit *out)
+int visit_get(struct kd_db *db, const struct kd_user *viewer, int64_t id, struct visit *out)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (prepare(db, "SELECT " VISIT_COLUMNS VISIT_JOINS " WHERE v.id = ?1", &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	bind_reader(st, viewer);
-	int rc = sqlite3_step(st), result = 0;
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st), result = 0;
+	if (rc == DB_ROW)
 		read_visit(st, out);
 	else
-		result = rc == SQLITE_DONE ? KD_ENOTFOUND : db_err_code(rc);
-	sqlite3_finalize(st);
+		result = rc == DB_DONE ? KD_ENOTFOUND : db_err_code(rc);
+	db_finalize(st);
 	return result;
 }
 
-int visit_create(sqlite3 *db, const struct kd_user *user, int64_t clip_id,
+int visit_create(struct kd_db *db, const struct kd_user *user, int64_t clip_id,
                  const char *const *dates, size_t n_dates, const char *note, int64_t *id,
                  char *err, size_t errlen)
 {
@@ -190,35 +190,35 @@ int visit_create(sqlite3 *db, const struct kd_user *user, int64_t clip_id,
 		json_array_append_new(a, json_string(dates[i]));
 	char *dates_json = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	rc = prepare(db,
 	             "INSERT INTO visits (clip_id, requester_id, visitor_school_id, host_school_id, "
 	             "practice_id, proposed_dates, note) VALUES (?1, ?2, nullif(?3, 0), ?4, "
 	             "(SELECT p.id FROM clip_practices cp JOIN practices p ON p.id = cp.practice_id "
-	             " WHERE cp.clip_id = ?1 ORDER BY p.slug LIMIT 1), ?5, ?6)",
+	             " WHERE cp.clip_id = ?1 ORDER BY p.slug LIMIT 1), ?5, ?6) RETURNING id",
 	             &st);
 	if (rc == 0) {
-		sqlite3_bind_int64(st, 1, clip_id);
-		sqlite3_bind_int64(st, 2, user->id);
-		sqlite3_bind_int64(st, 3, user->school_id);
-		sqlite3_bind_int64(st, 4, c.school_id);
-		sqlite3_bind_text(st, 5, dates_json, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC);
-		int s = sqlite3_step(st);
-		if (s == SQLITE_DONE)
-			*id = sqlite3_last_insert_rowid(db);
+		db_bind_int64(st, 1, clip_id);
+		db_bind_int64(st, 2, user->id);
+		db_bind_int64(st, 3, user->school_id);
+		db_bind_int64(st, 4, c.school_id);
+		db_bind_text(st, 5, dates_json, -1, DB_STATIC);
+		db_bind_text(st, 6, note, -1, DB_STATIC);
+		int s = db_step(st);
+		if (s == DB_ROW)
+			*id = db_column_int64(st, 0);
 		else {
-			snprintf(err, errlen, "cannot save the visit: %s", sqlite3_errmsg(db));
+			snprintf(err, errlen, "cannot save the visit: %s", db_errmsg(db));
 			rc = db_err_code(s);
 		}
-		sqlite3_finalize(st);
+		db_finalize(st);
 	}
 	free(dates_json);
 	cat_clip_free(&c);
 	return rc;
 }
 
-bool visit_may_answer(sqlite3 *db, const struct kd_user *user, const struct visit *v)
+bool visit_may_answer(struct kd_db *db, const struct kd_user *user, const struct visit *v)
 {
 	(void)db;
 	if (user->role == KD_ROLE_ADMIN)
@@ -231,14 +231,14 @@ bool visit_may_answer(sqlite3 *db, const struct kd_user *user, const struct visi
 	       !strcasecmp(user->name, v->clip_teacher);
 }
 
-bool visit_may_see(sqlite3 *db, const struct kd_user *user, const struct visit *v)
+bool visit_may_see(struct kd_db *db, const struct kd_user *user, const struct visit *v)
 {
 	return user->id == v->requester_id || visit_may_answer(db, user, v) ||
 	       (user->role == KD_ROLE_PRINCIPAL && user->school_id &&
 	        user->school_id == v->visitor_school_id);
 }
 
-int visit_update(sqlite3 *db, const struct kd_user *user, int64_t id, const char *status,
+int visit_update(struct kd_db *db, const struct kd_user *user, int64_t id, const char *status,
                  const char *date, const char *note, const char *reflection, char *err,
                  size_t errlen)
 {
@@ -363,34 +363,34 @@ int visit_update(sqlite3 *db, const struct kd_user *user, int64_t id, const char
 			goto out;
 		}
 	}
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if ((rc = prepare(db,
 	                  "UPDATE visits SET status = ?2, date = ?3, answer_note = ?4, "
 	                  "reflection = ?5, answered_by = CASE WHEN ?6 THEN ?7 ELSE answered_by END, "
 	                  "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
 	                  &st)) < 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, new_status, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, new_status, -1, DB_STATIC);
 	if (!strcmp(new_status, "declined"))
 		new_date = NULL;
 	if (new_date)
-		sqlite3_bind_text(st, 3, new_date, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, answer_note ? answer_note : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, new_reflection ? new_reflection : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, status && (!strcmp(status, "accepted") || !strcmp(status, "declined")));
-	sqlite3_bind_int64(st, 7, user->id);
-	int s = sqlite3_step(st);
-	sqlite3_finalize(st);
-	rc = s == SQLITE_DONE ? 0 : db_err_code(s);
+		db_bind_text(st, 3, new_date, -1, DB_STATIC);
+	db_bind_text(st, 4, answer_note ? answer_note : "", -1, DB_STATIC);
+	db_bind_text(st, 5, new_reflection ? new_reflection : "", -1, DB_STATIC);
+	db_bind_int(st, 6, status && (!strcmp(status, "accepted") || !strcmp(status, "declined")));
+	db_bind_int64(st, 7, user->id);
+	int s = db_step(st);
+	db_finalize(st);
+	rc = s == DB_DONE ? 0 : db_err_code(s);
 	if (rc < 0)
-		snprintf(err, errlen, "cannot save the visit: %s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "cannot save the visit: %s", db_errmsg(db));
 out:
 	visit_free(&v);
 	return rc;
 }
 
-int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool mine,
+int visit_list(struct kd_db *db, const struct kd_user *user, const char *school, bool mine,
                int64_t page, int64_t per_page, struct visit **out, size_t *n, int64_t *total,
                char *err, size_t errlen)
 {
@@ -414,22 +414,22 @@ int visit_list(sqlite3 *db, const struct kd_user *user, const char *school, bool
 		         "school's (principals and admins)");
 		return KD_EINVAL;
 	}
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (prepare(db,
 	            "SELECT " VISIT_COLUMNS ", count(*) OVER ()" VISIT_JOINS
 	            " WHERE (?1 = 0 OR v.host_school_id = ?1 OR v.visitor_school_id = ?1)"
 	            " AND (?2 = 0 OR v.requester_id = ?3) ORDER BY v.id DESC LIMIT ?4 OFFSET ?5",
 	            &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, school_id);
-	sqlite3_bind_int(st, 2, mine);
-	sqlite3_bind_int64(st, 3, user->id);
+	db_bind_int64(st, 1, school_id);
+	db_bind_int(st, 2, mine);
+	db_bind_int64(st, 3, user->id);
 	bind_page(st, 4, page, per_page);
 	bind_reader(st, user);
 	return read_list(st, out, n, total);
 }
 
-int visit_list_featured(sqlite3 *db, const struct kd_user *user, int64_t page, int64_t per_page,
+int visit_list_featured(struct kd_db *db, const struct kd_user *user, int64_t page, int64_t per_page,
                         struct visit **out, size_t *n, int64_t *total)
 {
 	*out = NULL;
@@ -437,15 +437,15 @@ int visit_list_featured(sqlite3 *db, const struct kd_user *user, int64_t page, i
 	*total = 0;
 	if (user->role != KD_ROLE_TEACHER || !user->school_id || !user->name[0])
 		return 0;
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (prepare(db,
 	            "SELECT " VISIT_COLUMNS ", count(*) OVER ()" VISIT_JOINS
 	            " WHERE v.host_school_id = ?1 AND c.teacher = ?2 COLLATE NOCASE"
 	            " ORDER BY v.id DESC LIMIT ?3 OFFSET ?4",
 	            &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, user->school_id);
-	sqlite3_bind_text(st, 2, user->name, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, user->school_id);
+	db_bind_text(st, 2, user->name, -1, DB_STATIC);
 	bind_page(st, 3, page, per_page);
 	bind_reader(st, user);
 	return read_list(st, out, n, total);
@@ -453,33 +453,33 @@ int visit_list_featured(sqlite3 *db, const struct kd_user *user, int64_t page, i
 
 /* LIMIT and OFFSET of a page (from 1) of per_page (1..VISITS_PER_PAGE_MAX)
  * at parameters i and i + 1. */
-static void bind_page(sqlite3_stmt *st, int i, int64_t page, int64_t per_page)
+static void bind_page(struct kd_stmt *st, int i, int64_t page, int64_t per_page)
 {
 	if (per_page < 1 || per_page > VISITS_PER_PAGE_MAX)
 		per_page = VISITS_PER_PAGE_MAX;
 	if (page < 1)
 		page = 1;
-	sqlite3_bind_int64(st, i, per_page);
-	sqlite3_bind_int64(st, i + 1, (page - 1) * per_page);
+	db_bind_int64(st, i, per_page);
+	db_bind_int64(st, i + 1, (page - 1) * per_page);
 }
 
 /* Step st to its end, reading each row (then the count of all rows) into a
  * growing array; finalizes st. */
-static int read_list(sqlite3_stmt *st, struct visit **out, size_t *n, int64_t *total)
+static int read_list(struct kd_stmt *st, struct visit **out, size_t *n, int64_t *total)
 {
 	*total = 0;
 	size_t cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			*out = kd_realloc(*out, cap * sizeof **out);
 		}
 		read_visit(st, &(*out)[(*n)++]);
-		*total = sqlite3_column_int64(st, sqlite3_column_count(st) - 1);
+		*total = db_column_int64(st, db_column_count(st) - 1);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		visits_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -603,25 +603,25 @@ char *visit_ics(const struct visit *v, const char *dtstamp)
 
 /* ---------------------------------------------------------------- views */
 
-int view_record(sqlite3 *db, const struct kd_user *user, int64_t clip_id, const char *day)
+int view_record(struct kd_db *db, const struct kd_user *user, int64_t clip_id, const char *day)
 {
 	struct cat_clip c;
 	int rc = cat_clip_get(db, user, clip_id, &c);
 	if (rc < 0)
 		return rc;
 	cat_clip_free(&c);
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	if (prepare(db,
 	            "INSERT OR IGNORE INTO views (clip_id, user_id, school_id, day) VALUES "
 	            "(?1, ?2, nullif(?3, 0), coalesce(?4, strftime('%Y-%m-%d', 'now')))",
 	            &st) < 0)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, clip_id);
-	sqlite3_bind_int64(st, 2, user->id);
-	sqlite3_bind_int64(st, 3, user->school_id);
+	db_bind_int64(st, 1, clip_id);
+	db_bind_int64(st, 2, user->id);
+	db_bind_int64(st, 3, user->school_id);
 	if (day)
-		sqlite3_bind_text(st, 4, day, -1, SQLITE_STATIC);
-	int s = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return s == SQLITE_DONE ? 0 : db_err_code(s);
+		db_bind_text(st, 4, day, -1, DB_STATIC);
+	int s = db_step(st);
+	db_finalize(st);
+	return s == DB_DONE ? 0 : db_err_code(s);
 }

@@ -85,7 +85,7 @@ int cli_user(int argc, char **argv)
 		return 1;
 	}
 	struct kd_config cfg;
-	sqlite3 *db;
+	struct kd_db *db;
 	if (cli_open_catalogue(data, &cfg, &db) != 0) {
 		free(password);
 		return 1;
@@ -96,7 +96,7 @@ int cli_user(int argc, char **argv)
 	free(password);
 	if (rc == 0 && (rc = users_token_create(db, id, "created with user add", token)) < 0)
 		snprintf(err, sizeof err, "the user was added but no token could be made: %s",
-		         sqlite3_errmsg(db));
+		         db_errmsg(db));
 	if (rc == 0) {
 		fprintf(stderr, "added %s '%s'%s%s (id %lld); their API token follows, shown once:\n",
 		        role_name, name, school ? " of " : "", school ? school : "", (long long)id);
@@ -111,7 +111,7 @@ int cli_user(int argc, char **argv)
 
 /* school add / practice add share their shape: SLUG NAME and one option. */
 static int add_named(int argc, char **argv, const char *what, const char *extra_opt,
-                     int (*add)(sqlite3 *, const char *, const char *, const char *, char *,
+                     int (*add)(struct kd_db *, const char *, const char *, const char *, char *,
                                 size_t))
 {
 	char usage[128];
@@ -139,7 +139,7 @@ static int add_named(int argc, char **argv, const char *what, const char *extra_
 		return 2;
 	}
 	struct kd_config cfg;
-	sqlite3 *db;
+	struct kd_db *db;
 	if (cli_open_catalogue(data, &cfg, &db) != 0)
 		return 1;
 	char err[KD_ERRMSG_MAX] = "";

@@ -93,7 +93,7 @@ int cli_ingest(int argc, char **argv)
 			exit_code = 1;
 
 	struct kd_config cfg;
-	sqlite3 *db;
+	struct kd_db *db;
 	if (cli_open_catalogue(data, &cfg, &db) != 0) {
 		exit_code = 1;
 		goto out_nodb;

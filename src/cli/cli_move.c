@@ -193,7 +193,7 @@ int cli_move_to(int argc, char **argv)
 	/* the destination, as `storage` and its settings would name it */
 	char *bucket = NULL, *prefix = NULL;
 	struct kd_storage *s = NULL;
-	sqlite3 *db = NULL;
+	struct kd_db *db = NULL;
 	rc = kd_config_parse_storage(target, &bucket, &prefix, err, sizeof err);
 	if (rc == 0) {
 		struct storage_s3_settings set = {

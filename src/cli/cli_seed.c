@@ -55,7 +55,7 @@ static uint32_t rnd(uint32_t n)
 
 #define N(a) (sizeof(a) / sizeof *(a))
 
-static int seed_schools(sqlite3 *db)
+static int seed_schools(struct kd_db *db)
 {
 	for (size_t i = 0; i < N(schools); i++) {
 		char err[KD_ERRMSG_MAX];
@@ -69,26 +69,24 @@ static int seed_schools(sqlite3 *db)
 	return 0;
 }
 
-static int seed_clips(sqlite3 *db, long count)
+static int seed_clips(struct kd_db *db, long count)
 {
-	sqlite3_stmt *clip = NULL, *prac = NULL, *tag = NULL;
+	struct kd_stmt *clip = NULL, *prac = NULL, *tag = NULL;
 	int rc = db_begin(db);
 	if (rc < 0)
 		return rc;
-	if (sqlite3_prepare_v2(db,
-		"INSERT INTO clips (title, description, school_id, teacher, grade, subject, "
+	if (db_prepare(db, "INSERT INTO clips (title, description, school_id, teacher, grade, subject, "
 		"recorded_on, uploaded_at, status, container, duration_s, width, height, "
 		"coded_width, coded_height, rotation, video_codec, audio_codec, fps, bit_rate, "
 		"size_bytes, original_name) VALUES (?1, ?2, (SELECT id FROM schools WHERE slug = ?3), "
 		"?4, ?5, ?6, ?7, ?8, 'ready', 'mov,mp4,m4a,3gp,3g2,mj2', ?9, 1920, 1080, 1920, 1080, 0, "
-		"'h264', 'aac', 30, 4000000, ?10, ?11)", -1, &clip, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-		"INSERT OR IGNORE INTO clip_practices (clip_id, practice_id) "
-		"SELECT ?1, id FROM practices ORDER BY id LIMIT 1 OFFSET ?2", -1, &prac,
-		NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?1, ?2)",
-		-1, &tag, NULL) != SQLITE_OK) {
-		cli_fail("cannot prepare the seed: %s", sqlite3_errmsg(db));
+		"'h264', 'aac', 30, 4000000, ?10, ?11) RETURNING id", &clip) != DB_OK ||
+	    db_prepare(db, "INSERT INTO clip_practices (clip_id, practice_id) "
+		"SELECT ?1, id FROM practices ORDER BY id LIMIT 1 OFFSET ?2 ON CONFLICT DO NOTHING",
+		&prac) != DB_OK ||
+	    db_prepare(db, "INSERT INTO clip_tags (clip_id, tag) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+		&tag) != DB_OK) {
+		cli_fail("cannot prepare the seed: %s", db_errmsg(db));
 		rc = KD_EDB;
 		goto out;
 	}
@@ -107,47 +105,47 @@ static int seed_clips(sqlite3 *db, long count)
 		snprintf(uploaded, sizeof uploaded, "%sT%02u:%02u:00Z", recorded, 8 + rnd(9), rnd(60));
 		snprintf(name, sizeof name, "IMG_%04ld.MOV", i % 10000);
 		double duration = 30 + rnd(600);
-		sqlite3_bind_text(clip, 1, title, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(clip, 2, desc, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(clip, 3, schools[rnd(N(schools))][0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(clip, 4, teacher, -1, SQLITE_STATIC);
-		sqlite3_bind_text(clip, 5, grades[rnd(N(grades))], -1, SQLITE_STATIC);
-		sqlite3_bind_text(clip, 6, subject, -1, SQLITE_STATIC);
-		sqlite3_bind_text(clip, 7, recorded, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(clip, 8, uploaded, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_double(clip, 9, duration);
-		sqlite3_bind_int64(clip, 10, (sqlite3_int64)(duration * 500000));
-		sqlite3_bind_text(clip, 11, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(clip) != SQLITE_DONE)
+		db_bind_text(clip, 1, title, -1, DB_TRANSIENT);
+		db_bind_text(clip, 2, desc, -1, DB_TRANSIENT);
+		db_bind_text(clip, 3, schools[rnd(N(schools))][0], -1, DB_STATIC);
+		db_bind_text(clip, 4, teacher, -1, DB_STATIC);
+		db_bind_text(clip, 5, grades[rnd(N(grades))], -1, DB_STATIC);
+		db_bind_text(clip, 6, subject, -1, DB_STATIC);
+		db_bind_text(clip, 7, recorded, -1, DB_TRANSIENT);
+		db_bind_text(clip, 8, uploaded, -1, DB_TRANSIENT);
+		db_bind_double(clip, 9, duration);
+		db_bind_int64(clip, 10, (int64_t)(duration * 500000));
+		db_bind_text(clip, 11, name, -1, DB_TRANSIENT);
+		if (db_step(clip) != DB_ROW)
 			goto dberr;
-		sqlite3_reset(clip);
-		sqlite3_int64 id = sqlite3_last_insert_rowid(db);
+		int64_t id = db_column_int64(clip, 0);
+		db_reset(clip);
 		int np = 1 + (int)rnd(3);
 		for (int k = 0; k < np; k++) {
-			sqlite3_bind_int64(prac, 1, id);
-			sqlite3_bind_int(prac, 2, (int)rnd((uint32_t)n_practices));
-			if (sqlite3_step(prac) != SQLITE_DONE)
+			db_bind_int64(prac, 1, id);
+			db_bind_int(prac, 2, (int)rnd((uint32_t)n_practices));
+			if (db_step(prac) != DB_DONE)
 				goto dberr;
-			sqlite3_reset(prac);
+			db_reset(prac);
 		}
 		int nt = (int)rnd(3);
 		for (int k = 0; k < nt; k++) {
-			sqlite3_bind_int64(tag, 1, id);
-			sqlite3_bind_text(tag, 2, tags[rnd(N(tags))], -1, SQLITE_STATIC);
-			if (sqlite3_step(tag) != SQLITE_DONE)
+			db_bind_int64(tag, 1, id);
+			db_bind_text(tag, 2, tags[rnd(N(tags))], -1, DB_STATIC);
+			if (db_step(tag) != DB_DONE)
 				goto dberr;
-			sqlite3_reset(tag);
+			db_reset(tag);
 		}
 	}
 	rc = db_commit(db);
 	goto out;
 dberr:
-	cli_fail("seeding failed: %s", sqlite3_errmsg(db));
+	cli_fail("seeding failed: %s", db_errmsg(db));
 	rc = KD_EDB;
 out:
-	sqlite3_finalize(clip);
-	sqlite3_finalize(prac);
-	sqlite3_finalize(tag);
+	db_finalize(clip);
+	db_finalize(prac);
+	db_finalize(tag);
 	if (rc < 0)
 		db_rollback(db);
 	return rc;
@@ -179,7 +177,7 @@ int cli_seed(int argc, char **argv)
 		}
 	}
 	struct kd_config cfg;
-	sqlite3 *db;
+	struct kd_db *db;
 	if (cli_open_catalogue(data, &cfg, &db) != 0)
 		return 1;
 	int rc = seed_schools(db);

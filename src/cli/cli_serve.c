@@ -43,7 +43,7 @@ int cli_serve(int argc, char **argv)
 	}
 	struct kd_config cfg;
 	char err[KD_ERRMSG_MAX] = "";
-	sqlite3 *db = NULL;
+	struct kd_db *db = NULL;
 	if (users_init() < 0) {
 		cli_fail("cannot initialise libsodium");
 		return 1;

@@ -57,7 +57,7 @@ int cli_work(int argc, char **argv)
 	}
 	struct kd_config cfg;
 	char err[KD_ERRMSG_MAX] = "";
-	sqlite3 *db = NULL;
+	struct kd_db *db = NULL;
 	int rc = kd_config_load(&cfg, data, NULL, err, sizeof err);
 	if (rc == 0)
 		rc = kd_config_prepare_data_dir(&cfg, err, sizeof err);

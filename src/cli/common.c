@@ -17,7 +17,7 @@ void cli_fail(const char *fmt, ...)
 	va_end(ap);
 }
 
-int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, sqlite3 **db)
+int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, struct kd_db **db)
 {
 	char err[KD_ERRMSG_MAX] = "";
 	if (users_init() < 0) {

@@ -138,7 +138,7 @@ static int place(const char *staged, bool linked, const char *dir, const char *d
 	return rc < 0 ? KD_EIO : kd_commit_file(-1, dst, dst);
 }
 
-int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool move,
+int intake_file(const struct kd_config *cfg, struct kd_db *db, const char *path, bool move,
                 struct cat_clip_new *meta, int64_t *id, bool *duplicate, char *err,
                 size_t errlen)
 {
@@ -199,7 +199,7 @@ int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool
 	if (rc < 0)
 		goto rollback;
 	if ((rc = jobs_enqueue(db, *id)) < 0) {
-		snprintf(err, errlen, "cannot queue the clip for processing: %s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "cannot queue the clip for processing: %s", db_errmsg(db));
 		goto rollback;
 	}
 	dir = paths_clip_dir(cfg->data_dir, *id);
@@ -210,7 +210,7 @@ int intake_file(const struct kd_config *cfg, sqlite3 *db, const char *path, bool
 		goto rollback;
 	}
 	if ((rc = db_commit(db)) < 0) {
-		snprintf(err, errlen, "cannot save the clip: %s; try again", sqlite3_errmsg(db));
+		snprintf(err, errlen, "cannot save the clip: %s; try again", db_errmsg(db));
 		goto rollback;
 	}
 	if (move)

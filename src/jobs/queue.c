@@ -14,31 +14,31 @@
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st)
+static int step_done(struct kd_db *db, struct kd_stmt *st)
 {
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_error("jobs", "%s", sqlite3_errmsg(db));
+	int rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE && rc != DB_ROW) {
+		log_error("jobs", "%s", db_errmsg(db));
 		return db_err_code(rc);
 	}
 	return 0;
 }
 
-int jobs_enqueue(sqlite3 *db, int64_t clip_id)
+int jobs_enqueue(struct kd_db *db, int64_t clip_id)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "INSERT INTO jobs (clip_id) VALUES (?1)", -1, &st, NULL) !=
-	    SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "INSERT INTO jobs (clip_id) VALUES (?1)", &st) !=
+	    DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, clip_id);
+	db_bind_int64(st, 1, clip_id);
 	return step_done(db, st);
 }
 
-static int claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip,
+static int claim(struct kd_db *db, const struct jobs_owner *owner, int64_t only_clip,
                  int64_t *job_id, int64_t *clip_id);
 
-int jobs_claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip, int64_t *job_id,
+int jobs_claim(struct kd_db *db, const struct jobs_owner *owner, int64_t only_clip, int64_t *job_id,
                int64_t *clip_id)
 {
 	/* The job and its clip's status in one transaction: one sync of the
@@ -63,82 +63,76 @@ int jobs_claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip, i
 	return 0;
 }
 
-static int claim(sqlite3 *db, const struct jobs_owner *owner, int64_t only_clip,
+static int claim(struct kd_db *db, const struct jobs_owner *owner, int64_t only_clip,
                  int64_t *job_id, int64_t *clip_id)
 {
 	/* One statement: the row goes from queued to running atomically, so
 	 * two runners (server and an ingest) cannot both take it. */
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_pid = ?1, "
+	struct kd_stmt *st;
+	if (db_prepare(db, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_pid = ?1, "
 		"node = ?3, lease_until = ?4, "
 		"claimed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
 		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
 		"WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND (?2 = 0 OR clip_id = ?2) "
-		"ORDER BY id LIMIT 1) RETURNING id, clip_id",
-		-1, &st, NULL) != SQLITE_OK) {
-		log_error("jobs", "%s", sqlite3_errmsg(db));
+		"ORDER BY id LIMIT 1) RETURNING id, clip_id", &st) != DB_OK) {
+		log_error("jobs", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, owner->pid);
-	sqlite3_bind_int64(st, 2, only_clip);
-	sqlite3_bind_text(st, 3, owner->node, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)time(NULL) + owner->lease_s);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*job_id = sqlite3_column_int64(st, 0);
-		*clip_id = sqlite3_column_int64(st, 1);
+	db_bind_int64(st, 1, owner->pid);
+	db_bind_int64(st, 2, only_clip);
+	db_bind_text(st, 3, owner->node, -1, DB_STATIC);
+	db_bind_int64(st, 4, (int64_t)time(NULL) + owner->lease_s);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*job_id = db_column_int64(st, 0);
+		*clip_id = db_column_int64(st, 1);
 	}
 	/* RETURNING rows must be stepped to the end for the UPDATE to commit. */
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	int changed = sqlite3_changes(db);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	while (rc == DB_ROW)
+		rc = db_step(st);
+	int changed = db_changes(db);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return db_err_code(rc);
 	if (!changed)
 		return KD_ENOTFOUND;
 	return 0;
 }
 
-int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason)
+int jobs_finish(struct kd_db *db, int64_t job_id, bool ok, const char *reason)
 {
-	sqlite3_stmt *st;
+	struct kd_stmt *st;
 	int rc;
 	if (ok) {
-		if (sqlite3_prepare_v2(db,
-			"UPDATE jobs SET state = 'done', error = NULL, "
-			"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-			-1, &st, NULL) != SQLITE_OK)
+		if (db_prepare(db, "UPDATE jobs SET state = 'done', error = NULL, "
+			"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", &st) != DB_OK)
 			return KD_EDB;
-		sqlite3_bind_int64(st, 1, job_id);
+		db_bind_int64(st, 1, job_id);
 		return step_done(db, st);
 	}
 	if ((rc = db_begin(db)) < 0)
 		return rc;
-	if (sqlite3_prepare_v2(db,
-		"UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, "
+	if (db_prepare(db, "UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, "
 		"error = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1 "
-		"RETURNING state, clip_id, attempts",
-		-1, &st, NULL) != SQLITE_OK) {
+		"RETURNING state, clip_id, attempts", &st) != DB_OK) {
 		db_rollback(db);
 		return KD_EDB;
 	}
-	sqlite3_bind_int64(st, 1, job_id);
-	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	db_bind_int64(st, 1, job_id);
+	db_bind_text(st, 2, reason, -1, DB_STATIC);
+	rc = db_step(st);
 	bool failed = false;
 	int64_t clip = 0;
 	int attempts = 0;
-	if (rc == SQLITE_ROW) {
-		failed = !strcmp((const char *)sqlite3_column_text(st, 0), "failed");
-		clip = sqlite3_column_int64(st, 1);
-		attempts = sqlite3_column_int(st, 2);
-		while (rc == SQLITE_ROW)
-			rc = sqlite3_step(st);
+	if (rc == DB_ROW) {
+		failed = !strcmp((const char *)db_column_text(st, 0), "failed");
+		clip = db_column_int64(st, 1);
+		attempts = db_column_int(st, 2);
+		while (rc == DB_ROW)
+			rc = db_step(st);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		db_rollback(db);
 		return KD_EDB;
 	}
@@ -158,17 +152,15 @@ int jobs_finish(sqlite3 *db, int64_t job_id, bool ok, const char *reason)
 	return db_commit(db);
 }
 
-int jobs_renew(sqlite3 *db, const struct jobs_owner *owner)
+int jobs_renew(struct kd_db *db, const struct jobs_owner *owner)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"UPDATE jobs SET lease_until = ?3 WHERE state = 'running' AND worker_pid = ?1 "
-		"AND node = ?2",
-		-1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "UPDATE jobs SET lease_until = ?3 WHERE state = 'running' AND worker_pid = ?1 "
+		"AND node = ?2", &st) != DB_OK)
 		return KD_EDB;
-	sqlite3_bind_int64(st, 1, owner->pid);
-	sqlite3_bind_text(st, 2, owner->node, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL) + owner->lease_s);
+	db_bind_int64(st, 1, owner->pid);
+	db_bind_text(st, 2, owner->node, -1, DB_STATIC);
+	db_bind_int64(st, 3, (int64_t)time(NULL) + owner->lease_s);
 	return step_done(db, st);
 }
 
@@ -186,27 +178,25 @@ static bool abandoned(const struct jobs_owner *me, bool at_start, pid_t pid, con
 	return !(pid > 0 && (kill(pid, 0) == 0 || errno == EPERM));
 }
 
-int jobs_recover(sqlite3 *db, const struct jobs_owner *me, bool at_start)
+int jobs_recover(struct kd_db *db, const struct jobs_owner *me, bool at_start)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"SELECT id, worker_pid, node, coalesce(lease_until, 0) FROM jobs "
-		"WHERE state = 'running'",
-		-1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT id, worker_pid, node, coalesce(lease_until, 0) FROM jobs "
+		"WHERE state = 'running'", &st) != DB_OK)
 		return KD_EDB;
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	int64_t now = (int64_t)time(NULL);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (!abandoned(me, at_start, (pid_t)sqlite3_column_int64(st, 1),
-		               (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+	while (db_step(st) == DB_ROW) {
+		if (!abandoned(me, at_start, (pid_t)db_column_int64(st, 1),
+		               (const char *)db_column_text(st, 2), db_column_int64(st, 3),
 		               now))
 			continue;
 		if (n == cap)
 			ids = kd_realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = db_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	for (size_t i = 0; i < n; i++) {
 		log_warn("jobs", "job %lld was interrupted (the server or ingest stopped); retrying",
 		         (long long)ids[i]);
@@ -222,21 +212,19 @@ int jobs_recover(sqlite3 *db, const struct jobs_owner *me, bool at_start)
 	/* A clip waiting for processing with no job to do it (a catalogue
 	 * written before clip and job were one transaction) would wait for
 	 * ever: give it one. */
-	if (sqlite3_prepare_v2(db,
-		"INSERT INTO jobs (clip_id) SELECT c.id FROM clips c "
+	if (db_prepare(db, "INSERT INTO jobs (clip_id) SELECT c.id FROM clips c "
 		"WHERE c.status IN ('queued', 'processing') AND NOT EXISTS (SELECT 1 FROM jobs j "
-		"WHERE j.clip_id = c.id AND j.state IN ('queued', 'running')) RETURNING clip_id",
-		-1, &st, NULL) != SQLITE_OK)
+		"WHERE j.clip_id = c.id AND j.state IN ('queued', 'running')) RETURNING clip_id", &st) != DB_OK)
 		return KD_EDB;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		log_warn("jobs", "clip %lld was waiting without a job; queued it again",
-		         (long long)sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err_code(rc);
+		         (long long)db_column_int64(st, 0));
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err_code(rc);
 }
 
-int jobs_record(sqlite3 *db, int64_t job_id, int64_t clip_id, const struct jobs_result *r)
+int jobs_record(struct kd_db *db, int64_t job_id, int64_t clip_id, const struct jobs_result *r)
 {
 	int rc = db_begin(db);
 	if (rc < 0)
@@ -256,14 +244,12 @@ int jobs_record(sqlite3 *db, int64_t job_id, int64_t clip_id, const struct jobs_
 		                         r->status == CAT_FAILED ? r->error : NULL);
 	if (rc == KD_ENOTFOUND)
 		rc = 0; /* deleted while it was processed: only the job is left */
-	sqlite3_stmt *st;
-	if (rc == 0 && sqlite3_prepare_v2(db,
-		"UPDATE jobs SET state = 'done', error = NULL, "
-		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-		-1, &st, NULL) != SQLITE_OK)
+	struct kd_stmt *st;
+	if (rc == 0 && db_prepare(db, "UPDATE jobs SET state = 'done', error = NULL, "
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", &st) != DB_OK)
 		rc = KD_EDB;
 	else if (rc == 0) {
-		sqlite3_bind_int64(st, 1, job_id);
+		db_bind_int64(st, 1, job_id);
 		rc = step_done(db, st);
 	}
 	if (rc == 0)

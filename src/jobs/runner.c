@@ -63,7 +63,7 @@ struct jobs_runner {
 	char *bin;
 	struct jobs_limits limits;
 	uint64_t file_mb;
-	sqlite3 *db;
+	struct kd_db *db;
 	struct kd_storage *storage; /* object storage, or NULL: files stay in the data folder */
 	struct jobs_owner owner;    /* whose the jobs this runner claims are */
 	struct timespec renewed;    /* the last renewal of their leases */
@@ -170,11 +170,10 @@ static int threads_for(struct jobs_runner *r)
 	pthread_mutex_unlock(&r->lock);
 	if (!r->batch) {
 		/* Another job queued will be claimed by the next slot. */
-		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1",
-		                       -1, &st, NULL) == SQLITE_OK) {
-			waiting = sqlite3_step(st) == SQLITE_ROW;
-			sqlite3_finalize(st);
+		struct kd_stmt *st;
+		if (db_prepare(r->db, "SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1", &st) == DB_OK) {
+			waiting = db_step(st) == DB_ROW;
+			db_finalize(st);
 		}
 	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -3,13 +3,15 @@
 #
 # Set GEN_O (the folder the generated C goes to) before including.
 
-MIGRATIONS := $(sort $(wildcard schema/*.sql))
+MIGRATIONS    := $(sort $(wildcard schema/*.sql))
+PG_MIGRATIONS := $(sort $(wildcard schema/postgres/*.sql))
 ASSETS     := $(sort $(wildcard assets/*.css assets/*.js assets/*.svg))
 
-# The migrations are compiled into the binary: one string per schema/ file.
-$(GEN_O)/schema.c: $(MIGRATIONS) src/tools/embed_schema.sh
+# The migrations are compiled into the binary: one string per schema/ file,
+# and per schema/postgres/ file.
+$(GEN_O)/schema.c: $(MIGRATIONS) $(PG_MIGRATIONS) src/tools/embed_schema.sh
 	@mkdir -p $(dir $@)
-	@sh src/tools/embed_schema.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	@sh src/tools/embed_schema.sh $(MIGRATIONS) -- $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # The web assets too: one byte array per assets/ file, and a content hash
 # that goes into their URLs.

@@ -1,6 +1,7 @@
 /* api_catalogue.c - schools, practices, who am I, health. */
 #include "api.h"
 #include "kindling/catalogue.h"
+#include "kindling/db.h"
 #include "kindling/err.h"
 
 enum MHD_Result api_schools_list(struct request *req)
@@ -46,10 +47,10 @@ enum MHD_Result api_me(struct request *req)
 
 enum MHD_Result api_healthz(struct request *req)
 {
-	sqlite3_stmt *st;
-	int ok = sqlite3_prepare_v2(req->db, "SELECT 1", -1, &st, NULL) == SQLITE_OK &&
-	         sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	int ok = db_prepare(req->db, "SELECT 1", &st) == DB_OK &&
+	         db_step(st) == DB_ROW;
+	db_finalize(st);
 	if (!ok)
 		return respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "the catalogue cannot be read");
 	return respond_json(req, MHD_HTTP_OK, json_pack("{ss}", "status", "ok"));

@@ -13,7 +13,6 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -22,6 +21,8 @@
 #include "kindling/config.h"
 #include "kindling/storage.h"
 #include "kindling/users.h"
+
+struct kd_db; /* db.h */
 
 struct server;
 
@@ -40,7 +41,7 @@ struct request {
 	struct kd_user user;     /* valid when signed_in */
 	bool by_session;         /* signed in with the session cookie */
 	char csrf[USERS_CSRF_MAX]; /* the session's form token, when by_session */
-	sqlite3 *db;             /* borrowed for the request */
+	struct kd_db *db;             /* borrowed for the request */
 	int64_t ids[ROUTE_MAX_PARAMS];
 	const char *slugs[ROUTE_MAX_PARAMS];
 	const void *route;       /* the matched route, once known */

@@ -173,7 +173,7 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
  * far as an index could be behind; further back, it reloads. */
 static void prune_changes(struct db_pool *pool)
 {
-	sqlite3 *db = db_pool_get(pool);
+	struct kd_db *db = db_pool_get(pool);
 	int rc = cat_changes_prune(db, 20000);
 	db_pool_put(pool, db);
 	if (rc < 0)
@@ -232,7 +232,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	/* Lists and counts come from memory; built before the first request
 	 * so that it does not wait for it. */
 	cat_index_enable(true);
-	sqlite3 *db = db_pool_get(srv.pool);
+	struct kd_db *db = db_pool_get(srv.pool);
 	if ((rc = cat_index_warm(db)) < 0)
 		log_error("server", "cannot load the catalogue into memory (%s); each request will "
 		          "try again", kd_strerror(rc));

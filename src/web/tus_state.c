@@ -112,7 +112,7 @@ static int split_list(const char *s, struct tus_list *l)
 	return 0;
 }
 
-int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta,
+int tus_clip_meta(struct kd_db *db, const char *default_consent, json_t *meta,
                   const struct kd_user *uploader, struct tus_clip_meta *m, char *err,
                   size_t errlen)
 {

@@ -13,7 +13,6 @@
 #define KINDLING_WEB_TUS_STATE_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +20,8 @@
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
 #include "kindling/sha256.h"
+
+struct kd_db; /* db.h */
 
 #define TUS_ID_LEN 32 /* lowercase hex */
 
@@ -62,7 +63,7 @@ struct tus_clip_meta {
 	struct tus_list practices, tags;
 	char *title;
 };
-int tus_clip_meta(sqlite3 *db, const char *default_consent, json_t *meta,
+int tus_clip_meta(struct kd_db *db, const char *default_consent, json_t *meta,
                   const struct kd_user *uploader, struct tus_clip_meta *m, char *err,
                   size_t errlen);
 void tus_clip_meta_free(struct tus_clip_meta *m);

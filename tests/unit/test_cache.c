@@ -101,7 +101,7 @@ static void negative_generation_never_caches(void **state)
 static void generation_moves_with_the_catalogue(void **state)
 {
 	(void)state;
-	sqlite3 *db = test_db();
+	struct kd_db *db = test_db();
 	char err[KD_ERRMSG_MAX] = "";
 	assert_int_equal(cat_school_add(db, "alder", "Alder School", "", err, sizeof err), 0);
 	int64_t g0 = cat_generation(db);
@@ -134,16 +134,16 @@ static void generation_moves_with_the_catalogue(void **state)
 	assert_true(cat_generation(db) > g2);
 
 	/* two catalogues start apart, so never share remembered counts */
-	sqlite3 *other = test_db();
+	struct kd_db *other = test_db();
 	assert_int_not_equal(cat_generation(other), cat_generation(db));
 	db_close(&other);
 	db_close(&db);
 
 	/* a database without the table: -1, which never caches */
-	sqlite3 *bare;
-	assert_int_equal(sqlite3_open(":memory:", &bare), SQLITE_OK);
+	struct kd_db *bare;
+	bare = test_db_bare();
 	assert_int_equal(cat_generation(bare), -1);
-	sqlite3_close(bare);
+	db_close(&bare);
 }
 
 int main(void)

@@ -6,12 +6,12 @@
 #include "kindling/users.h"
 
 struct world {
-	sqlite3 *db;
+	struct kd_db *db;
 	struct kd_user admin, coach_a, teacher_a, teacher_b;
 	int64_t open_clip, school_clip, pending_clip, private_clip, queued_clip;
 };
 
-static int64_t clip(sqlite3 *db, const char *title, const char *school, const char *practice,
+static int64_t clip(struct kd_db *db, const char *title, const char *school, const char *practice,
                     const char *teacher, const char *tag, const char *consent,
                     const char *visibility, enum cat_status status, int64_t uploader)
 {

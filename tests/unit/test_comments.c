@@ -13,7 +13,7 @@
 static void comments_follow_the_clip_privacy(void **state)
 {
 	(void)state;
-	sqlite3 *db = test_db();
+	struct kd_db *db = test_db();
 	char err[KD_ERRMSG_MAX] = "";
 	assert_int_equal(cat_school_add(db, "school-a", "Alder", "", err, sizeof err), 0);
 	assert_int_equal(cat_school_add(db, "school-b", "Birch", "", err, sizeof err), 0);
@@ -87,12 +87,12 @@ static void comments_follow_the_clip_privacy(void **state)
 
 	/* deleting the clip deletes its comments */
 	assert_int_equal(cat_clip_delete(db, open_id), 0);
-	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "SELECT count(*) FROM comments WHERE clip_id = ?1", -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, open_id);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	db_prepare(db, "SELECT count(*) FROM comments WHERE clip_id = ?1", &st);
+	db_bind_int64(st, 1, open_id);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_column_int(st, 0), 0);
+	db_finalize(st);
 	db_close(&db);
 }
 

@@ -8,20 +8,20 @@
 #include "kindling/fs.h"
 #include "kindling/mem.h"
 
-static int int_query(sqlite3 *db, const char *sql)
+static int int_query(struct kd_db *db, const char *sql)
 {
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	assert_int_equal(db_prepare(db, sql, &st), DB_OK);
+	assert_int_equal(db_step(st), DB_ROW);
+	int v = db_column_int(st, 0);
+	db_finalize(st);
 	return v;
 }
 
 static void fresh_database_gets_every_migration(void **state)
 {
 	(void)state;
-	sqlite3 *db = test_db();
+	struct kd_db *db = test_db();
 	assert_true(db_schema_version() >= 1);
 	assert_int_equal(int_query(db, "PRAGMA user_version"), db_schema_version());
 	assert_int_equal(int_query(db, "PRAGMA foreign_keys"), 1);
@@ -49,18 +49,18 @@ static void reopening_is_idempotent_and_uses_wal(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *path = kd_path_join(dir, "catalogue.db");
 	char err[KD_ERRMSG_MAX] = "";
-	sqlite3 *db;
+	struct kd_db *db;
 	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
 	test_exec(db, "INSERT INTO schools (slug, name) VALUES ('a', 'A')");
 	db_close(&db);
 	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
 	assert_int_equal(int_query(db, "SELECT count(*) FROM schools"), 1);
 	assert_int_equal(int_query(db, "SELECT count(*) FROM practices"), 10);
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	assert_int_equal(db_prepare(db, "PRAGMA journal_mode", &st), DB_OK);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_string_equal((const char *)db_column_text(st, 0), "wal");
+	db_finalize(st);
 	db_close(&db);
 	free(path);
 	kd_remove_tree(dir);
@@ -93,7 +93,7 @@ static void epoch_follows_every_commit(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *path = kd_path_join(dir, "catalogue.db");
 	char err[KD_ERRMSG_MAX] = "";
-	sqlite3 *db, *other;
+	struct kd_db *db, *other;
 	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
 	assert_int_equal(db_open(path, &other, err, sizeof err), 0);
 	char *shm = kd_asprintf("%s-shm", path);
@@ -138,7 +138,7 @@ static void newer_database_is_refused_with_a_message(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *path = kd_path_join(dir, "catalogue.db");
 	char err[KD_ERRMSG_MAX] = "";
-	sqlite3 *db;
+	struct kd_db *db;
 	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
 	test_exec(db, "PRAGMA user_version = 999");
 	db_close(&db);
@@ -152,21 +152,17 @@ static void newer_database_is_refused_with_a_message(void **state)
 static void foreign_keys_and_checks_are_enforced(void **state)
 {
 	(void)state;
-	sqlite3 *db = test_db();
+	struct kd_db *db = test_db();
 	assert_int_not_equal(
-		sqlite3_exec(db, "INSERT INTO clips (title, school_id) VALUES ('t', 42)", NULL, NULL,
-		             NULL),
-		SQLITE_OK);
+		db_exec(db, "INSERT INTO clips (title, school_id) VALUES ('t', 42)"),
+		DB_OK);
 	assert_int_not_equal(
-		sqlite3_exec(db, "INSERT INTO schools (slug, name) VALUES ('Bad Slug', 'x')", NULL,
-		             NULL, NULL),
-		SQLITE_OK);
+		db_exec(db, "INSERT INTO schools (slug, name) VALUES ('Bad Slug', 'x')"),
+		DB_OK);
 	test_exec(db, "INSERT INTO schools (slug, name) VALUES ('s', 'S')");
-	assert_int_not_equal(sqlite3_exec(db,
-	                                  "INSERT INTO clips (title, school_id, status) "
-	                                  "VALUES ('t', 1, 'done')",
-	                                  NULL, NULL, NULL),
-	                     SQLITE_OK);
+	assert_int_not_equal(db_exec(db, "INSERT INTO clips (title, school_id, status) "
+	                                  "VALUES ('t', 1, 'done')"),
+	                     DB_OK);
 	db_close(&db);
 }
 
@@ -177,16 +173,16 @@ static void pool_hands_out_and_takes_back(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *path = kd_path_join(dir, "catalogue.db");
 	char err[KD_ERRMSG_MAX] = "";
-	sqlite3 *db;
+	struct kd_db *db;
 	assert_int_equal(db_open(path, &db, err, sizeof err), 0);
 	db_close(&db);
 	struct db_pool *pool;
 	assert_int_equal(db_pool_open(path, 2, &pool, err, sizeof err), 0);
-	sqlite3 *a = db_pool_get(pool), *b = db_pool_get(pool);
+	struct kd_db *a = db_pool_get(pool), *b = db_pool_get(pool);
 	assert_ptr_not_equal(a, b);
 	assert_int_equal(db_begin(a), 0); /* an open transaction is rolled back on return */
 	db_pool_put(pool, a);
-	assert_true(sqlite3_get_autocommit(a));
+	assert_true(!db_in_transaction(a));
 	db_pool_put(pool, b);
 	db_pool_close(&pool);
 	assert_null(pool);

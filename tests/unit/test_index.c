@@ -23,8 +23,8 @@ static const char *const VISIBILITIES[] = {"district", "district", "school", "pr
 
 struct world {
 	char path[64];
-	sqlite3 *db;    /* the one the catalogue calls read through */
-	sqlite3 *other; /* another writer, as the command line or a runner is */
+	struct kd_db *db;    /* the one the catalogue calls read through */
+	struct kd_db *other; /* another writer, as the command line or a runner is */
 	struct kd_user users[6];
 	size_t n_users;
 	int64_t ids[N_CLIPS + 16];
@@ -39,7 +39,7 @@ static unsigned rnd(unsigned n)
 	return (rnd_state >> 16) % n;
 }
 
-static int64_t add_clip(struct world *w, sqlite3 *db, int64_t uploader)
+static int64_t add_clip(struct world *w, struct kd_db *db, int64_t uploader)
 {
 	char title[96], teacher[32];
 	snprintf(title, sizeof title, "%s %s %s", WORDS[rnd(10)], WORDS[rnd(10)], WORDS[rnd(10)]);
@@ -169,7 +169,7 @@ static void same_clip(const struct cat_clip *a, const struct cat_clip *b)
 }
 
 /* One question both ways; returns the number of clips compared. */
-static size_t compare_list(sqlite3 *db, const struct kd_user *u, const struct cat_query *q)
+static size_t compare_list(struct kd_db *db, const struct kd_user *u, const struct cat_query *q)
 {
 	struct cat_page sql, idx;
 	char e1[KD_ERRMSG_MAX] = "", e2[KD_ERRMSG_MAX] = "";

@@ -32,7 +32,7 @@ static int setup_db(void **state)
 	return 0;
 }
 
-static int64_t clip(sqlite3 *db, const char *title)
+static int64_t clip(struct kd_db *db, const char *title)
 {
 	struct cat_clip_new c = {.title = title, .school = "alder", .practices = practices,
 	                         .n_practices = 1, .status = CAT_QUEUED};
@@ -43,36 +43,36 @@ static int64_t clip(sqlite3 *db, const char *title)
 	return id;
 }
 
-static int64_t count(sqlite3 *db, const char *sql, int64_t arg)
+static int64_t count(struct kd_db *db, const char *sql, int64_t arg)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, arg);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	if (db_prepare(db, sql, &st) != DB_OK)
+		fail_msg("%s: %s", sql, db_errmsg(db));
+	db_bind_int64(st, 1, arg);
+	assert_int_equal(db_step(st), DB_ROW);
+	int64_t n = db_column_int64(st, 0);
+	db_finalize(st);
 	return n;
 }
 
 /* A job's state, attempts and worker, as "running 1 1234". */
-static const char *job_row(sqlite3 *db, int64_t job, char *out, size_t len)
+static const char *job_row(struct kd_db *db, int64_t job, char *out, size_t len)
 {
-	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "SELECT state, attempts, coalesce(worker_pid, 0), "
-	                       "coalesce(error, '') FROM jobs WHERE id = ?1", -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, job);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	struct kd_stmt *st;
+	db_prepare(db, "SELECT state, attempts, coalesce(worker_pid, 0), "
+	                       "coalesce(error, '') FROM jobs WHERE id = ?1", &st);
+	db_bind_int64(st, 1, job);
+	if (db_step(st) != DB_ROW)
 		snprintf(out, len, "(none)");
 	else
-		snprintf(out, len, "%s %d %lld%s%s", sqlite3_column_text(st, 0),
-		         sqlite3_column_int(st, 1), (long long)sqlite3_column_int64(st, 2),
-		         *sqlite3_column_text(st, 3) ? " " : "", sqlite3_column_text(st, 3));
-	sqlite3_finalize(st);
+		snprintf(out, len, "%s %d %lld%s%s", db_column_text(st, 0),
+		         db_column_int(st, 1), (long long)db_column_int64(st, 2),
+		         *db_column_text(st, 3) ? " " : "", db_column_text(st, 3));
+	db_finalize(st);
 	return out;
 }
 
-static enum cat_status status_of(sqlite3 *db, int64_t id, char **error)
+static enum cat_status status_of(struct kd_db *db, int64_t id, char **error)
 {
 	enum cat_status s;
 	char *e = NULL;
@@ -89,7 +89,7 @@ static enum cat_status status_of(sqlite3 *db, int64_t id, char **error)
 
 static void claim_takes_the_oldest_queued_job_once(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	int64_t a = clip(db, "First"), b = clip(db, "Second");
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	assert_int_equal(jobs_enqueue(db, b), 0);
@@ -112,7 +112,7 @@ static void claim_takes_the_oldest_queued_job_once(void **state)
 
 static void claim_for_one_clip_takes_only_its_job(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	int64_t a = clip(db, "First"), b = clip(db, "Second");
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	assert_int_equal(jobs_enqueue(db, b), 0);
@@ -127,7 +127,7 @@ static void claim_for_one_clip_takes_only_its_job(void **state)
 
 static void finish_ok_marks_the_job_done(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	int64_t a = clip(db, "First");
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	int64_t job, got;
@@ -142,7 +142,7 @@ static void finish_ok_marks_the_job_done(void **state)
 
 static void failures_retry_then_fail_the_clip(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	int64_t a = clip(db, "Crashy");
 	assert_int_equal(jobs_enqueue(db, a), 0);
 	int64_t job, again, got;
@@ -186,7 +186,7 @@ static pid_t dead_pid(void)
 
 static void recovery_retries_jobs_of_vanished_runners_only(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	kd_log_set_level(KD_LOG_ERROR); /* recovery warns of each job it retries */
 	pid_t alive = fork(); /* a runner still at work, for all the queue knows */
 	assert_true(alive >= 0);
@@ -237,7 +237,7 @@ static void recovery_retries_jobs_of_vanished_runners_only(void **state)
 
 static void another_node_s_jobs_are_taken_over_when_their_lease_runs_out(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	kd_log_set_level(KD_LOG_ERROR);
 	int64_t a = clip(db, "On the other node"), b = clip(db, "Here");
 	assert_int_equal(jobs_enqueue(db, a), 0);
@@ -275,7 +275,7 @@ struct intake_world {
 	char dir[64];      /* holds data/ and the files to take in */
 	char data[96];
 	struct kd_config cfg;
-	sqlite3 *db;
+	struct kd_db *db;
 };
 
 static int setup_intake(void **state)
@@ -485,7 +485,7 @@ static void unwritable_media_leaves_no_clip_and_no_job(void **state)
 		free(src);
 	}
 	/* the catalogue is usable afterwards: no transaction left open */
-	assert_true(sqlite3_get_autocommit(w->db));
+	assert_true(!db_in_transaction(w->db));
 }
 
 /* --- the zygote ---------------------------------------------------------- */

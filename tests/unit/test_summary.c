@@ -10,7 +10,7 @@
 #include "kindling/users.h"
 
 struct world {
-	sqlite3 *db;
+	struct kd_db *db;
 	struct kd_user admin, princ_a, princ_b, teacher_a, teacher_b, user_c;
 };
 
@@ -46,8 +46,8 @@ static const char FIXTURE[] =
 	" UNION ALL SELECT 11, 'station-rotation' UNION ALL SELECT 21, 'student-choice'"
 	" UNION ALL SELECT 22, 'mastery-tracking');";
 
-static void exec_fmt(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void exec_fmt(sqlite3 *db, const char *fmt, ...)
+static void exec_fmt(struct kd_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void exec_fmt(struct kd_db *db, const char *fmt, ...)
 {
 	char sql[2048];
 	va_list ap;
@@ -308,8 +308,8 @@ static const char *const V_STATUS[] = {"requested", "accepted", "declined", "don
 
 struct varied {
 	char path[64];
-	sqlite3 *db;    /* the server's connection, which the summaries read */
-	sqlite3 *other; /* another writer: the command line, a worker */
+	struct kd_db *db;    /* the server's connection, which the summaries read */
+	struct kd_db *other; /* another writer: the command line, a worker */
 	struct kd_user admin, principal[V_SCHOOLS], teacher[V_SCHOOLS], coach, nobody;
 };
 
@@ -326,7 +326,7 @@ static void v_day(char *out, size_t n)
 	snprintf(out, n, "20%02u-%02u-%02u", 24 + v_rnd(2), 1 + v_rnd(12), 1 + v_rnd(28));
 }
 
-static int64_t v_clip(struct varied *v, sqlite3 *db, const char *school)
+static int64_t v_clip(struct varied *v, struct kd_db *db, const char *school)
 {
 	const char *practices[3] = {V_PRACTICE[v_rnd(5)], V_PRACTICE[v_rnd(5)],
 	                            V_PRACTICE[v_rnd(5)]};
@@ -365,7 +365,7 @@ static int64_t v_clip(struct varied *v, sqlite3 *db, const char *school)
 	return id;
 }
 
-static void v_view(sqlite3 *db, const struct kd_user *u)
+static void v_view(struct kd_db *db, const struct kd_user *u)
 {
 	char day[11];
 	v_day(day, sizeof day);
@@ -375,7 +375,7 @@ static void v_view(sqlite3 *db, const struct kd_user *u)
 	         (long long)u->id, (long long)u->school_id, day, v_rnd(100000));
 }
 
-static void v_visit(sqlite3 *db, const struct kd_user *u)
+static void v_visit(struct kd_db *db, const struct kd_user *u)
 {
 	char date[16] = "NULL", created[11], practice[96] = "NULL";
 	if (v_rnd(4)) {
@@ -468,7 +468,7 @@ static int varied_teardown(void **state)
 
 /* One summary (the district's for school NULL), from memory or SQL, as
  * text with every bit of its numbers, or the error it gave. */
-static char *asked(sqlite3 *db, const struct kd_user *u, const char *school, const char *from,
+static char *asked(struct kd_db *db, const struct kd_user *u, const char *school, const char *from,
                    const char *to, bool memory)
 {
 	cat_index_enable(memory);
@@ -487,7 +487,7 @@ static char *asked(sqlite3 *db, const struct kd_user *u, const char *school, con
 	return text;
 }
 
-static void same_from_both(sqlite3 *db, const struct kd_user *u, const char *school,
+static void same_from_both(struct kd_db *db, const struct kd_user *u, const char *school,
                            const char *from, const char *to, const char *when)
 {
 	char *sql = asked(db, u, school, from, to, false);
@@ -506,7 +506,7 @@ static void same_from_both(sqlite3 *db, const struct kd_user *u, const char *sch
 }
 
 /* The counts of schema/006 are what counting every view again gives. */
-static void counts_hold(sqlite3 *db, const char *when)
+static void counts_hold(struct kd_db *db, const char *when)
 {
 	static const char *const checks[] = {
 		"SELECT count(*) FROM view_counts WHERE n < 0",
@@ -535,11 +535,11 @@ static void counts_hold(sqlite3 *db, const char *when)
 		"  FROM view_practice_counts WHERE n != 0)",
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof *checks; i++) {
-		sqlite3_stmt *st;
-		assert_int_equal(sqlite3_prepare_v2(db, checks[i], -1, &st, NULL), SQLITE_OK);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		int64_t bad = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		struct kd_stmt *st;
+		assert_int_equal(db_prepare(db, checks[i], &st), DB_OK);
+		assert_int_equal(db_step(st), DB_ROW);
+		int64_t bad = db_column_int64(st, 0);
+		db_finalize(st);
 		if (bad)
 			fail_msg("%s: %lld rows wrong: %s", when, (long long)bad, checks[i]);
 	}
@@ -585,16 +585,16 @@ static void memory_answers_as_sql_does(void **state)
 
 	/* consent withdrawn, through the catalogue and behind its back */
 	int64_t viewed[8];
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(v->db, "SELECT clip_id FROM views v JOIN clips c ON "
+	struct kd_stmt *st;
+	assert_int_equal(db_prepare(v->db, "SELECT clip_id FROM views v JOIN clips c ON "
 	                                           "c.id = v.clip_id WHERE c.consent = 'on-file' "
 	                                           "AND c.status = 'ready' GROUP BY clip_id "
-	                                           "ORDER BY count(*) DESC LIMIT 8", -1, &st, NULL),
-	                 SQLITE_OK);
+	                                           "ORDER BY count(*) DESC LIMIT 8", &st),
+	                 DB_OK);
 	size_t n = 0;
-	while (n < 8 && sqlite3_step(st) == SQLITE_ROW)
-		viewed[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	while (n < 8 && db_step(st) == DB_ROW)
+		viewed[n++] = db_column_int64(st, 0);
+	db_finalize(st);
 	assert_int_equal(n, 8);
 	struct cat_clip_edit withdraw = {.consent = "withdrawn"};
 	assert_int_equal(cat_clip_update(v->other, viewed[0], &withdraw, err, sizeof err), 0);
@@ -675,14 +675,17 @@ static void memory_answers_as_sql_does(void **state)
 static void counts_start_from_existing_views(void **state)
 {
 	(void)state;
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	size_t i = 0;
-	for (; i < db_migrations_count && strncmp(db_migrations[i].name, "006", 3); i++)
-		test_exec(db, db_migrations[i].sql);
-	assert_true(i < db_migrations_count);
-	test_exec(db, "PRAGMA foreign_keys = ON;"
-	              "INSERT INTO schools (id, slug, name) VALUES (1, 'a', 'A'), (2, 'b', 'B');"
+	struct kd_db *db = test_db_bare();
+	size_t i = 0, n;
+	const struct db_migration *m = test_migrations(db, &n);
+	if (db_backend(db) == DB_SQLITE) /* as a plain connection has it: 004 rebuilds tables */
+		test_exec(db, "PRAGMA foreign_keys = OFF");
+	for (; i < n && strncmp(m[i].name, "006", 3); i++)
+		test_exec(db, m[i].sql);
+	assert_true(i < n);
+	if (db_backend(db) == DB_SQLITE)
+		test_exec(db, "PRAGMA foreign_keys = ON");
+	test_exec(db, "INSERT INTO schools (id, slug, name) VALUES (1, 'a', 'A'), (2, 'b', 'B');"
 	              "INSERT INTO users (id, name, role, school_id) VALUES (1, 'x', 'teacher', 1),"
 	              " (2, 'y', 'teacher', 2), (3, 'z', 'teacher', NULL);"
 	              "INSERT INTO clips (id, title, school_id, status, consent, visibility) VALUES"
@@ -693,16 +696,15 @@ static void counts_start_from_existing_views(void **state)
 	              "INSERT INTO views VALUES (1, 2, 2, '2025-01-01'), (1, 2, 2, '2025-01-02'),"
 	              " (1, 1, 1, '2025-01-01'), (2, 1, 1, '2025-01-01'), (3, 1, 1, '2025-01-03'),"
 	              " (3, 3, NULL, '2025-01-03'), (2, 2, 2, '2025-01-04');");
-	for (; i < db_migrations_count; i++)
-		test_exec(db, db_migrations[i].sql);
+	for (; i < n; i++)
+		test_exec(db, m[i].sql);
 	counts_hold(db, "after the migration");
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT sum(n), count(*) FROM view_counts", -1,
-	                                    &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(st, 0), 4); /* two of 1 from b, 2 and 3 from a */
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	struct kd_stmt *st;
+	assert_int_equal(db_prepare(db, "SELECT sum(n), count(*) FROM view_counts", &st), DB_OK);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_column_int64(st, 0), 4); /* two of 1 from b, 2 and 3 from a */
+	db_finalize(st);
+	db_close(&db);
 }
 
 /* Ties: a view and a visit on the same day (the view wins), two schools

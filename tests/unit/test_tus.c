@@ -147,7 +147,7 @@ static json_t *meta_of(const char *filename, const char *practices, const char *
 
 static void clip_title_comes_from_the_file_name(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	struct kd_user coach = test_user(db, "coach", KD_ROLE_COACH, "north-high");
 	char err[KD_ERRMSG_MAX] = "";
 	struct {
@@ -200,7 +200,7 @@ static void clip_title_comes_from_the_file_name(void **state)
 
 static void clip_meta_needs_practices_and_a_known_school(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	struct kd_user coach = test_user(db, "coach", KD_ROLE_COACH, "north-high");
 	char err[KD_ERRMSG_MAX] = "";
 	struct tus_clip_meta m;
@@ -253,7 +253,7 @@ static void clip_meta_needs_practices_and_a_known_school(void **state)
 
 static void clip_meta_uses_the_default_consent(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	struct kd_user coach = test_user(db, "coach", KD_ROLE_COACH, "north-high");
 	char err[KD_ERRMSG_MAX] = "";
 	struct tus_clip_meta m;
@@ -278,7 +278,7 @@ static void clip_meta_uses_the_default_consent(void **state)
 
 static void clip_meta_checks_who_may_file_at_the_school(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	char err[KD_ERRMSG_MAX] = "";
 	assert_int_equal(cat_school_add(db, "south-high", "South High", "", err, sizeof err), 0);
 	struct {

@@ -8,7 +8,7 @@
 static int setup(void **state)
 {
 	assert_int_equal(users_init(), 0);
-	sqlite3 *db = test_db();
+	struct kd_db *db = test_db();
 	char err[KD_ERRMSG_MAX];
 	assert_int_equal(cat_school_add(db, "north-high", "North High", "", err, sizeof err), 0);
 	*state = db;
@@ -17,7 +17,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	db_close(&db);
 	return 0;
 }
@@ -37,7 +37,7 @@ static void roles_round_trip(void **state)
 
 static void token_authenticates_its_user_only(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	char err[KD_ERRMSG_MAX] = "", token[USERS_TOKEN_MAX];
 	int64_t id;
 	assert_int_equal(users_add(db, "Ana", KD_ROLE_COACH, "north-high", NULL, &id, err,
@@ -55,15 +55,14 @@ static void token_authenticates_its_user_only(void **state)
 
 	/* The secret is not stored: nothing in tokens holds it. */
 	const char *secret = strrchr(token, '_') + 1;
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM tokens WHERE "
-	                                        "instr(CAST(secret_hash AS TEXT), ?1) > 0",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	sqlite3_bind_text(st, 1, secret, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	assert_int_equal(db_prepare(db, "SELECT count(*) FROM tokens WHERE "
+	                                        "instr(CAST(secret_hash AS TEXT), ?1) > 0", &st),
+	                 DB_OK);
+	db_bind_text(st, 1, secret, -1, DB_STATIC);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_column_int(st, 0), 0);
+	db_finalize(st);
 
 	char bad[USERS_TOKEN_MAX];
 	snprintf(bad, sizeof bad, "%s", token);
@@ -82,7 +81,7 @@ static void token_authenticates_its_user_only(void **state)
 
 static void add_reports_what_is_wrong(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	char err[KD_ERRMSG_MAX] = "";
 	int64_t id;
 	assert_int_equal(users_add(db, "Ben", KD_ROLE_TEACHER, "nowhere", NULL, &id, err,
@@ -101,21 +100,20 @@ static void add_reports_what_is_wrong(void **state)
 
 static void password_is_hashed_and_checked(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	char err[KD_ERRMSG_MAX] = "";
 	int64_t id;
 	assert_int_equal(users_add(db, "Dee", KD_ROLE_PRINCIPAL, "north-high",
 	                           "correct horse battery", &id, err, sizeof err), 0);
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT password_hash FROM users WHERE id = ?1", -1,
-	                                    &st, NULL),
-	                 SQLITE_OK);
-	sqlite3_bind_int64(st, 1, id);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	const char *hash = (const char *)sqlite3_column_text(st, 0);
+	struct kd_stmt *st;
+	assert_int_equal(db_prepare(db, "SELECT password_hash FROM users WHERE id = ?1", &st),
+	                 DB_OK);
+	db_bind_int64(st, 1, id);
+	assert_int_equal(db_step(st), DB_ROW);
+	const char *hash = (const char *)db_column_text(st, 0);
 	assert_true(strncmp(hash, "$argon2id$", 10) == 0);
 	assert_null(strstr(hash, "horse"));
-	sqlite3_finalize(st);
+	db_finalize(st);
 
 	struct kd_user u;
 	assert_int_equal(users_auth_password(db, "Dee", "correct horse battery", &u), 0);
@@ -127,7 +125,7 @@ static void password_is_hashed_and_checked(void **state)
 
 static void sessions_expire_and_end(void **state)
 {
-	sqlite3 *db = *state;
+	struct kd_db *db = *state;
 	char err[KD_ERRMSG_MAX] = "", sid[USERS_TOKEN_MAX], csrf[USERS_CSRF_MAX], got[USERS_CSRF_MAX];
 	int64_t id;
 	assert_int_equal(users_add(db, "Eve", KD_ROLE_TEACHER, NULL, NULL, &id, err, sizeof err), 0);

@@ -8,12 +8,12 @@
 #include "kindling/visits.h"
 
 struct world {
-	sqlite3 *db;
+	struct kd_db *db;
 	struct kd_user admin, princ_a, princ_b, featured_b, teacher_a, teacher_b2, coach_b;
 	int64_t clip_b, clip_a, pending_b;
 };
 
-static int64_t clip(sqlite3 *db, const char *title, const char *school, const char *p1,
+static int64_t clip(struct kd_db *db, const char *title, const char *school, const char *p1,
                     const char *p2, const char *teacher, const char *consent)
 {
 	const char *practices[] = {p1, p2};
@@ -125,11 +125,11 @@ static void asking_is_checked(void **state)
 	assert_int_equal(visit_create(w->db, &w->teacher_a, w->clip_b, four, 1, long_note, &id,
 	                              err, sizeof err), KD_EINVAL);
 	free(long_note);
-	sqlite3_stmt *st;
-	sqlite3_prepare_v2(w->db, "SELECT count(*) FROM visits", -1, &st, NULL);
-	sqlite3_step(st);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	db_prepare(w->db, "SELECT count(*) FROM visits", &st);
+	db_step(st);
+	assert_int_equal(db_column_int(st, 0), 0);
+	db_finalize(st);
 }
 
 static void who_answers(void **state)
@@ -298,13 +298,13 @@ static void ics_is_rfc5545(void **state)
 	visit_free(&v);
 }
 
-static int64_t count(sqlite3 *db, const char *sql)
+static int64_t count(struct kd_db *db, const char *sql)
 {
-	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	struct kd_stmt *st;
+	db_prepare(db, sql, &st);
+	assert_int_equal(db_step(st), DB_ROW);
+	int64_t n = db_column_int64(st, 0);
+	db_finalize(st);
 	return n;
 }
 
