@@ -56,7 +56,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 SUITES   := $(sort $(basename $(notdir $(filter-out tests/integration/lib.sh,\
                 $(wildcard tests/integration/*.sh)))))
 
-.PHONY: all deps deps-test deps-bench deps-demo build-deps test unit integration layers \
+.PHONY: all deps deps-test deps-bench deps-demo build-deps test unit integration postgres layers \
         sanitize fuzz fuzz-long crash soak demo bench clean
 all: $(O)/kindling
 
@@ -152,6 +152,13 @@ integration: $(O)/kindling $(O)/tests/storage_tool
 	    { echo "make integration: no suite '$$t'; the suites are: $(SUITES)"; rc=2; continue; }; \
 	  KINDLING_BIN=$(abspath $(O)/kindling) bash tests/integration/$$t.sh || rc=1; \
 	done; exit $$rc
+
+# The unit tests and the suites that touch the catalogue again, on
+# PostgreSQL (a throwaway cluster for the run: tests/run_pg.sh).  `make
+# postgres SUITE=upload` runs one suite (and the unit tests).
+PG_SUITES := answers auth authz catalogue cli edit hardening nodes pipeline server upload visits
+postgres: $(UNIT_BIN) $(O)/kindling $(O)/tests/storage_tool
+	@bash tests/run_pg.sh $(abspath $(O)) $(UNIT_BIN) -- $(if $(SUITE),$(SUITE),$(PG_SUITES))
 
 # The house rules of the tree (tests/layers.sh), read from the objects.
 layers: $(O)/kindling

@@ -15,5 +15,5 @@ for t in "$@"; do
 		[ -z "$f" ] && failed=$((failed + 1))
 	fi
 done
-echo "unit: $passed passed, $failed failed"
+echo "${UNIT_LABEL:-unit}: $passed passed, $failed failed"
 exit $status

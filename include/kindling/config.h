@@ -58,7 +58,7 @@
 
 struct kd_config {
 	char *data_dir;        /* the data folder, as given */
-	char *db_path;         /* <data_dir>/catalogue.db */
+	char *db_path;         /* <data_dir>/catalogue.db, or the database setting (postgresql://) */
 	char *listen_host;     /* "127.0.0.1", "::1", ... */
 	unsigned listen_port;  /* 0 picks a free port */
 	int http_threads;

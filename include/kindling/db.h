@@ -164,6 +164,17 @@ int64_t db_changes(struct kd_db *db);
 /* Is a transaction open on db? */
 bool db_in_transaction(struct kd_db *db);
 
+/* Processing nodes hear of new work at once on PostgreSQL: db_notify()
+ * sends a notification on channel when the current transaction commits
+ * (now, outside one); db_listen() subscribes db to it and returns the file
+ * descriptor to poll, and db_heard() reads what came (1: a notification,
+ * 0: none, <0: the connection failed; listen again).  On SQLite there is
+ * no one to tell across processes: db_listen() returns -1, db_notify()
+ * does nothing, and the nodes look for work by polling. */
+int db_listen(struct kd_db *db, const char *channel);
+int db_heard(struct kd_db *db);
+int db_notify(struct kd_db *db, const char *channel);
+
 /* Finalize db's kept statements (db_close does). */
 void db_stmt_forget(struct kd_db *db);
 

@@ -35,7 +35,11 @@
 
 struct kd_db; /* db.h */
 
-/* Queue processing of a clip (inside the caller's transaction if any). */
+/* The channel on which processing nodes hear of queued work (db_notify). */
+#define JOBS_CHANNEL "kindling_jobs"
+
+/* Queue processing of a clip (inside the caller's transaction if any),
+ * and tell the processing nodes when it commits. */
 int jobs_enqueue(struct kd_db *db, int64_t clip_id);
 
 /* Who holds a running job: a runner process on a node (a machine sharing

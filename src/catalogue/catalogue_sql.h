@@ -18,11 +18,26 @@
  * parameters ?90 (is admin), ?91 (user id) and ?92 (user's school id),
  * which cat_bind_viewer() binds. */
 #define CAT_VISIBLE                                                                   \
-	"(?90 OR c.uploader_id = ?91 OR (c.status = 'ready' AND c.consent = 'on-file' " \
+	"(?90 <> 0 OR c.uploader_id = ?91 OR (c.status = 'ready' AND c.consent = 'on-file' " \
 	"AND (c.visibility = 'district' OR (c.visibility = 'school' AND c.school_id = ?92))))"
 
 /* Bind the viewer's ?90-?92 (sql.c). */
 void cat_bind_viewer(struct kd_stmt *st, const struct kd_user *user);
+
+/* Full-text search, which the back ends do differently: an FTS5 table
+ * (SQLite) and a tsvector with a GIN index (PostgreSQL, whose
+ * kd_fts_match() in schema/postgres/001 reads the same expression).  Both
+ * take cat_fts_query()'s expression as ?1; the pieces of SQL that differ,
+ * for list.c and index_fts.c (list.c). */
+struct cat_fts_sql {
+	const char *from;       /* the matches joined to clips c, as f */
+	const char *where;      /* " AND " the match */
+	const char *id_col;     /* the match's clip id */
+	const char *rank_order; /* best first */
+	const char *ids;        /* the ids of the matches, ascending */
+	const char *ranked;     /* the ids, best first */
+};
+const struct cat_fts_sql *cat_fts_sql(struct kd_db *db);
 
 /* A new copy of a text column, or NULL for SQL NULL. */
 char *cat_col_dup(struct kd_stmt *st, int col);

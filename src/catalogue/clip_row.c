@@ -13,9 +13,9 @@
 const char CAT_CLIP_COLUMNS[] =
 	"c.id, c.title, c.description, s.slug, s.name, c.school_id, "
 	"(SELECT group_concat(slug, ',') FROM (SELECT p.slug FROM clip_practices cp "
-	"  JOIN practices p ON p.id = cp.practice_id WHERE cp.clip_id = c.id ORDER BY p.slug)), "
-	"(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM clip_tags "
-	"  WHERE clip_id = c.id ORDER BY tag)), "
+	"  JOIN practices p ON p.id = cp.practice_id WHERE cp.clip_id = c.id ORDER BY p.slug) ps), "
+	"(SELECT group_concat(tag, '" TAG_SEP "') FROM (SELECT tag FROM clip_tags "
+	"  WHERE clip_id = c.id ORDER BY tag) ts), "
 	"c.teacher, c.grade, c.subject, c.recorded_on, c.uploaded_at, c.status, c.error, "
 	"c.consent, c.visibility, coalesce(c.uploader_id, 0), u.name, c.sha256, c.original_name, "
 	"c.has_captions, c.container, c.duration_s, c.width, c.height, c.rotation, "

@@ -202,14 +202,16 @@ static int set_links(struct kd_db *db, int64_t id, const char *const *practices,
 		rc = exec_bound(db, "DELETE FROM clip_practices WHERE clip_id = ?1", id, NULL);
 		for (size_t i = 0; rc == 0 && i < n_practices; i++)
 			rc = exec_bound(db,
-			                "INSERT OR IGNORE INTO clip_practices (clip_id, practice_id) "
-			                "SELECT ?1, id FROM practices WHERE slug = ?2",
+			                "INSERT INTO clip_practices (clip_id, practice_id) "
+			                "SELECT ?1, id FROM practices WHERE slug = ?2 "
+			                "ON CONFLICT DO NOTHING",
 			                id, practices[i]);
 	}
 	if (rc == 0 && set_tags) {
 		rc = exec_bound(db, "DELETE FROM clip_tags WHERE clip_id = ?1", id, NULL);
 		for (size_t i = 0; rc == 0 && i < n_tags; i++)
-			rc = exec_bound(db, "INSERT OR IGNORE INTO clip_tags (clip_id, tag) VALUES (?1, ?2)",
+			rc = exec_bound(db, "INSERT INTO clip_tags (clip_id, tag) VALUES (?1, ?2) "
+			                "ON CONFLICT DO NOTHING",
 			                id, tags[i]);
 	}
 	return rc;

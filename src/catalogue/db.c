@@ -252,6 +252,31 @@ bool db_in_transaction(struct kd_db *db)
 	return db->pg ? pg_in_transaction(db->pg) : !sqlite3_get_autocommit(db->lite);
 }
 
+int db_listen(struct kd_db *db, const char *channel)
+{
+	if (!db->pg || pg_listen(db->pg, channel) != DB_OK)
+		return -1;
+	return pg_socket(db->pg);
+}
+
+int db_heard(struct kd_db *db)
+{
+	return db->pg ? pg_drain_notify(db->pg) : 0;
+}
+
+int db_notify(struct kd_db *db, const char *channel)
+{
+	if (!db->pg)
+		return 0;
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT pg_notify(?1, '')", &st) != DB_OK)
+		return KD_EDB;
+	db_bind_text(st, 1, channel, -1, DB_STATIC);
+	int rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : db_err_code(rc);
+}
+
 /* ---------------------------------------------------------- transactions */
 
 static int exec(struct kd_db *db, const char *sql)

@@ -335,6 +335,27 @@ int pg_wait_notify(struct pg_conn *c, int timeout_ms)
 	return got;
 }
 
+int pg_socket(struct pg_conn *c)
+{
+	return PQsocket(c->conn);
+}
+
+int pg_drain_notify(struct pg_conn *c)
+{
+	if (!PQconsumeInput(c->conn)) {
+		set_err(c, PQerrorMessage(c->conn));
+		check_connection(c);
+		return -1;
+	}
+	int got = 0;
+	PGnotify *n;
+	while ((n = PQnotifies(c->conn))) {
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
+}
+
 /* ------------------------------------------------------------ statements */
 
 int pg_prepare(struct pg_conn *c, const char *sql, struct pg_stmt **out)
@@ -498,16 +519,30 @@ static int prepared_name(struct pg_stmt *st, const char **name)
 	}
 	struct prepared *p = &c->prep[c->n_prep];
 	snprintf(p->name, sizeof p->name, "k%u", c->next_name++);
+	/* A parameter left for the server to type may be one it cannot (a
+	 * NULL in ?1 IS NULL): the first try then fails, and inside a
+	 * transaction a failure ends the transaction, so the try is made
+	 * under a savepoint there.  Once per connection and statement. */
+	bool untyped = false;
+	for (int i = 1; i <= st->n_params; i++)
+		untyped |= types[i - 1] == 0;
+	bool guard = untyped && pg_in_transaction(c);
+	if (guard)
+		PQclear(PQexec(c->conn, "SAVEPOINT kd_prepare"));
 	PGresult *res = PQprepare(c->conn, p->name, st->text, st->n_params, types);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	if (state && (!strcmp(state, "42P18") || !strcmp(state, "42P08"))) {
 		/* a NULL in a place that implies no type (?1 IS NULL): text, as
 		 * SQLite would take it */
 		PQclear(res);
+		if (guard)
+			PQclear(PQexec(c->conn, "ROLLBACK TO SAVEPOINT kd_prepare"));
 		for (int i = 1; i <= st->n_params; i++)
 			types[i - 1] = types[i - 1] ? types[i - 1] : OID_TEXT;
 		res = PQprepare(c->conn, p->name, st->text, st->n_params, types);
 	}
+	if (guard && PQresultStatus(res) == PGRES_COMMAND_OK)
+		PQclear(PQexec(c->conn, "RELEASE SAVEPOINT kd_prepare"));
 	free(types);
 	int rc = result_code(c, res);
 	PQclear(res);

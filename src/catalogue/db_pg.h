@@ -70,6 +70,10 @@ bool pg_in_transaction(const struct pg_conn *c);
  * (1: one came, 0: none, <0: an error).  For processing nodes. */
 int pg_listen(struct pg_conn *c, const char *channel);
 int pg_wait_notify(struct pg_conn *c, int timeout_ms);
+/* The connection's socket, to poll for notifications; then read what came
+ * (1: at least one notification, 0: none, <0: the connection failed). */
+int pg_socket(struct pg_conn *c);
+int pg_drain_notify(struct pg_conn *c);
 
 /* SQL as PostgreSQL reads it (for the unit tests): a new string, and the
  * highest parameter number in *max_param. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalogue_sql.h"
 #include "kindling/db.h"
 #include "kindling/mem.h"
 
@@ -63,9 +64,7 @@ static void fts_query(struct kd_db *db, const struct fts_view *v, const char *ma
 {
 	memset(e, 0, sizeof *e);
 	struct kd_stmt *st;
-	const char *sql = ranked ? "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1 "
-	                           "ORDER BY rank, rowid DESC"
-	                         : "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1";
+	const char *sql = ranked ? cat_fts_sql(db)->ranked : cat_fts_sql(db)->ids;
 	uint32_t *slots = NULL;
 	size_t n = 0, cap = 0, from = 0;
 	int64_t last = INT64_MIN;

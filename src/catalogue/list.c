@@ -62,6 +62,33 @@ char *cat_fts_query(const char *typed)
 	return kd_buf_take(&b, NULL);
 }
 
+static const struct cat_fts_sql fts5 = {
+	.from = " FROM clips_fts f JOIN clips c ON c.id = f.rowid",
+	.where = " AND clips_fts MATCH ?1",
+	.id_col = "f.rowid",
+	.rank_order = "f.rank, c.id DESC",
+	.ids = "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1",
+	.ranked = "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1 ORDER BY rank, rowid DESC",
+};
+
+/* (ts_rank with the document's weights: title over practices and tags,
+ * over school and teacher, over description, as FTS5's bm25 ranks them
+ * by where the words are) */
+static const struct cat_fts_sql tsvector = {
+	.from = " FROM clips_fts f JOIN clips c ON c.id = f.id",
+	.where = " AND f.doc @@ kd_fts_match(?1)",
+	.id_col = "f.id",
+	.rank_order = "ts_rank(f.doc, kd_fts_match(?1)) DESC, c.id DESC",
+	.ids = "SELECT id FROM clips_fts WHERE doc @@ kd_fts_match(?1) ORDER BY id",
+	.ranked = "SELECT id FROM clips_fts WHERE doc @@ kd_fts_match(?1) "
+	          "ORDER BY ts_rank(doc, kd_fts_match(?1)) DESC, id DESC",
+};
+
+const struct cat_fts_sql *cat_fts_sql(struct kd_db *db)
+{
+	return db_backend(db) == DB_POSTGRES ? &tsvector : &fts5;
+}
+
 /* What a list statement binds: the viewer and the filters present. */
 struct bound {
 	const struct kd_user *user;
@@ -113,14 +140,14 @@ int cat_clips_list(struct kd_db *db, const struct kd_user *user, const struct ca
 	}
 
 	/* The statement is assembled from fixed pieces; every value is bound. */
-	const char *from = match ? " FROM clips_fts f JOIN clips c ON c.id = f.rowid"
-	                         : " FROM clips c";
+	const struct cat_fts_sql *fts = cat_fts_sql(db);
+	const char *from = match ? fts->from : " FROM clips c";
 	const char *join = practice_id ? " JOIN clip_practices cp ON cp.clip_id = c.id"
 	                                 " AND cp.practice_id = ?2" : "";
 	struct kd_buf where = KD_BUF_INIT(4096);
 	kd_buf_printf(&where, " WHERE %s", CAT_VISIBLE);
 	if (match)
-		kd_buf_puts(&where, " AND clips_fts MATCH ?1");
+		kd_buf_puts(&where, fts->where);
 	if (school_id)
 		kd_buf_puts(&where, " AND c.school_id = ?3");
 	if (q->grade && *q->grade)
@@ -166,7 +193,7 @@ int cat_clips_list(struct kd_db *db, const struct kd_user *user, const struct ca
 
 	/* Newest first walks an index backwards instead of sorting every match:
 	 * the full-text index when there are words, else the practice's. */
-	const char *id_col = match ? "f.rowid" : practice_id ? "cp.clip_id" : "c.id";
+	const char *id_col = match ? fts->id_col : practice_id ? "cp.clip_id" : "c.id";
 	char order[96];
 	out->sort = q->sort;
 	/* Ranking reads every match; past CAT_RANK_MAX matches the words are
@@ -179,7 +206,7 @@ int cat_clips_list(struct kd_db *db, const struct kd_user *user, const struct ca
 	case CAT_SORT_RECORDED:
 		snprintf(order, sizeof order, "c.recorded_on DESC NULLS LAST, c.id DESC");
 		break;
-	case CAT_SORT_RELEVANCE: snprintf(order, sizeof order, "f.rank, c.id DESC"); break;
+	case CAT_SORT_RELEVANCE: snprintf(order, sizeof order, "%s", fts->rank_order); break;
 	default: snprintf(order, sizeof order, "%s DESC", id_col); break; /* ids grow with time */
 	}
 	/* Two steps: the ids of the page, then each clip by id, so the

@@ -366,7 +366,7 @@ int visit_update(struct kd_db *db, const struct kd_user *user, int64_t id, const
 	struct kd_stmt *st;
 	if ((rc = prepare(db,
 	                  "UPDATE visits SET status = ?2, date = ?3, answer_note = ?4, "
-	                  "reflection = ?5, answered_by = CASE WHEN ?6 THEN ?7 ELSE answered_by END, "
+	                  "reflection = ?5, answered_by = CASE WHEN ?6 <> 0 THEN ?7 ELSE answered_by END, "
 	                  "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
 	                  &st)) < 0)
 		goto out;
@@ -612,8 +612,9 @@ int view_record(struct kd_db *db, const struct kd_user *user, int64_t clip_id, c
 	cat_clip_free(&c);
 	struct kd_stmt *st;
 	if (prepare(db,
-	            "INSERT OR IGNORE INTO views (clip_id, user_id, school_id, day) VALUES "
-	            "(?1, ?2, nullif(?3, 0), coalesce(?4, strftime('%Y-%m-%d', 'now')))",
+	            "INSERT INTO views (clip_id, user_id, school_id, day) VALUES "
+	            "(?1, ?2, nullif(?3, 0), coalesce(?4, strftime('%Y-%m-%d', 'now'))) "
+	            "ON CONFLICT DO NOTHING",
 	            &st) < 0)
 		return KD_EDB;
 	db_bind_int64(st, 1, clip_id);

@@ -82,7 +82,8 @@ static int seed_clips(struct kd_db *db, long count)
 		"?4, ?5, ?6, ?7, ?8, 'ready', 'mov,mp4,m4a,3gp,3g2,mj2', ?9, 1920, 1080, 1920, 1080, 0, "
 		"'h264', 'aac', 30, 4000000, ?10, ?11) RETURNING id", &clip) != DB_OK ||
 	    db_prepare(db, "INSERT INTO clip_practices (clip_id, practice_id) "
-		"SELECT ?1, id FROM practices ORDER BY id LIMIT 1 OFFSET ?2 ON CONFLICT DO NOTHING",
+		"SELECT ?1, id FROM practices WHERE true ORDER BY id LIMIT 1 OFFSET ?2 "
+		"ON CONFLICT DO NOTHING",
 		&prac) != DB_OK ||
 	    db_prepare(db, "INSERT INTO clip_tags (clip_id, tag) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
 		&tag) != DB_OK) {

@@ -32,7 +32,8 @@ int jobs_enqueue(struct kd_db *db, int64_t clip_id)
 	    DB_OK)
 		return KD_EDB;
 	db_bind_int64(st, 1, clip_id);
-	return step_done(db, st);
+	int rc = step_done(db, st);
+	return rc < 0 ? rc : db_notify(db, JOBS_CHANNEL);
 }
 
 static int claim(struct kd_db *db, const struct jobs_owner *owner, int64_t only_clip,
@@ -67,14 +68,18 @@ static int claim(struct kd_db *db, const struct jobs_owner *owner, int64_t only_
                  int64_t *job_id, int64_t *clip_id)
 {
 	/* One statement: the row goes from queued to running atomically, so
-	 * two runners (server and an ingest) cannot both take it. */
+	 * two runners (server and an ingest) cannot both take it.  On
+	 * PostgreSQL the row is locked as it is chosen, and one another node
+	 * has locked is passed over, not waited for. */
+#define CLAIM_SQL(lock)                                                                    \
+	"UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_pid = ?1, "     \
+	"node = ?3, lease_until = ?4, claimed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "  \
+	"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "                               \
+	"WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND (?2 = 0 OR clip_id = ?2) " \
+	"ORDER BY id LIMIT 1" lock ") RETURNING id, clip_id"
 	struct kd_stmt *st;
-	if (db_prepare(db, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_pid = ?1, "
-		"node = ?3, lease_until = ?4, "
-		"claimed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
-		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-		"WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND (?2 = 0 OR clip_id = ?2) "
-		"ORDER BY id LIMIT 1) RETURNING id, clip_id", &st) != DB_OK) {
+	if (db_prepare(db, db_backend(db) == DB_POSTGRES ? CLAIM_SQL(" FOR UPDATE SKIP LOCKED")
+	                                                 : CLAIM_SQL(""), &st) != DB_OK) {
 		log_error("jobs", "%s", db_errmsg(db));
 		return KD_EDB;
 	}
@@ -197,6 +202,8 @@ int jobs_recover(struct kd_db *db, const struct jobs_owner *me, bool at_start)
 		ids[n++] = db_column_int64(st, 0);
 	}
 	db_finalize(st);
+	if (n)
+		db_notify(db, JOBS_CHANNEL); /* (what fails is taken up by polling) */
 	for (size_t i = 0; i < n; i++) {
 		log_warn("jobs", "job %lld was interrupted (the server or ingest stopped); retrying",
 		         (long long)ids[i]);

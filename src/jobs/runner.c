@@ -76,6 +76,7 @@ struct jobs_runner {
 	struct timespec recovered; /* the server's: the last look for abandoned jobs */
 	uint64_t tokens;
 	int wake;                   /* eventfd */
+	int heard;                  /* the catalogue's notifications of work, or -1 */
 	pthread_t thread;
 	bool started;
 
@@ -448,6 +449,11 @@ static void wait_and_handle(struct jobs_runner *r, int timeout_ms, bool start_mo
 	struct pollfd p[2 + 64 + 1];
 	int n = 0, zi = -1;
 	p[n++] = (struct pollfd){.fd = r->wake, .events = POLLIN};
+	int hi = -1;
+	if (r->heard >= 0) {
+		hi = n;
+		p[n++] = (struct pollfd){.fd = r->heard, .events = POLLIN};
+	}
 	if (r->zygote.pid) {
 		zi = n;
 		p[n++] = (struct pollfd){.fd = r->zygote.sock, .events = POLLIN};
@@ -466,6 +472,11 @@ static void wait_and_handle(struct jobs_runner *r, int timeout_ms, bool start_mo
 		uint64_t v;
 		while (read(r->wake, &v, sizeof v) < 0 && errno == EINTR)
 			;
+	}
+	if (hi >= 0 && p[hi].revents && db_heard(r->db) < 0) {
+		/* the connection was made again: listen on the new one */
+		log_warn("jobs", "lost the catalogue's notifications; listening again");
+		r->heard = db_listen(r->db, JOBS_CHANNEL);
 	}
 	for (int k = first_slot; k < n; k++)
 		if (p[k].revents)
@@ -619,6 +630,9 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 		free(r);
 		return rc;
 	}
+	/* Work queued by another node wakes this one at once (PostgreSQL);
+	 * polling every LOOK_MS finds it too. */
+	r->heard = db_listen(r->db, JOBS_CHANNEL);
 	r->cfg = cfg;
 	r->bin = kd_strdup(bin);
 	if (limits)

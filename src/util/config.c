@@ -168,7 +168,7 @@ static bool node_name_valid(const char *s)
 
 /* How a setting's text becomes its field. */
 enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS, K_STORAGE, K_ENDPOINT,
-            K_REGION, K_NODE, K_DELIVERY };
+            K_REGION, K_NODE, K_DATABASE, K_DELIVERY };
 
 static const struct setting {
 	const char *key;
@@ -199,6 +199,7 @@ static const struct setting {
 	S("s3_region", K_REGION, s3_region, 0, 0),
 	S("media_delivery", K_DELIVERY, media_proxy, 0, 0),
 	S("node_name", K_NODE, node_name, 0, 0),
+	S("database", K_DATABASE, db_path, 0, 0),
 	S("job_lease_seconds", K_UINT, job_lease_s, 2, 3600),
 #undef S
 };
@@ -288,6 +289,15 @@ static int apply(struct kd_config *cfg, const struct setting *st, const char *va
 			return KD_EINVAL;
 		}
 		cfg->media_proxy = !strcmp(val, "proxy");
+		return 0;
+	case K_DATABASE:
+		if (strncmp(val, "postgresql://", 13) && strncmp(val, "postgres://", 11)) {
+			snprintf(err, errlen, "database is a postgresql://USER@HOST/DBNAME URL (leave it "
+			         "out to keep the catalogue in the data folder)");
+			return KD_EINVAL;
+		}
+		free(cfg->db_path);
+		cfg->db_path = kd_strdup(val);
 		return 0;
 	case K_NODE:
 		if (!node_name_valid(val)) {
@@ -392,6 +402,20 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	free(path);
 	if (rc < 0)
 		return rc;
+	/* (the environment wins, as for the node: one config file, several
+	 * nodes or test runs) */
+	const char *database = getenv("KINDLING_DATABASE");
+	if (database && *database) {
+		char why[160] = "";
+		const struct setting *st = NULL;
+		for (size_t i = 0; i < N_SETTINGS && !st; i++)
+			if (!strcmp(SETTINGS[i].key, "database"))
+				st = &SETTINGS[i];
+		if (apply(cfg, st, database, why, sizeof why) < 0) {
+			snprintf(err, errlen, "bad KINDLING_DATABASE: %s", why);
+			return KD_EINVAL;
+		}
+	}
 	const char *node = getenv("KINDLING_NODE");
 	if (node && *node) {
 		if (!node_name_valid(node)) {

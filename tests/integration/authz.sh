@@ -128,7 +128,7 @@ FROM (SELECT 101 AS id, '${TITLE[ready]}' AS title, 'on-file' AS consent, 'distr
       UNION ALL SELECT 103, '${TITLE[withdrawn]}', 'withdrawn', 'district', 'ready'
       UNION ALL SELECT 104, '${TITLE[private]}', 'on-file', 'private', 'ready'
       UNION ALL SELECT 105, '${TITLE[school]}', 'on-file', 'school', 'ready'
-      UNION ALL SELECT 106, '${TITLE[processing]}', 'on-file', 'district', 'processing');
+      UNION ALL SELECT 106, '${TITLE[processing]}', 'on-file', 'district', 'processing') AS f;
 INSERT INTO clip_practices (clip_id, practice_id)
 SELECT c.id, p.id FROM clips c, practices p WHERE c.id BETWEEN 101 AND 106 AND p.slug = '$PRACTICE';
 -- 106 stays processing: a runner that is still alive (this shell) holds its job.

@@ -220,7 +220,11 @@ check_match "  saying what to do" 'free space' "$(jb .error)"
 
 # A full disk (a small file system of its own, where this machine lets a
 # test mount one) refuses, and the catalogue stays whole.
-if unshare -Urm true 2>/dev/null; then
+if on_postgres; then
+	# (in the test's own user namespace the server cannot reach the
+	# cluster's socket; and the catalogue is not on this disk then)
+	echo "# skipped the full-disk round: it fills the data folder's own file system, where the SQLite catalogue lives"
+elif unshare -Urm true 2>/dev/null; then
 	cat >"$WORK/full.sh" <<EOF
 set -u
 mkdir -p "$WORK/small"

@@ -17,6 +17,10 @@
 # status is non-zero when anything failed.  No fixed sleeps: every wait polls,
 # with generous limits, so a sanitizer build passes too.
 # KINDLING_IT_KEEP=1 keeps the temporary folder (data, server logs).
+# KINDLING_IT_PG=postgresql://... (a throwaway cluster: tests/run_pg.sh
+# starts one) runs the suite on PostgreSQL: it gets a database of its own,
+# which every server and command of the suite uses (KINDLING_DATABASE),
+# `sql` becomes psql on it, and its closing line says NAME-pg.
 
 # shellcheck disable=SC2016,SC2034,SC2317  # jq in single quotes; globals for suites; trap code
 
@@ -161,7 +165,19 @@ begin_suite() {
 	DATA=$WORK/data
 	DB=$DATA/catalogue.db
 	cd "$WORK" || fatal "cd to the work folder" "$WORK"
+	unset KINDLING_DATABASE
+	if [ -n "${KINDLING_IT_PG:-}" ]; then
+		command -v psql >/dev/null || fatal "psql is installed" "install postgresql (make deps-test)"
+		PG_DB=it_${SUITE}_$$
+		psql -X -q -v ON_ERROR_STOP=1 -d "$KINDLING_IT_PG" -c "CREATE DATABASE $PG_DB" >/dev/null ||
+			fatal "a database of the suite's own on $KINDLING_IT_PG" "see above"
+		export KINDLING_DATABASE="$KINDLING_IT_PG&dbname=$PG_DB"
+		SUITE=$SUITE-pg
+	fi
 }
+
+# on_postgres: is the suite running on PostgreSQL?
+on_postgres() { [ -n "${KINDLING_DATABASE:-}" ]; }
 
 # strays PID: the processes under PID, less the servers and what runs under
 # them.  Not just `jobs -p`: a client inside $(...) is a grandchild, and one
@@ -194,6 +210,9 @@ cleanup() {
 	done
 	if [ -n "$WORK" ] && [ -z "${KINDLING_IT_KEEP:-}" ]; then
 		rm -rf "$WORK"
+	fi
+	if [ -n "${PG_DB:-}" ] && [ -z "${KINDLING_IT_KEEP:-}" ]; then
+		psql -X -q -d "$KINDLING_IT_PG" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
 	fi
 } 2>/dev/null
 
@@ -333,8 +352,27 @@ add_user() {
 		--data "$DATA" 2>/dev/null | tail -n 1
 }
 
-# sql ARGS...: sqlite3 on DATA's catalogue; waits out a server's write lock.
-sql() { sqlite3 -bail -cmd '.timeout 10000' "$DB" "$@"; }
+# sql [SQL]: the statements (else stdin) on DATA's catalogue, rows as
+# sqlite3 prints them (a|b); sqlite3 waits out a server's write lock.  On
+# PostgreSQL, where foreign keys are always on, a PRAGMA foreign_keys line
+# is dropped, and rows a fixture inserted with ids of its own move the
+# id sequences past them (as the product's own inserts never need).
+PG_SYNC_IDS="DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT table_name, column_name FROM
+ information_schema.columns WHERE table_schema = current_schema() AND is_identity = 'YES' LOOP
+ EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, %L), greatest(1, (SELECT max(%I) FROM %I)))',
+ r.table_name, r.column_name, r.column_name, r.table_name); END LOOP; END \$\$;"
+sql() {
+	if on_postgres; then
+		local script
+		if [ $# -gt 0 ]; then script="$*"; else script=$(cat); fi
+		script=$(printf '%s\n' "$script" | sed '/^[[:space:]]*PRAGMA foreign_keys/d')
+		[[ $script == *INSERT* ]] && script="$script
+$PG_SYNC_IDS"
+		printf '%s\n' "$script" | psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$KINDLING_DATABASE"
+	else
+		sqlite3 -bail -cmd '.timeout 10000' "$DB" "$@"
+	fi
+}
 
 # ff ARGS...: ffmpeg, quiet unless something goes wrong.
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
@@ -499,7 +537,7 @@ INSERT INTO clip_practices (clip_id, practice_id)
  SELECT 903, id FROM practices WHERE slug = 'kite-flying' UNION ALL
  SELECT 902, id FROM practices WHERE slug = 'classroom-discussion' UNION ALL
  SELECT c, id FROM practices, (SELECT 904 AS c UNION SELECT 905 UNION SELECT 906 UNION SELECT 907
-   UNION SELECT 908 UNION SELECT 909 UNION SELECT 910) WHERE slug = 'kite-flying';
+   UNION SELECT 908 UNION SELECT 909 UNION SELECT 910) AS v WHERE slug = 'kite-flying';
 INSERT INTO clip_tags (clip_id, tag) VALUES (901, 'zebrafish'), (901, 'warm-up'), (902, 'lantern');
 -- 908 stays queued: a runner that is still alive (this shell) holds its job.
 INSERT INTO jobs (clip_id, state, attempts, worker_pid) VALUES (908, 'running', 1, $$);

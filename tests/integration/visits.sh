@@ -47,7 +47,7 @@ INSERT INTO clip_practices (clip_id, practice_id) SELECT c, (SELECT id FROM prac
  (SELECT 101 AS c, 'station-rotation' AS p UNION ALL SELECT 102, 'student-choice'
   UNION ALL SELECT 201, 'station-rotation' UNION ALL SELECT 202, 'student-choice'
   UNION ALL SELECT 203, 'formative-assessment' UNION ALL SELECT 204, 'differentiation'
-  UNION ALL SELECT 205, 'peer-feedback');
+  UNION ALL SELECT 205, 'peer-feedback') AS cp;
 SQL
 check_eq "fixture clips are in" 7 "$(sql 'SELECT count(*) FROM clips')"
 

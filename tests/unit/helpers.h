@@ -50,6 +50,9 @@ static inline char *test_pg_url_of(const char *name)
 	return url;
 }
 
+/* The name of the last database test_pg_db() made. */
+static char test_pg_current[64];
+
 /* A database with nothing in it (bare) or migrated, for this test. */
 static inline struct kd_db *test_pg_db(bool bare)
 {
@@ -76,6 +79,7 @@ static inline struct kd_db *test_pg_db(bool bare)
 		}
 	}
 	snprintf(name, sizeof name, "kd_t%d_%d", (int)getpid(), made);
+	snprintf(test_pg_current, sizeof test_pg_current, "%s", name);
 	snprintf(sql, sizeof sql, "CREATE DATABASE %s%s", name, bare ? "" : " TEMPLATE kd_template");
 	test_pg_admin(sql);
 	int rc = bare ? db_connect(test_pg_url_of(name), &db, err, sizeof err)
@@ -119,10 +123,15 @@ static inline const struct db_migration *test_migrations(struct kd_db *db, size_
 	return pg ? db_pg_migrations : db_migrations;
 }
 
-/* Skip a test that is about SQLite itself when running on PostgreSQL. */
+/* Skip a test that is about one back end when running on the other. */
 #define TEST_SQLITE_ONLY()                                                      \
 	do {                                                                    \
 		if (test_pg_url())                                              \
+			skip();                                                 \
+	} while (0)
+#define TEST_POSTGRES_ONLY()                                                    \
+	do {                                                                    \
+		if (!test_pg_url())                                             \
 			skip();                                                 \
 	} while (0)
 

@@ -22,9 +22,14 @@ static void fresh_database_gets_every_migration(void **state)
 {
 	(void)state;
 	struct kd_db *db = test_db();
+	bool pg = db_backend(db) == DB_POSTGRES;
 	assert_true(db_schema_version() >= 1);
-	assert_int_equal(int_query(db, "PRAGMA user_version"), db_schema_version());
-	assert_int_equal(int_query(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(db_pg_migrations_count, db_migrations_count);
+	assert_int_equal(int_query(db, pg ? "SELECT max(version) FROM kindling_schema"
+	                                  : "PRAGMA user_version"),
+	                 db_schema_version());
+	if (!pg)
+		assert_int_equal(int_query(db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(int_query(db, "SELECT count(*) FROM practices"), 10);
 	assert_int_equal(
 		int_query(db, "SELECT count(*) FROM practices WHERE slug = 'blended-learning'"), 1);
@@ -33,13 +38,65 @@ static void fresh_database_gets_every_migration(void **state)
 	                        "clip_practices", "clip_tags", "comments", "visits", "views",
 	                        "jobs", "clips_fts"};
 	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
-		char sql[128];
+		char sql[160];
 		snprintf(sql, sizeof sql,
-		         "SELECT count(*) FROM sqlite_master WHERE name = '%s'", tables[i]);
+		         pg ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+		              "current_schema() AND table_name = '%s'"
+		            : "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
+		         tables[i]);
 		assert_int_equal(int_query(db, sql), 1);
 	}
 	db_close(&db);
 	assert_null(db);
+}
+
+#include <pthread.h>
+
+struct opener {
+	const char *where;
+	int rc;
+	char err[KD_ERRMSG_MAX];
+};
+
+static void *open_one(void *arg)
+{
+	struct opener *o = arg;
+	struct kd_db *db = NULL;
+	o->rc = db_open(o->where, &db, o->err, sizeof o->err);
+	db_close(&db);
+	return NULL;
+}
+
+/* Nodes that start together on an empty PostgreSQL catalogue: each
+ * migration is applied once (the advisory lock), and every node opens. */
+static void nodes_starting_together_migrate_once(void **state)
+{
+	(void)state;
+	TEST_POSTGRES_ONLY();
+	struct kd_db *bare = test_db_bare();
+	char url[1024];
+	snprintf(url, sizeof url, "%s", test_pg_url_of(test_pg_current));
+	enum { N = 6 };
+	pthread_t t[N];
+	struct opener o[N];
+	for (int i = 0; i < N; i++) {
+		o[i] = (struct opener){.where = url};
+		assert_int_equal(pthread_create(&t[i], NULL, open_one, &o[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		if (o[i].rc != 0)
+			fail_msg("node %d: %s", i, o[i].err);
+	}
+	assert_int_equal(int_query(bare, "SELECT count(*) FROM kindling_schema"), db_schema_version());
+	assert_int_equal(int_query(bare, "SELECT count(*) FROM practices"), 10);
+	/* a catalogue from a newer kindling is refused, as on SQLite */
+	test_exec(bare, "INSERT INTO kindling_schema (version, name) VALUES (999, 'later.sql')");
+	struct kd_db *db = NULL;
+	char err[KD_ERRMSG_MAX] = "";
+	assert_int_equal(db_open(url, &db, err, sizeof err), KD_EVERSION);
+	assert_non_null(strstr(err, "999"));
+	db_close(&bare);
 }
 
 static void reopening_is_idempotent_and_uses_wal(void **state)
@@ -194,6 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fresh_database_gets_every_migration),
+		cmocka_unit_test(nodes_starting_together_migrate_once),
 		cmocka_unit_test(reopening_is_idempotent_and_uses_wal),
 		cmocka_unit_test(epoch_follows_every_commit),
 		cmocka_unit_test(newer_database_is_refused_with_a_message),

@@ -44,7 +44,7 @@ static const char FIXTURE[] =
 	" UNION ALL SELECT 3, 'student-choice' UNION ALL SELECT 4, 'peer-feedback'"
 	" UNION ALL SELECT 5, 'differentiation' UNION ALL SELECT 7, 'formative-assessment'"
 	" UNION ALL SELECT 11, 'station-rotation' UNION ALL SELECT 21, 'student-choice'"
-	" UNION ALL SELECT 22, 'mastery-tracking');";
+	" UNION ALL SELECT 22, 'mastery-tracking') AS cp;";
 
 static void exec_fmt(struct kd_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void exec_fmt(struct kd_db *db, const char *fmt, ...)
@@ -59,8 +59,8 @@ static void exec_fmt(struct kd_db *db, const char *fmt, ...)
 
 static void view(struct world *w, const struct kd_user *u, int clip, const char *day)
 {
-	exec_fmt(w->db, "INSERT OR IGNORE INTO views (clip_id, user_id, school_id, day) VALUES "
-	         "(%d, %lld, nullif(%lld, 0), '%s')", clip, (long long)u->id,
+	exec_fmt(w->db, "INSERT INTO views (clip_id, user_id, school_id, day) VALUES "
+	         "(%d, %lld, nullif(%lld, 0), '%s') ON CONFLICT DO NOTHING", clip, (long long)u->id,
 	         (long long)u->school_id, day);
 }
 
@@ -369,9 +369,9 @@ static void v_view(struct kd_db *db, const struct kd_user *u)
 {
 	char day[11];
 	v_day(day, sizeof day);
-	exec_fmt(db, "INSERT OR IGNORE INTO views (clip_id, user_id, school_id, day) "
-	         "SELECT id, %lld, nullif(%lld, 0), '%s' FROM clips ORDER BY id LIMIT 1 OFFSET "
-	         "%u %% (SELECT count(*) FROM clips)",
+	exec_fmt(db, "INSERT INTO views (clip_id, user_id, school_id, day) "
+	         "SELECT id, %lld, nullif(%lld, 0), '%s' FROM clips WHERE true ORDER BY id LIMIT 1 "
+	         "OFFSET %u %% (SELECT count(*) FROM clips) ON CONFLICT DO NOTHING",
 	         (long long)u->id, (long long)u->school_id, day, v_rnd(100000));
 }
 
@@ -513,26 +513,26 @@ static void counts_hold(struct kd_db *db, const char *when)
 		"SELECT count(*) FROM view_practice_counts WHERE n < 0",
 		"SELECT count(*) FROM ("
 		" SELECT clip_school_id, day, shared, n FROM view_counts WHERE n != 0 EXCEPT"
-		" SELECT c.school_id, v.day, c.status = 'ready' AND c.consent = 'on-file' AND"
-		"  c.visibility IN ('district', 'school'), count(*) FROM views v JOIN clips c"
-		"  ON c.id = v.clip_id WHERE v.school_id != c.school_id GROUP BY 1, 2, 3)",
+		" SELECT c.school_id, v.day, CASE WHEN c.status = 'ready' AND c.consent = 'on-file' AND"
+		"  c.visibility IN ('district', 'school') THEN 1 ELSE 0 END, count(*) FROM views v JOIN clips c"
+		"  ON c.id = v.clip_id WHERE v.school_id != c.school_id GROUP BY 1, 2, 3) AS d",
 		"SELECT count(*) FROM ("
-		" SELECT c.school_id, v.day, c.status = 'ready' AND c.consent = 'on-file' AND"
-		"  c.visibility IN ('district', 'school'), count(*) FROM views v JOIN clips c"
+		" SELECT c.school_id, v.day, CASE WHEN c.status = 'ready' AND c.consent = 'on-file' AND"
+		"  c.visibility IN ('district', 'school') THEN 1 ELSE 0 END, count(*) FROM views v JOIN clips c"
 		"  ON c.id = v.clip_id WHERE v.school_id != c.school_id GROUP BY 1, 2, 3 EXCEPT"
-		" SELECT clip_school_id, day, shared, n FROM view_counts WHERE n != 0)",
+		" SELECT clip_school_id, day, shared, n FROM view_counts WHERE n != 0) AS d",
 		"SELECT count(*) FROM ("
 		" SELECT viewer_school_id, practice_id, day, clip_school_id, n"
 		"  FROM view_practice_counts WHERE n != 0 EXCEPT"
 		" SELECT v.school_id, cp.practice_id, v.day, c.school_id, count(*) FROM views v"
 		"  JOIN clips c ON c.id = v.clip_id JOIN clip_practices cp ON cp.clip_id = c.id"
-		"  WHERE v.school_id != c.school_id GROUP BY 1, 2, 3, 4)",
+		"  WHERE v.school_id != c.school_id GROUP BY 1, 2, 3, 4) AS d",
 		"SELECT count(*) FROM ("
 		" SELECT v.school_id, cp.practice_id, v.day, c.school_id, count(*) FROM views v"
 		"  JOIN clips c ON c.id = v.clip_id JOIN clip_practices cp ON cp.clip_id = c.id"
 		"  WHERE v.school_id != c.school_id GROUP BY 1, 2, 3, 4 EXCEPT"
 		" SELECT viewer_school_id, practice_id, day, clip_school_id, n"
-		"  FROM view_practice_counts WHERE n != 0)",
+		"  FROM view_practice_counts WHERE n != 0) AS d",
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof *checks; i++) {
 		struct kd_stmt *st;
