@@ -245,9 +245,16 @@ struct cat_clip_new {
 	 * only if this user may see it (nothing is revealed of another).
 	 * NULL: every clip (the server's own ingest). */
 	const struct kd_user *viewer;
+	/* The id taken for it by cat_clip_reserve_id(), or 0: the next. */
+	int64_t id;
 };
 int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen);
+/* Take the id the next clip would get, for a clip whose files are stored
+ * before its row exists (an upload shared by several web nodes); a clip
+ * made with it later keeps it.  PostgreSQL only (ids come from a
+ * sequence there): KD_EINVAL on SQLite.  Returns 0 or KD_EDB. */
+int cat_clip_reserve_id(struct kd_db *db, int64_t *id);
 /* The checks cat_clip_create makes, without creating anything (to refuse
  * an upload before its bytes are sent). */
 int cat_clip_new_check(struct kd_db *db, const struct cat_clip_new *c, char *err, size_t errlen);

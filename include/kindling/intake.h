@@ -20,7 +20,8 @@
 #include "kindling/catalogue.h"
 #include "kindling/config.h"
 
-struct kd_db; /* db.h */
+struct kd_db;      /* db.h */
+struct kd_storage; /* storage.h */
 
 /* Take in the file at path with the metadata in meta (its sha256 and
  * original_name are filled in here).  move: the file may be renamed away;
@@ -31,5 +32,15 @@ struct kd_db; /* db.h */
 int intake_file(const struct kd_config *cfg, struct kd_db *db, const char *path, bool move,
                 struct cat_clip_new *meta, int64_t *id, bool *duplicate, char *err,
                 size_t errlen);
+
+/* Take in an upload whose bytes are already the clip's original in
+ * storage (uploads shared by several web nodes, which store them under an
+ * id taken at the start): meta->id is that id, meta->sha256 their hash,
+ * meta->original_name the file's name.  The clip and its job are one
+ * transaction.  A file the catalogue already holds makes nothing: the
+ * stored copy is deleted, and *id is the clip that has it (*duplicate).
+ * Errors as intake_file. */
+int intake_stored(struct kd_db *db, struct kd_storage *storage, struct cat_clip_new *meta,
+                  int64_t *id, bool *duplicate, char *err, size_t errlen);
 
 #endif

@@ -298,6 +298,20 @@ int cat_clip_new_check(struct kd_db *db, const struct cat_clip_new *c, char *err
 	return cat_clip_edit_check(db, &check, err, errlen);
 }
 
+int cat_clip_reserve_id(struct kd_db *db, int64_t *id)
+{
+	if (db_backend(db) != DB_POSTGRES)
+		return KD_EINVAL;
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT nextval(pg_get_serial_sequence('clips', 'id'))", &st) != DB_OK)
+		return KD_EDB;
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_column_int64(st, 0);
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : db_err_code(rc);
+}
+
 int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen)
 {
@@ -332,12 +346,16 @@ int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id,
 		}
 		db_finalize(st);
 	}
-	if (db_prepare(db, "INSERT INTO clips (title, description, school_id, teacher, grade, subject, "
-		"recorded_on, consent, visibility, status, original_name, sha256, uploader_id) "
-		"VALUES (?1, coalesce(?2, ''), (SELECT id FROM schools WHERE slug = ?3), "
-		"coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), nullif(?7, ''), "
-		"coalesce(?8, 'on-file'), coalesce(?9, 'district'), coalesce(?10, 'queued'), "
-		"coalesce(?11, ''), ?12, nullif(?13, 0)) RETURNING id", &st) != DB_OK) {
+	/* (an id taken before is given; otherwise the column's own default) */
+#define INSERT_CLIP(id_col, id_val)                                                          \
+	"INSERT INTO clips (" id_col "title, description, school_id, teacher, grade, subject, " \
+	"recorded_on, consent, visibility, status, original_name, sha256, uploader_id) "      \
+	"VALUES (" id_val "?1, coalesce(?2, ''), (SELECT id FROM schools WHERE slug = ?3), "   \
+	"coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), nullif(?7, ''), "              \
+	"coalesce(?8, 'on-file'), coalesce(?9, 'district'), coalesce(?10, 'queued'), "        \
+	"coalesce(?11, ''), ?12, nullif(?13, 0)) RETURNING id"
+	if (db_prepare(db, c->id ? INSERT_CLIP("id, ", "?14, ") : INSERT_CLIP("", ""), &st) !=
+	    DB_OK) {
 		rc = KD_EDB;
 		goto fail;
 	}
@@ -348,6 +366,8 @@ int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id,
 		if (vals[i])
 			db_bind_text(st, i + 1, vals[i], -1, DB_STATIC);
 	db_bind_int64(st, 13, c->uploader_id);
+	if (c->id)
+		db_bind_int64(st, 14, c->id);
 	int step = db_step(st);
 	if (step == DB_ROW)
 		*id = db_column_int64(st, 0);

@@ -204,7 +204,7 @@ static void fill_user(struct kd_stmt *st, int col, struct kd_user *u)
 #define USER_JOIN "JOIN users u ON u.id = t.user_id LEFT JOIN schools s ON s.id = u.school_id"
 
 /* When a credential stops working, in seconds since 1970; 0: never. */
-#define UNTIL "coalesce(CAST(strftime('%s', t.expires_at) AS INTEGER), 0)"
+#define UNTIL "coalesce(CAST(strftime('%s', t.expires_at) AS BIGINT), 0)"
 
 static int check_secret(struct kd_db *db, const char *sql, const char *value, struct kd_user *user,
                         char *extra, size_t extra_len, int64_t *until)

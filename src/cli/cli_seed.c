@@ -137,6 +137,12 @@ static int seed_clips(struct kd_db *db, long count)
 				goto dberr;
 			db_reset(tag);
 		}
+		/* A commit every few thousand clips: on PostgreSQL each clip adds
+		 * a version of the generation's row, and one transaction of a
+		 * million clips would scan ever more of them. */
+		if ((i + 1) % 2000 == 0 && i + 1 < count &&
+		    ((rc = db_commit(db)) < 0 || (rc = db_begin(db)) < 0))
+			goto out;
 	}
 	rc = db_commit(db);
 	goto out;

@@ -20,6 +20,7 @@
 #include "kindling/mem.h"
 #include "kindling/paths.h"
 #include "kindling/sha256.h"
+#include "kindling/storage.h"
 
 /* Pieces of a copy: big reads, and the disk set writing every few. */
 #define COPY_CHUNK (4 << 20)
@@ -227,5 +228,35 @@ out:
 	free(staged);
 	free(dir);
 	free(dst);
+	return rc;
+}
+
+int intake_stored(struct kd_db *db, struct kd_storage *storage, struct cat_clip_new *meta,
+                  int64_t *id, bool *duplicate, char *err, size_t errlen)
+{
+	*duplicate = false;
+	meta->status = CAT_QUEUED;
+	int rc = db_begin(db);
+	if (rc < 0) {
+		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
+		return rc;
+	}
+	rc = cat_clip_create(db, meta, id, err, errlen);
+	if (rc == KD_EEXIST) {
+		db_rollback(db);
+		*duplicate = true;
+		char prefix[PATHS_KEY_MAX];
+		paths_clip_prefix(meta->id, prefix);
+		char why[KD_ERRMSG_MAX];
+		if (storage_delete_prefix(storage, prefix, why, sizeof why) < 0)
+			log_warn("intake", "a duplicate's stored copy %s stays behind: %s", prefix, why);
+		return 0;
+	}
+	if (rc == 0 && (rc = jobs_enqueue(db, *id)) < 0)
+		snprintf(err, errlen, "cannot queue the clip for processing: %s", db_errmsg(db));
+	if (rc == 0 && (rc = db_commit(db)) < 0)
+		snprintf(err, errlen, "cannot save the clip: %s; try again", db_errmsg(db));
+	if (rc < 0)
+		db_rollback(db);
 	return rc;
 }

@@ -47,7 +47,14 @@ int stored_put_files(struct kd_storage *s, const char *data_dir, int64_t clip, c
 		char key[PATHS_KEY_MAX];
 		paths_clip_key(clip, f, key);
 		int rc = 0;
-		if (access(path, F_OK) == 0)
+		struct stat local;
+		struct storage_stat there;
+		/* An original fetched from the storage (an upload through a web
+		 * node of several, or a retry) is there already: not sent back. */
+		if (f == KD_FILE_ORIGINAL && stat(path, &local) == 0 &&
+		    storage_stat(s, key, &there, NULL, 0) == 0 && there.size == (uint64_t)local.st_size)
+			unlink(path);
+		else if (access(path, F_OK) == 0)
 			rc = storage_put_file(s, key, path, paths_file_type(f), STORAGE_MOVE, err, errlen);
 		free(path);
 		if (rc < 0)

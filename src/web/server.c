@@ -19,6 +19,7 @@
 #include "conns.h"
 #include "http.h"
 #include "router.h"
+#include "tus_shared.h"
 #include "tus_state.h"
 #include "kindling/catalogue.h"
 #include "kindling/db.h"
@@ -171,6 +172,21 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
 
 /* The record of catalogue changes (schema/005) only has to reach back as
  * far as an index could be behind; further back, it reloads. */
+/* Uploads abandoned this long go: those of the data folder, and those
+ * kept in the catalogue when it is shared by several nodes. */
+static void expire_uploads(const struct kd_config *cfg, struct db_pool *pool,
+                           struct kd_storage *storage)
+{
+	unsigned age = cfg->upload_expiry_hours * 3600u;
+	tus_expire(cfg, age);
+	if (!pool || !db_is_postgres_url(cfg->db_path))
+		return;
+	struct kd_db *db = db_pool_get(pool);
+	if (tus_shared_expire(db, storage, age) < 0)
+		log_warn("server", "cannot look for abandoned uploads in the catalogue");
+	db_pool_put(pool, db);
+}
+
 static void prune_changes(struct db_pool *pool)
 {
 	struct kd_db *db = db_pool_get(pool);
@@ -207,9 +223,6 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	sigset_t stop;
 	kd_block_stop_signals(&stop);
 
-	/* Abandoned uploads go before anyone can ask for them. */
-	tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
-
 	/* One connection per request thread, plus one spare. */
 	if ((rc = db_pool_open(cfg->db_path, cfg->http_threads + 1, &srv.pool, err, errlen)) < 0)
 		return rc;
@@ -224,6 +237,8 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 		return rc;
 	}
 	log_info("server", "media in %s", storage_describe(srv.storage));
+	/* Abandoned uploads go before anyone can ask for them. */
+	expire_uploads(cfg, srv.pool, srv.storage);
 	char *origin = cfg->media_proxy ? NULL : media_origin(srv.storage);
 	srv.csp = respond_csp(origin);
 	free(origin);
@@ -306,7 +321,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 			continue;
 		conns_sweep(conns);
 		if (tick % 60 == 0) {
-			tus_expire(cfg, cfg->upload_expiry_hours * 3600u);
+			expire_uploads(cfg, srv.pool, srv.storage);
 			prune_changes(srv.pool);
 		}
 	}

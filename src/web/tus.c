@@ -24,6 +24,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "tus_shared.h"
 #include "tus_state.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
@@ -36,10 +37,7 @@
 #include "kindling/sha256.h"
 
 #define TUS_VERSION "1.0.0"
-static enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
+enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
 {
 	char msg[KD_ERRMSG_MAX];
 	va_list ap;
@@ -49,8 +47,7 @@ static enum MHD_Result tus_error(struct request *req, unsigned status, const cha
 	return respond_error_h(req, status, "Tus-Resumable", TUS_VERSION, "%s", msg);
 }
 
-/* An empty answer with the tus headers every response carries. */
-static struct MHD_Response *tus_response(void)
+struct MHD_Response *tus_response(void)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"",
 	                                                         MHD_RESPMEM_PERSISTENT);
@@ -61,7 +58,7 @@ static struct MHD_Response *tus_response(void)
 	return r;
 }
 
-static void add_u64(struct MHD_Response *r, const char *name, uint64_t v)
+void tus_add_u64(struct MHD_Response *r, const char *name, uint64_t v)
 {
 	char s[24];
 	snprintf(s, sizeof s, "%" PRIu64, v);
@@ -93,7 +90,7 @@ enum MHD_Result tus_options(struct request *req)
 		return MHD_NO;
 	MHD_add_response_header(r, "Tus-Version", TUS_VERSION);
 	MHD_add_response_header(r, "Tus-Extension", "creation,termination");
-	add_u64(r, "Tus-Max-Size", max_upload(req));
+	tus_add_u64(r, "Tus-Max-Size", max_upload(req));
 	return respond(req, MHD_HTTP_NO_CONTENT, r);
 }
 
@@ -139,16 +136,15 @@ enum MHD_Result tus_create(struct request *req)
 		return tus_error(req, http_status_of(rc), "%s", err);
 	}
 
+	if (tus_shared(req))
+		return tus_shared_create(req, length, meta);
 	const struct kd_config *cfg = req->srv->cfg;
 	uint64_t pending = 0;
 	unsigned mine = 0;
 	tus_pending(cfg->data_dir, req->user.id, &pending, &mine);
 	if (mine >= cfg->uploads_per_person) {
 		json_decref(meta);
-		return tus_error(req, MHD_HTTP_TOO_MANY_REQUESTS,
-		                 "you have %u unfinished uploads, as many as one person may: finish them "
-		                 "(run the same kindling upload again; it resumes them) or cancel them "
-		                 "before starting more", mine);
+		return tus_too_many(req, mine);
 	}
 	/* Room for this file, for what unfinished uploads will still write, and
 	 * the reserve the catalogue and processing need. */
@@ -180,14 +176,54 @@ enum MHD_Result tus_create(struct request *req)
 		return tus_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                 "the server cannot store uploads right now; tell your admin");
 	}
-	struct MHD_Response *r = tus_response();
-	char *location = kd_asprintf("/api/v1/uploads/%s", u.id);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
-	free(location);
 	log_info("tus", "upload %s created by user %lld: %" PRIu64 " bytes", u.id,
 	         (long long)req->user.id, length);
+	enum MHD_Result res = tus_created(req, u.id);
 	tus_upload_free(&u);
+	return res;
+}
+
+enum MHD_Result tus_too_many(struct request *req, unsigned mine)
+{
+	return tus_error(req, MHD_HTTP_TOO_MANY_REQUESTS,
+	                 "you have %u unfinished uploads, as many as one person may: finish them "
+	                 "(run the same kindling upload again; it resumes them) or cancel them "
+	                 "before starting more", mine);
+}
+
+enum MHD_Result tus_created(struct request *req, const char *id)
+{
+	struct MHD_Response *r = tus_response();
+	char *location = kd_asprintf("/api/v1/uploads/%s", id);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+	free(location);
 	return respond(req, MHD_HTTP_CREATED, r);
+}
+
+enum MHD_Result tus_offset_mismatch(struct request *req, uint64_t offset, uint64_t have)
+{
+	return tus_error(req, MHD_HTTP_CONFLICT,
+	                 "Upload-Offset %" PRIu64 " does not match the %" PRIu64
+	                 " bytes the server has; ask with HEAD and resume from there",
+	                 offset, have);
+}
+
+enum MHD_Result tus_busy(struct request *req, uint64_t have)
+{
+	return tus_error(req, MHD_HTTP_CONFLICT,
+	                 "another transfer of this upload is still running (the server has %"
+	                 PRIu64 " bytes); ask with HEAD in a moment and resume from there",
+	                 have);
+}
+
+enum MHD_Result tus_completed(struct request *req, uint64_t length, int64_t clip, bool dup)
+{
+	struct MHD_Response *r = tus_response();
+	tus_add_u64(r, "Upload-Offset", length);
+	tus_add_u64(r, "Kindling-Clip-Id", (uint64_t)clip);
+	if (dup)
+		MHD_add_response_header(r, "Kindling-Duplicate", "1");
+	return respond(req, MHD_HTTP_NO_CONTENT, r);
 }
 
 /* The upload named in the path, if it is the user's (or they are an
@@ -202,7 +238,7 @@ static int load(struct request *req, struct tus_upload *u)
 	return rc;
 }
 
-static enum MHD_Result unknown_upload(struct request *req)
+enum MHD_Result tus_unknown_upload(struct request *req)
 {
 	return tus_error(req, MHD_HTTP_NOT_FOUND,
 	                 "no upload %s here: it may have finished, expired or been cancelled; "
@@ -214,14 +250,16 @@ enum MHD_Result tus_head(struct request *req)
 {
 	if (!version_ok(req))
 		return wrong_version(req);
+	if (tus_shared(req))
+		return tus_shared_head(req);
 	struct tus_upload u;
 	if (load(req, &u) < 0)
-		return unknown_upload(req);
+		return tus_unknown_upload(req);
 	struct MHD_Response *r = tus_response();
-	add_u64(r, "Upload-Offset", u.offset);
-	add_u64(r, "Upload-Length", u.length);
+	tus_add_u64(r, "Upload-Offset", u.offset);
+	tus_add_u64(r, "Upload-Length", u.length);
 	if (u.clip)
-		add_u64(r, "Kindling-Clip-Id", (uint64_t)u.clip);
+		tus_add_u64(r, "Kindling-Clip-Id", (uint64_t)u.clip);
 	tus_upload_free(&u);
 	return respond(req, MHD_HTTP_OK, r);
 }
@@ -358,11 +396,18 @@ enum MHD_Result tus_patch_begin(struct request *req)
 	if (!tus_parse_u64(req_header(req, "Upload-Offset"), &offset))
 		return tus_error(req, MHD_HTTP_BAD_REQUEST,
 		                 "send the offset the bytes start at as Upload-Offset");
+	if (tus_shared(req)) {
+		const char *length = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		uint64_t body = UINT64_MAX;
+		if (length && !tus_parse_u64(length, &body))
+			body = UINT64_MAX;
+		return tus_shared_patch_begin(req, offset, body);
+	}
 	struct sink *s = kd_calloc(1, sizeof *s);
 	s->fd = -1;
 	if (load(req, &s->u) < 0) {
 		free(s);
-		return unknown_upload(req);
+		return tus_unknown_upload(req);
 	}
 	if (s->u.clip) {
 		int64_t clip = s->u.clip;
@@ -382,15 +427,12 @@ enum MHD_Result tus_patch_begin(struct request *req)
 	if (offset != s->u.offset) {
 		uint64_t have = s->u.offset;
 		sink_free(s);
-		return tus_error(req, MHD_HTTP_CONFLICT,
-		                 "Upload-Offset %" PRIu64 " does not match the %" PRIu64
-		                 " bytes the server has; ask with HEAD and resume from there",
-		                 offset, have);
+		return tus_offset_mismatch(req, offset, have);
 	}
 	s->fd = open(s->u.data_path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (s->fd < 0) {
 		sink_free(s);
-		return unknown_upload(req);
+		return tus_unknown_upload(req);
 	}
 	/* One transfer per upload at a time.  The request of a client that was
 	 * killed may still be draining its socket into the file; a new PATCH
@@ -400,10 +442,7 @@ enum MHD_Result tus_patch_begin(struct request *req)
 	    (uint64_t)st.st_size != offset) {
 		uint64_t have = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : s->u.offset;
 		sink_free(s);
-		return tus_error(req, MHD_HTTP_CONFLICT,
-		                 "another transfer of this upload is still running (the server has %"
-		                 PRIu64 " bytes); ask with HEAD in a moment and resume from there",
-		                 have);
+		return tus_busy(req, have);
 	}
 	/* The hash goes on from where the last PATCH left it (the lock keeps
 	 * the file still while it is read). */
@@ -471,16 +510,13 @@ static enum MHD_Result complete(struct request *req, struct sink *s)
 	jobs_runner_wake(req->srv->runner);
 	log_info("tus", "upload %s complete: clip %lld%s", s->u.id, (long long)id,
 	         dup ? " (already in the catalogue)" : "");
-	struct MHD_Response *r = tus_response();
-	add_u64(r, "Upload-Offset", s->u.length);
-	add_u64(r, "Kindling-Clip-Id", (uint64_t)id);
-	if (dup)
-		MHD_add_response_header(r, "Kindling-Duplicate", "1");
-	return respond(req, MHD_HTTP_NO_CONTENT, r);
+	return tus_completed(req, s->u.length, id, dup);
 }
 
 enum MHD_Result tus_patch_end(struct request *req)
 {
+	if (tus_shared(req))
+		return tus_shared_patch_end(req);
 	struct sink *s = req->stream;
 	if (!s)
 		return MHD_YES;
@@ -497,7 +533,7 @@ enum MHD_Result tus_patch_end(struct request *req)
 	if (s->u.offset == s->u.length)
 		return complete(req, s);
 	struct MHD_Response *r = tus_response();
-	add_u64(r, "Upload-Offset", s->u.offset);
+	tus_add_u64(r, "Upload-Offset", s->u.offset);
 	return respond(req, MHD_HTTP_NO_CONTENT, r);
 }
 
@@ -505,9 +541,11 @@ enum MHD_Result tus_delete(struct request *req)
 {
 	if (!version_ok(req))
 		return wrong_version(req);
+	if (tus_shared(req))
+		return tus_shared_delete(req);
 	struct tus_upload u;
 	if (load(req, &u) < 0)
-		return unknown_upload(req);
+		return tus_unknown_upload(req);
 	kd_remove_tree(u.dir);
 	log_info("tus", "upload %s cancelled", u.id);
 	tus_upload_free(&u);

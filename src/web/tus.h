@@ -16,4 +16,17 @@ enum MHD_Result tus_patch_begin(struct request *req);
 enum MHD_Result tus_patch_end(struct request *req);
 enum MHD_Result tus_delete(struct request *req);
 
+/* The answers both upload stores give (tus.c; tus_shared.c uses them). */
+enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* An empty answer with the tus headers every response carries. */
+struct MHD_Response *tus_response(void);
+void tus_add_u64(struct MHD_Response *r, const char *name, uint64_t v);
+enum MHD_Result tus_unknown_upload(struct request *req);
+enum MHD_Result tus_too_many(struct request *req, unsigned mine);
+enum MHD_Result tus_created(struct request *req, const char *id);
+enum MHD_Result tus_offset_mismatch(struct request *req, uint64_t offset, uint64_t have);
+enum MHD_Result tus_busy(struct request *req, uint64_t have);
+enum MHD_Result tus_completed(struct request *req, uint64_t length, int64_t clip, bool dup);
+
 #endif

@@ -227,8 +227,8 @@ scratch_clip() {
 }
 # fresh_note STATE: a new note by teacher_same on the state's clip; prints its id.
 fresh_note() {
-	sql "INSERT INTO comments (clip_id, user_id, body) VALUES (${CLIP[$1]}, $U_TS, 'A note to delete');
-	     SELECT last_insert_rowid();"
+	sql "INSERT INTO comments (clip_id, user_id, body) VALUES (${CLIP[$1]}, $U_TS, 'A note to delete')
+	     RETURNING id;"
 }
 reset_visit() {
 	sql "UPDATE visits SET status = 'requested', date = NULL, answer_note = '', answered_by = NULL WHERE id = $1"

@@ -21,8 +21,16 @@ why=$(. "$HERE/../node_tools.sh" && node_tools_check upload tus-js-client) ||
 M=$WORK/media
 mkdir -p "$M/bulk"
 
-# bytes the server holds for the one unfinished upload
-upload_bytes() { find "$DATA/uploads" -name data -printf '%s\n' 2>/dev/null | head -1; }
+# bytes the server holds for the one unfinished upload, and how many are
+# unfinished: in the data folder, or (PostgreSQL: any web node may take
+# the next chunk) in the catalogue, the bytes in the media storage
+if on_postgres; then
+	upload_bytes() { sql "SELECT received FROM uploads WHERE done = 0 ORDER BY created_at DESC LIMIT 1"; }
+	unfinished() { sql "SELECT count(*) FROM uploads WHERE done = 0"; }
+else
+	upload_bytes() { find "$DATA/uploads" -name data -printf '%s\n' 2>/dev/null | head -1; }
+	unfinished() { find "$DATA/uploads" -name data | wc -l; }
+fi
 # holds_bytes MIN: the server holds at least MIN bytes of an upload
 holds_bytes() { [ "$(upload_bytes)" -ge "$1" ] 2>/dev/null; }
 # wait_bytes MIN: until it does (the CLI runs at 25 MB/s: a couple of seconds)
@@ -130,7 +138,7 @@ check_eq "a copy of a large clip is found a duplicate while it is sent" "0 dupli
 	"$rc $(jq -r '"\(.status) \(.duplicate) \(.id)"' <<<"$out")"
 check "and its sending stopped early ($(jq -r .sent_bytes <<<"$out") of $BIG bytes)" \
 	test "$(jq -r .sent_bytes <<<"$out")" -lt $((BIG / 2))
-check_eq "its upload was cancelled on the server" 0 "$(find "$DATA/uploads" -name data | wc -l)"
+check_eq "its upload was cancelled on the server" 0 "$(unfinished)"
 out=$(up --json "$M/big-copy.mov" 2>/dev/null)
 check_eq "the next run knows its SHA-256 and sends nothing" "duplicate 0 $BIG_CLIP" \
 	"$(jq -r '"\(.status) \(.sent_bytes) \(.id)"' <<<"$out")"
@@ -168,7 +176,7 @@ printf 'bulk2.mp4,"Warm-up, then stations",Ana Ruiz,"station-rotation,peer-feedb
 out=$(up --dry-run --manifest "$WORK/manifest.csv" "$M/bulk2.mp4" 2>&1); rc=$?
 check_match "--dry-run says what it would send, with the manifest's title" \
 	'would send [0-9]+ bytes.*title="Warm-up, then stations"' "$out"
-check_eq "--dry-run created no upload" 0 "$(find "$DATA/uploads" -name data | wc -l)"
+check_eq "--dry-run created no upload" 0 "$(unfinished)"
 out=$(up --wait --json --manifest "$WORK/manifest.csv" "$M/bulk2.mp4" 2>/dev/null)
 clip=$(curl -s -H "Authorization: Bearer $COACH" "$URL/api/v1/clips/$(jq -r .id <<<"$out")")
 check_eq "the manifest row's metadata reached the clip" \
@@ -182,9 +190,18 @@ out=$("$BIN" upload --school north-high --practice differentiation --json "$M/sm
 check_eq "server and token come from ~/.config/kindling/config" true "$(jq -r .duplicate <<<"$out")"
 loc=$(curl -s -i -X POST "${H[@]}" -H "Upload-Length: 100" -H "Upload-Metadata: school $(b64 north-high),practices $(b64 differentiation)" "$URL/api/v1/uploads" | tr -d '\r' | sed -n 's/^Location: //Ip')
 dir=$DATA/uploads/${loc##*/}
-touch -d '3 days ago' "$dir/data" "$dir/info.json"
+if on_postgres; then
+	sql "UPDATE uploads SET updated_at = '2000-01-01T00:00:00Z' WHERE id = '${loc##*/}'"
+else
+	touch -d '3 days ago' "$dir/data" "$dir/info.json"
+fi
 stop_server
 start_server "$DATA" "$PORT" || fatal "the server starts again on port $PORT" "$(log_tail)"
-check "an upload untouched for longer than upload_expiry_hours is removed at start" test ! -e "$dir"
+if on_postgres; then
+	check_eq "an upload untouched for longer than upload_expiry_hours is removed at start" 0 \
+		"$(sql "SELECT count(*) FROM uploads WHERE id = '${loc##*/}'")"
+else
+	check "an upload untouched for longer than upload_expiry_hours is removed at start" test ! -e "$dir"
+fi
 
 finish

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* test_users.c - accounts, tokens, passwords and sessions. */
 #include <stdio.h>
 
@@ -56,12 +57,16 @@ static void token_authenticates_its_user_only(void **state)
 	/* The secret is not stored: nothing in tokens holds it. */
 	const char *secret = strrchr(token, '_') + 1;
 	struct kd_stmt *st;
-	assert_int_equal(db_prepare(db, "SELECT count(*) FROM tokens WHERE "
-	                                        "instr(CAST(secret_hash AS TEXT), ?1) > 0", &st),
-	                 DB_OK);
-	db_bind_text(st, 1, secret, -1, DB_STATIC);
-	assert_int_equal(db_step(st), DB_ROW);
-	assert_int_equal(db_column_int(st, 0), 0);
+	/* (read back and searched here: the same on both back ends) */
+	assert_int_equal(db_prepare(db, "SELECT secret_hash FROM tokens", &st), DB_OK);
+	int rows = 0;
+	while (db_step(st) == DB_ROW) {
+		const void *hash = db_column_blob(st, 0);
+		size_t n = (size_t)db_column_bytes(st, 0);
+		assert_null(memmem(hash, n, secret, strlen(secret)));
+		rows++;
+	}
+	assert_true(rows > 0);
 	db_finalize(st);
 
 	char bad[USERS_TOKEN_MAX];
