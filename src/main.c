@@ -13,8 +13,9 @@ static const struct {
 } commands[] = {
 	{"serve", cli_serve, "serve [--data DIR] [--listen HOST:PORT] [--no-processing]"},
 	{"work", cli_work, "work [--data DIR]   (a processing node: process queued clips)"},
-	{"move-to", cli_move_to, "move-to --storage s3://BUCKET[/PREFIX] [--s3-endpoint URL] "
-	                         "[--s3-region REGION] [--data DIR]   (media into object storage)"},
+	{"move-to", cli_move_to, "move-to [--database postgresql://...] [--storage s3://BUCKET[/PREFIX] "
+	                         "[--s3-endpoint URL] [--s3-region REGION]] [--data DIR]   (the "
+	                         "catalogue into PostgreSQL, media into object storage)"},
 	{"user", cli_user, "user add --name NAME --role admin|coach|principal|teacher "
 	                   "[--school SLUG] [--password-stdin] [--data DIR]"},
 	{"school", cli_school, "school add SLUG NAME [--district NAME] [--data DIR]"},

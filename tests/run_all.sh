@@ -5,7 +5,7 @@
 set -u
 make_cmd=${MAKE:-make}
 passed=0 failed=0 broken=""
-for target in layers unit integration sanitize fuzz; do
+for target in layers unit integration postgres sanitize fuzz; do
 	echo "=== make $target"
 	log=$(mktemp)
 	"$make_cmd" --no-print-directory "$target" 2>&1 | tee "$log"

@@ -1,7 +1,8 @@
-/* cli_move.c - kindling move-to: a data folder's media copied into object
- * storage and checked, for a district moving up from one disk.  The data
- * folder is left as it was: the admin switches the setting once the copy
- * is complete (the README says how). */
+/* cli_move.c - kindling move-to: a data folder's catalogue and media
+ * copied into PostgreSQL and object storage and checked, for a district
+ * moving up from one disk.  The data folder is left as it was: the admin
+ * switches the settings once the copy is complete (the README says how).
+ * The catalogue's copy is move_db.c's; the media's is here. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,14 @@
 #include "kindling/cli.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
+#include "kindling/fs.h"
 #include "kindling/jobs.h"
 #include "kindling/mem.h"
 #include "kindling/paths.h"
 #include "kindling/sha256.h"
 #include "kindling/storage.h"
+
+#include "move_db.h"
 
 struct walk {
 	struct kd_storage *storage;
@@ -140,7 +144,37 @@ static int count_key(void *arg, const char *key, const struct storage_stat *st)
 	return 0;
 }
 
-int cli_move_to(int argc, char **argv)
+/* ------------------------------------------------------------ the command */
+
+struct move_args {
+	const char *data, *storage, *endpoint, *region, *database;
+};
+
+/* Everything a run holds, released by move_free(). */
+struct move {
+	const struct move_args *a;
+	struct kd_config cfg;
+	char *shown;            /* --database as it may be printed: no password */
+	bool had_password;
+	char *bucket, *prefix;
+	struct kd_storage *storage;
+	struct kd_db *src;      /* the data folder's catalogue.db, read only */
+	struct kd_db *dst;      /* PostgreSQL */
+	bool db_done;           /* the catalogue is in PostgreSQL, checked */
+	struct move_db_result db;
+	struct walk media;
+	char err[KD_ERRMSG_MAX];
+};
+
+static void usage(void)
+{
+	printf("usage: kindling move-to [--database postgresql://USER[:PASSWORD]@HOST[:PORT]/DB] "
+	            "[--storage s3://BUCKET[/PREFIX] [--s3-endpoint URL] [--s3-region REGION]] "
+	            "[--data DIR]\n");
+}
+
+/* -1 to go on, else the exit status (2: a usage error, said). */
+static int parse_args(int argc, char **argv, struct move_args *a)
 {
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
@@ -151,107 +185,260 @@ int cli_move_to(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *data = NULL, *target = NULL, *endpoint = NULL, *region = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:s:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': data = optarg; break;
-		case 's': target = optarg; break;
-		case 'e': endpoint = optarg; break;
-		case 'r': region = optarg; break;
-		case 'D':
-			cli_fail("--database: moving the catalogue to PostgreSQL is not available yet; "
-			         "move the media with --storage alone");
-			return 2;
-		case 'h':
-			printf("usage: kindling move-to --storage s3://BUCKET[/PREFIX] [--s3-endpoint URL] "
-			       "[--s3-region REGION] [--data DIR]\n");
-			return 0;
+		case 'd': a->data = optarg; break;
+		case 's': a->storage = optarg; break;
+		case 'e': a->endpoint = optarg; break;
+		case 'r': a->region = optarg; break;
+		case 'D': a->database = optarg; break;
+		case 'h': usage(); return 0;
 		default: return 2;
 		}
 	}
-	if (!target || optind < argc) {
-		cli_fail("move-to needs --storage s3://BUCKET[/PREFIX] (and takes nothing else%s%s)",
+	if ((!a->storage && !a->database) || optind < argc) {
+		cli_fail("move-to needs --database postgresql://..., --storage s3://BUCKET[/PREFIX], or "
+		         "both (and takes nothing else%s%s)",
 		         optind < argc ? "; got " : "", optind < argc ? argv[optind] : "");
 		return 2;
 	}
-	struct kd_config cfg;
-	char err[KD_ERRMSG_MAX] = "";
-	int rc = kd_config_load(&cfg, data, NULL, err, sizeof err);
-	if (rc < 0) {
-		cli_fail("%s", err);
-		kd_config_free(&cfg);
-		return 1;
+	if ((a->endpoint || a->region) && !a->storage) {
+		cli_fail("--s3-endpoint and --s3-region say where --storage is: give --storage too");
+		return 2;
 	}
-	if (cfg.storage) {
-		cli_fail("%s keeps its media in %s already (kindling.conf): there is nothing in the "
+	if (a->database && !db_is_postgres_url(a->database)) {
+		bool pw;
+		char *shown = move_db_redact(a->database, &pw);
+		cli_fail("--database takes the URL of a PostgreSQL database, "
+		         "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME, not '%.200s'", shown);
+		free(shown);
+		return 2;
+	}
+	return -1;
+}
+
+/* The data folder's settings.  With --database, its own: KINDLING_DATABASE
+ * says where servers keep their catalogue, and must not stand in for the
+ * data folder's catalogue.db, which is what is copied; it is set aside
+ * while they load. */
+static int load_config(struct move *m)
+{
+	char *env = NULL;
+	if (m->a->database && getenv("KINDLING_DATABASE")) {
+		env = kd_strdup(getenv("KINDLING_DATABASE"));
+		unsetenv("KINDLING_DATABASE");
+	}
+	int rc = kd_config_load(&m->cfg, m->a->data, NULL, m->err, sizeof m->err);
+	if (env) {
+		setenv("KINDLING_DATABASE", env, 1);
+		free(env);
+	}
+	return rc;
+}
+
+/* What the data folder already keeps elsewhere is not moved again. */
+static int check_settings(struct move *m)
+{
+	const struct kd_config *cfg = &m->cfg;
+	if (m->a->storage && cfg->storage) {
+		snprintf(m->err, sizeof m->err,
+		         "%s keeps its media in %s already (kindling.conf): there is nothing in the "
 		         "data folder to move",
-		         cfg.data_dir, cfg.storage);
-		kd_config_free(&cfg);
-		return 1;
+		         cfg->data_dir, cfg->storage);
+		return KD_EINVAL;
 	}
-	/* the destination, as `storage` and its settings would name it */
-	char *bucket = NULL, *prefix = NULL;
-	struct kd_storage *s = NULL;
-	struct kd_db *db = NULL;
-	rc = kd_config_parse_storage(target, &bucket, &prefix, err, sizeof err);
+	if (m->a->database && db_is_postgres_url(cfg->db_path)) {
+		bool pw;
+		char *shown = move_db_redact(cfg->db_path, &pw);
+		snprintf(m->err, sizeof m->err,
+		         "%s/kindling.conf says database = %.200s: its catalogue is in PostgreSQL "
+		         "already, and move-to --database copies a data folder's own catalogue.db",
+		         cfg->data_dir, shown);
+		free(shown);
+		return KD_EINVAL;
+	}
+	return 0;
+}
+
+/* The bucket, as `storage` and its settings would name it, checked before
+ * anything is copied anywhere. */
+static int open_storage(struct move *m)
+{
+	int rc = kd_config_parse_storage(m->a->storage, &m->bucket, &m->prefix, m->err,
+	                                 sizeof m->err);
 	if (rc == 0) {
 		struct storage_s3_settings set = {
-			.bucket = bucket, .prefix = prefix, .endpoint = endpoint,
-			.region = region ? region : cfg.s3_region,
+			.bucket = m->bucket, .prefix = m->prefix, .endpoint = m->a->endpoint,
+			.region = m->a->region ? m->a->region : m->cfg.s3_region,
 			.access_key = getenv("AWS_ACCESS_KEY_ID"),
 			.secret_key = getenv("AWS_SECRET_ACCESS_KEY"),
 			.session_token = getenv("AWS_SESSION_TOKEN"),
 		};
-		rc = storage_open_s3(&s, &set, err, sizeof err);
+		rc = storage_open_s3(&m->storage, &set, m->err, sizeof m->err);
 	}
 	if (rc == 0)
-		rc = storage_check(s, err, sizeof err);
+		rc = storage_check(m->storage, m->err, sizeof m->err);
+	return rc;
+}
+
+/* The data folder's catalogue.db (built from the folder, never from a
+ * database setting) into PostgreSQL. */
+static int move_catalogue(struct move *m)
+{
+	char *path = kd_path_join(m->cfg.data_dir, "catalogue.db");
+	int rc = move_db_open_source(path, &m->src, m->err, sizeof m->err);
+	free(path);
+	if (rc == 0 && (rc = db_open(m->a->database, &m->dst, m->err, sizeof m->err)) < 0) {
+		size_t n = strlen(m->err);
+		snprintf(m->err + n, sizeof m->err - n, " (--database %s)", m->shown);
+	}
 	if (rc == 0)
-		rc = db_open(cfg.db_path, &db, err, sizeof err);
+		rc = move_db_copy(m->src, m->dst, m->shown, &m->db, m->err, sizeof m->err);
+	m->db_done = rc == 0;
+	return rc;
+}
+
+/* Every clip's files into the bucket, each read back and checked.  The
+ * clips are the data folder's catalogue's when it is moved too, else
+ * those of the catalogue the settings name. */
+static int move_media(struct move *m)
+{
+	struct kd_db *own = NULL, *db = m->src;
+	char *err = m->err;
+	size_t errlen = sizeof m->err;
+	int rc = db ? 0 : db_open(m->cfg.db_path, &own, err, errlen);
+	db = db ? db : own;
 	struct clips clips = {0};
 	if (rc == 0 && (rc = cat_clips_each(db, add_clip, &clips)) < 0)
-		snprintf(err, sizeof err, "cannot read the catalogue: %s", kd_strerror(rc));
+		snprintf(err, errlen, "cannot read the catalogue: %s", kd_strerror(rc));
 	if (rc == 0)
-		rc = check_target(s, &clips, target, err, sizeof err);
-	struct walk w = {.storage = s, .data_dir = cfg.data_dir};
-	if (rc == 0 && (rc = cat_clips_each(db, copy_one, &w)) < 0)
-		snprintf(err, sizeof err, "clip %lld: %.400s", (long long)w.at,
-		         w.err[0] ? w.err : kd_strerror(rc));
+		rc = check_target(m->storage, &clips, m->a->storage, err, errlen);
+	struct walk *w = &m->media;
+	*w = (struct walk){.storage = m->storage, .data_dir = m->cfg.data_dir};
+	if (rc == 0 && (rc = cat_clips_each(db, copy_one, w)) < 0)
+		snprintf(err, errlen, "clip %lld: %.400s", (long long)w->at,
+		         w->err[0] ? w->err : kd_strerror(rc));
 	/* every file there is one object there: nothing missing, nothing more */
 	int keys = 0;
-	if (rc == 0 && (rc = storage_list(s, "", count_key, &keys, err, sizeof err)) == 0 &&
-	    keys != w.done.files) {
-		snprintf(err, sizeof err,
+	if (rc == 0 && (rc = storage_list(m->storage, "", count_key, &keys, err, errlen)) == 0 &&
+	    keys != w->done.files) {
+		snprintf(err, errlen,
 		         "the storage holds %d objects under %s, the data folder %d files; run "
 		         "move-to again",
-		         keys, target, w.done.files);
+		         keys, m->a->storage, w->done.files);
 		rc = KD_EIO;
 	}
 	free(clips.ids);
 	free(clips.sha);
-	if (rc == 0) {
-		printf("moved: %d clips, %d files (%llu bytes; %d sent now, the others there "
-		       "already), every one read back with its SHA-256\n",
-		       w.clips, w.done.files, (unsigned long long)w.done.bytes, w.done.copied);
-		printf("next: stop the server, put these lines in %s/kindling.conf, start it with "
-		       "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set:\n  storage = %s\n",
-		       cfg.data_dir, target);
-		if (endpoint)
-			printf("  s3_endpoint = %s\n", endpoint);
-		if (region)
-			printf("  s3_region = %s\n", region);
+	db_close(&own);
+	return rc;
+}
+
+static void print_copied(const struct move *m)
+{
+	const struct move_db_result *r = &m->db;
+	printf("%s: ", r->already ? "already copied" : "copied");
+	for (int i = 0; i < MOVE_DB_TABLES; i++)
+		printf("%s%lld %s", i ? ", " : "", (long long)r->rows[i], r->labels[i]);
+	if (r->already)
+		printf(" are in PostgreSQL (%s) already, as the data folder has them now; counts and "
+		       "every row checked, nothing copied again\n", m->shown);
+	else
+		printf(" into PostgreSQL (%s); counts checked, and every row read back the same\n",
+		       m->shown);
+}
+
+static void print_moved(const struct walk *w)
+{
+	printf("moved: %d clips, %d files (%llu bytes; %d sent now, the others there "
+	       "already), every one read back with its SHA-256\n",
+	       w->clips, w->done.files, (unsigned long long)w->done.bytes, w->done.copied);
+}
+
+/* What the admin does next: the settings that switch the data folder over. */
+static void print_next(const struct move *m)
+{
+	const struct move_args *a = m->a;
+	printf("next: stop the server, put these lines in %s/kindling.conf, start it again%s:\n",
+	       m->cfg.data_dir,
+	       a->storage ? " with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set" : "");
+	if (a->database)
+		printf("  database = %s\n", m->shown);
+	if (a->storage)
+		printf("  storage = %s\n", a->storage);
+	if (a->endpoint)
+		printf("  s3_endpoint = %s\n", a->endpoint);
+	if (a->region)
+		printf("  s3_region = %s\n", a->region);
+	if (m->had_password)
+		printf("the password is shown as ***: write the real one there, or leave it out of the "
+		       "URL and start the server with PGPASSWORD set\n");
+	if (a->database)
+		printf("if the server ran during the copy, stop it and run move-to again before "
+		       "switching: \"already copied\" means nothing changed since; catalogue.db stays "
+		       "as it was, unused once database is set: keep it as the move's backup\n");
+	if (a->storage)
 		printf("then, once clips play, remove the folder %s/media to free its disk\n",
-		       cfg.data_dir);
-	} else {
+		       m->cfg.data_dir);
+}
+
+static void print_failure(const struct move *m)
+{
+	if (m->a->storage && m->db_done)
+		cli_fail("%s; nothing in the data folder was changed. The catalogue is in PostgreSQL "
+		         "and checked: run the same move-to again, which does not copy it twice and "
+		         "goes on with the media where this run stopped",
+		         m->err);
+	else if (m->a->storage)
 		cli_fail("%s; nothing in the data folder was changed, and a run again goes on "
 		         "where this one stopped",
-		         err);
+		         m->err);
+	else
+		cli_fail("%s; nothing in the data folder was changed", m->err);
+}
+
+static void move_free(struct move *m)
+{
+	db_close(&m->src);
+	db_close(&m->dst);
+	storage_close(&m->storage);
+	free(m->bucket);
+	free(m->prefix);
+	free(m->shown);
+	kd_config_free(&m->cfg);
+}
+
+int cli_move_to(int argc, char **argv)
+{
+	struct move_args a = {0};
+	int rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	struct move m = {.a = &a};
+	if (a.database)
+		m.shown = move_db_redact(a.database, &m.had_password);
+	if ((rc = load_config(&m)) < 0 || (rc = check_settings(&m)) < 0) {
+		cli_fail("%s", m.err);
+		move_free(&m);
+		return 1;
 	}
-	db_close(&db);
-	storage_close(&s);
-	free(bucket);
-	free(prefix);
-	kd_config_free(&cfg);
+	/* the bucket first: a wrong key or endpoint is told before a long copy */
+	if (a.storage)
+		rc = open_storage(&m);
+	if (rc == 0 && a.database)
+		rc = move_catalogue(&m);
+	if (rc == 0 && a.storage)
+		rc = move_media(&m);
+	if (rc == 0) {
+		if (a.database)
+			print_copied(&m);
+		if (a.storage)
+			print_moved(&m.media);
+		print_next(&m);
+	} else {
+		print_failure(&m);
+	}
+	move_free(&m);
 	return rc < 0 ? 1 : 0;
 }

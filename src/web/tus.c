@@ -36,35 +36,6 @@
 #include "kindling/paths.h"
 #include "kindling/sha256.h"
 
-#define TUS_VERSION "1.0.0"
-enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
-{
-	char msg[KD_ERRMSG_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return respond_error_h(req, status, "Tus-Resumable", TUS_VERSION, "%s", msg);
-}
-
-struct MHD_Response *tus_response(void)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"",
-	                                                         MHD_RESPMEM_PERSISTENT);
-	if (r) {
-		MHD_add_response_header(r, "Tus-Resumable", TUS_VERSION);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	}
-	return r;
-}
-
-void tus_add_u64(struct MHD_Response *r, const char *name, uint64_t v)
-{
-	char s[24];
-	snprintf(s, sizeof s, "%" PRIu64, v);
-	MHD_add_response_header(r, name, s);
-}
-
 static bool version_ok(struct request *req)
 {
 	const char *v = req_header(req, "Tus-Resumable");
@@ -183,49 +154,6 @@ enum MHD_Result tus_create(struct request *req)
 	return res;
 }
 
-enum MHD_Result tus_too_many(struct request *req, unsigned mine)
-{
-	return tus_error(req, MHD_HTTP_TOO_MANY_REQUESTS,
-	                 "you have %u unfinished uploads, as many as one person may: finish them "
-	                 "(run the same kindling upload again; it resumes them) or cancel them "
-	                 "before starting more", mine);
-}
-
-enum MHD_Result tus_created(struct request *req, const char *id)
-{
-	struct MHD_Response *r = tus_response();
-	char *location = kd_asprintf("/api/v1/uploads/%s", id);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
-	free(location);
-	return respond(req, MHD_HTTP_CREATED, r);
-}
-
-enum MHD_Result tus_offset_mismatch(struct request *req, uint64_t offset, uint64_t have)
-{
-	return tus_error(req, MHD_HTTP_CONFLICT,
-	                 "Upload-Offset %" PRIu64 " does not match the %" PRIu64
-	                 " bytes the server has; ask with HEAD and resume from there",
-	                 offset, have);
-}
-
-enum MHD_Result tus_busy(struct request *req, uint64_t have)
-{
-	return tus_error(req, MHD_HTTP_CONFLICT,
-	                 "another transfer of this upload is still running (the server has %"
-	                 PRIu64 " bytes); ask with HEAD in a moment and resume from there",
-	                 have);
-}
-
-enum MHD_Result tus_completed(struct request *req, uint64_t length, int64_t clip, bool dup)
-{
-	struct MHD_Response *r = tus_response();
-	tus_add_u64(r, "Upload-Offset", length);
-	tus_add_u64(r, "Kindling-Clip-Id", (uint64_t)clip);
-	if (dup)
-		MHD_add_response_header(r, "Kindling-Duplicate", "1");
-	return respond(req, MHD_HTTP_NO_CONTENT, r);
-}
-
 /* The upload named in the path, if it is the user's (or they are an
  * admin).  KD_ENOTFOUND otherwise. */
 static int load(struct request *req, struct tus_upload *u)
@@ -236,14 +164,6 @@ static int load(struct request *req, struct tus_upload *u)
 		rc = KD_ENOTFOUND;
 	}
 	return rc;
-}
-
-enum MHD_Result tus_unknown_upload(struct request *req)
-{
-	return tus_error(req, MHD_HTTP_NOT_FOUND,
-	                 "no upload %s here: it may have finished, expired or been cancelled; "
-	                 "start the upload again",
-	                 req->slugs[0]);
 }
 
 enum MHD_Result tus_head(struct request *req)

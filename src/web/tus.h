@@ -7,6 +7,8 @@
 
 #include "http.h"
 
+#define TUS_VERSION "1.0.0"
+
 enum MHD_Result tus_options(struct request *req);
 enum MHD_Result tus_create(struct request *req);
 enum MHD_Result tus_head(struct request *req);

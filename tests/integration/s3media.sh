@@ -183,7 +183,11 @@ check_server_log
 stop_server
 
 # ------------------------------------------------------------ move-to
-# A data folder that kept its media on disk moves them to the bucket.
+# A data folder that kept its media on disk moves them to the bucket.  (Its
+# catalogue is the folder's own SQLite file whatever this suite runs on:
+# moving the catalogue to PostgreSQL is the moveto suite's.)
+pg_database=${KINDLING_DATABASE:-}
+unset KINDLING_DATABASE
 OLD=$WORK/old
 "$BIN" school add north-high "North High" --data "$OLD" >/dev/null 2>&1
 out=$("$BIN" ingest --data "$OLD" --school north-high --practice station-rotation --wait --json \
@@ -221,8 +225,6 @@ printf 'x' >"$WORK/stray"
 curl -s -o /dev/null -X PUT --data-binary @"$WORK/stray" "$S3_URL/kindling-media/stray/notes.txt"
 run_cli move-to --data "$OLD" --storage s3://kindling-media/stray --s3-endpoint "$S3_URL"
 check_match "into a prefix holding other files: refused, naming one" 'holds notes.txt, which is no clip' "$ERR"
-run_cli move-to --data "$OLD" --storage s3://kindling-media/moved --database postgresql://x
-check_match "--database: not yet, said plainly" 'not available yet' "$ERR"
 printf 'storage = s3://kindling-media/moved\ns3_endpoint = %s\n' "$S3_URL" >"$OLD/kindling.conf"
 OLD_TEACH=$(DATA=$OLD add_user teach-old teacher north-high)
 start_server "$OLD" || fatal "the moved data folder serves from the bucket" "$(log_tail)"
@@ -231,6 +233,7 @@ check_eq "switched to the bucket, its clips are served from it" 302 "$STATUS"
 curl -s -o "$WORK/moved.mp4" "$(header Location)"
 check "the same bytes" cmp -s "$WORK/moved.mp4" "$OLD/media/1/video.mp4"
 stop_server
+[ -n "$pg_database" ] && export KINDLING_DATABASE=$pg_database
 
 # ------------------------------------------------------------ refused
 AWS_ACCESS_KEY_ID=NOT-THE-KEY serve_must_fail \
