@@ -4,7 +4,7 @@
 #
 #   bash bench/bench.sh /path/to/kindling        (or: make bench)
 #
-# Sections (BENCH_SECTIONS, default "list media ingest nodes upload"):
+# Sections (BENCH_SECTIONS, default "list list-pg media ingest nodes upload"):
 #
 #   list     The main case: a mixed load as a district would make it.  One
 #            catalogue of BENCH_CLIPS (100,000) clips from `kindling seed`,
@@ -22,6 +22,10 @@
 #            beside it, the old hot-URL cases (one URL asked again and
 #            again): a practice filter, a full-text query, a practice page,
 #            a thumbnail and 1 MiB Range reads of a video.
+#   list-pg  The same on the PostgreSQL catalogue (`database =
+#            postgresql://`): a throwaway cluster from Debian's postgresql
+#            (tests/pg_cluster.sh: a Unix socket, fsync off, as the tests
+#            have it), seeded and measured the same way, side by side.
 #   million  The same mixed load (no hot URLs) on BENCH_MILLION_CLIPS
 #            (1,000,000) clips.  Not in the default run: seeding takes long.
 #   media    build/bench/media (bench/media.c, built by `make bench`, found
@@ -68,11 +72,11 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SECTIONS=${BENCH_SECTIONS:-list media ingest nodes upload}
+SECTIONS=${BENCH_SECTIONS:-list list-pg media ingest nodes upload}
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 for s in $SECTIONS; do
-	case "$s" in list | million | media | ingest | nodes | upload) ;; *)
-		echo "bench: unknown section '$s' in BENCH_SECTIONS (list, million, media, ingest, nodes, upload)" >&2
+	case "$s" in list | list-pg | million | media | ingest | nodes | upload) ;; *)
+		echo "bench: unknown section '$s' in BENCH_SECTIONS (list, list-pg, million, media, ingest, nodes, upload)" >&2
 		exit 2 ;;
 	esac
 done
@@ -99,7 +103,7 @@ esac
 # stop_pid, die, now, elapsed, sample_rss, goal_*: bench/lib.sh
 . "$HERE/lib.sh"
 
-if want list || want million; then
+if want list || want list-pg || want million; then
 	for tool in wrk curl jq ss awk "$NGINX"; do
 		command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (make deps-bench installs it)"
 	done
@@ -165,6 +169,7 @@ cleanup() {
 	[ -n "$SAMPLER" ] && kill -KILL "$SAMPLER" 2>/dev/null
 	stop_pid "$KD_PID"
 	stop_pid "$NGX_PID"
+	[ -n "${PG_DIR:-}" ] && bash "$HERE/../tests/pg_cluster.sh" stop "$PG_DIR"
 	rm -rf "$W"
 	exit "$rc"
 }
@@ -493,7 +498,7 @@ catalogue_section() {
 	local clips=$1 hot=$2 p99_target=$3
 	local C="$W/c$clips" D="$W/c$clips/data" seed_s t0 t1 i
 	local label
-	label="$(thousands "$clips") clips"
+	label="$(thousands "$clips") clips${BACKEND_LABEL:-}"
 	mkdir -p "$C"
 
 	# 1. the catalogue, the people, one real clip
@@ -801,8 +806,23 @@ if want list; then
 	catalogue_section "$CLIPS" 1 20
 	section_time list "$t0"
 fi
-if want million; then
+if want list-pg; then
 	want list && echo
+	t0=$(now)
+	# (its own folder: the cluster runs as the postgres user, who may not
+	# enter this run's private one)
+	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kindling-bench-pg.XXXXXX")
+	PG_URL=$(bash "$HERE/../tests/pg_cluster.sh" start "$PG_DIR") || die "cannot start a PostgreSQL cluster"
+	export KINDLING_DATABASE="$PG_URL"
+	BACKEND_LABEL=" on PostgreSQL $(psql -X -A -t -d "$PG_URL" -c 'SHOW server_version' | cut -d' ' -f1)"
+	catalogue_section "$CLIPS" 0 20
+	unset KINDLING_DATABASE BACKEND_LABEL
+	bash "$HERE/../tests/pg_cluster.sh" stop "$PG_DIR"
+	PG_DIR=""
+	section_time list-pg "$t0"
+fi
+if want million; then
+	{ want list || want list-pg; } && echo
 	t0=$(now)
 	catalogue_section "$MILLION" 0 50
 	section_time million "$t0"

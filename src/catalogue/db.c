@@ -15,6 +15,7 @@
 #include "kindling/mem.h"
 
 #include "db_impl.h"
+#include "pg_epoch.h"
 
 /* db.h promises SQLite's numbers. */
 static_assert(DB_ROW == SQLITE_ROW && DB_DONE == SQLITE_DONE && DB_BUSY == SQLITE_BUSY &&
@@ -83,13 +84,24 @@ int db_begin(struct kd_db *db)
 
 int db_commit(struct kd_db *db)
 {
-	return exec(db, "COMMIT");
+	if (!db->pg)
+		return exec(db, "COMMIT");
+	/* the notification goes with the commit (pg_epoch.h) */
+	bool wrote = pg_take_wrote(db->pg);
+	int rc = wrote ? exec(db, "NOTIFY " PG_EPOCH_CHANNEL) : 0;
+	if (rc == 0)
+		rc = exec(db, "COMMIT");
+	if (rc == 0 && wrote)
+		pg_epoch_committed();
+	return rc;
 }
 
 void db_rollback(struct kd_db *db)
 {
 	if (db_in_transaction(db))
 		db_exec(db, "ROLLBACK");
+	if (db->pg)
+		pg_take_wrote(db->pg); /* (nothing of it stays) */
 }
 
 /* ------------------------------------------------------ SQLite migrations */

@@ -36,6 +36,7 @@ struct pg_conn {
 	size_t n_prep, cap_prep;
 	unsigned next_name;
 	unsigned epoch;    /* connections made: prepared names of an older one are gone */
+	bool wrote;        /* changed the catalogue since pg_take_wrote last asked */
 };
 
 struct param {
@@ -221,6 +222,13 @@ static int result_code(struct pg_conn *c, PGresult *res)
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
 		const char *n = res ? PQcmdTuples(res) : "";
 		c->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+		/* what others keep in memory must change with it (pg_epoch.c) */
+		const char *cmd = res ? PQcmdStatus(res) : "";
+		if (c->changes > 0 ? !strncmp(cmd, "INSERT", 6) || !strncmp(cmd, "UPDATE", 6) ||
+		                             !strncmp(cmd, "DELETE", 6) || !strncmp(cmd, "MERGE", 5)
+		                   : !strncmp(cmd, "CREATE", 6) || !strncmp(cmd, "ALTER", 5) ||
+		                             !strncmp(cmd, "DROP", 4) || !strncmp(cmd, "TRUNCATE", 8))
+			c->wrote = true;
 		return DB_OK;
 	}
 	set_err(c, res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn));
@@ -278,6 +286,28 @@ const char *pg_errmsg(const struct pg_conn *c)
 int64_t pg_changes(const struct pg_conn *c)
 {
 	return c->changes;
+}
+
+int pg_notify_quietly(struct pg_conn *c, const char *channel)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "NOTIFY %s", channel);
+	PGresult *res = PQexec(c->conn, sql);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok ? 0 : DB_ERROR;
+}
+
+bool pg_take_wrote(struct pg_conn *c)
+{
+	bool w = c->wrote;
+	c->wrote = false;
+	return w;
+}
+
+const char *pg_url(const struct pg_conn *c)
+{
+	return c->url;
 }
 
 bool pg_in_transaction(const struct pg_conn *c)

@@ -65,6 +65,14 @@ const char *pg_errmsg(const struct pg_conn *c);
 /* Rows the last INSERT, UPDATE or DELETE changed. */
 int64_t pg_changes(const struct pg_conn *c);
 bool pg_in_transaction(const struct pg_conn *c);
+/* NOTIFY channel (a name of the code's, never a caller's), leaving what
+ * the connection says of its last statement (pg_changes, pg_errmsg) as it
+ * was.  0 or DB_ERROR. */
+int pg_notify_quietly(struct pg_conn *c, const char *channel);
+/* Did the connection change anything (rows, or the schema) since the last
+ * call?  Clears the mark. */
+bool pg_take_wrote(struct pg_conn *c);
+const char *pg_url(const struct pg_conn *c);
 
 /* LISTEN on channel; wait up to timeout_ms for a notification on it
  * (1: one came, 0: none, <0: an error).  For processing nodes. */

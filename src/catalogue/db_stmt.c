@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "db_impl.h"
+#include "pg_epoch.h"
 #include "kindling/err.h"
 #include "kindling/mem.h"
 
@@ -56,9 +57,23 @@ int db_prepare(struct kd_db *db, const char *sql, struct kd_stmt **out)
 	return db_prepare_kept(db, sql, false, out);
 }
 
+/* A write outside a transaction has committed: tell the other processes,
+ * and move this one's epoch on (pg_epoch.h). */
+static void pg_autocommitted(struct pg_conn *c)
+{
+	if (!pg_in_transaction(c) && pg_take_wrote(c)) {
+		pg_notify_quietly(c, PG_EPOCH_CHANNEL);
+		pg_epoch_committed();
+	}
+}
+
 int db_step(struct kd_stmt *st)
 {
-	return st->pg ? pg_step(st->pg) : sqlite3_step(st->lite);
+	if (!st->pg)
+		return sqlite3_step(st->lite);
+	int rc = pg_step(st->pg);
+	pg_autocommitted(pg_conn_of(st->pg));
+	return rc;
 }
 
 int db_reset(struct kd_stmt *st)
@@ -182,7 +197,11 @@ const char *db_sql(struct kd_stmt *st)
 
 int db_exec(struct kd_db *db, const char *sql)
 {
-	return db->pg ? pg_exec(db->pg, sql) : sqlite3_exec(db->lite, sql, NULL, NULL, NULL);
+	if (!db->pg)
+		return sqlite3_exec(db->lite, sql, NULL, NULL, NULL);
+	int rc = pg_exec(db->pg, sql);
+	pg_autocommitted(db->pg);
+	return rc;
 }
 
 const char *db_errmsg(struct kd_db *db)

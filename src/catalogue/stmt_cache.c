@@ -18,6 +18,7 @@
 #include "kindling/mem.h"
 
 #include "db_impl.h"
+#include "pg_epoch.h"
 
 #define CONNS 64    /* connections with a cache; more are served uncached */
 #define PER_CONN 64 /* statements per connection */
@@ -171,38 +172,10 @@ static bool wal_change(struct kd_db *kdb, struct cache *c, uint64_t *out)
 	return true;
 }
 
-/* On PostgreSQL: the server's current snapshot (the transactions in
- * flight and the next to come) changes with every commit of a transaction
- * that wrote, in any session, and with nothing that only reads.  It is the
- * whole cluster's, so a commit to another database counts too: a change
- * seen where there was none costs a recomputed answer, never a stale
- * one. */
-static int64_t pg_epoch(struct kd_db *db)
-{
-	static _Atomic uint64_t last;
-	static atomic_bool have;
-	struct kd_stmt *st;
-	uint64_t h = 1469598103934665603u;
-	if (db_stmt(db, "SELECT pg_current_snapshot()::text", &st) < 0)
-		return atomic_fetch_add(&epoch, 1) + 1;
-	const unsigned char *t = db_step(st) == DB_ROW ? db_column_text(st, 0) : NULL;
-	for (const unsigned char *p = t; p && *p; p++)
-		h = (h ^ *p) * 1099511628211u;
-	db_stmt_done(st);
-	if (!t)
-		return atomic_fetch_add(&epoch, 1) + 1;
-	if (atomic_load(&have) && atomic_load(&last) == h)
-		return atomic_load(&epoch);
-	int64_t e = atomic_fetch_add(&epoch, 1) + 1;
-	atomic_store(&last, h);
-	atomic_store(&have, true);
-	return e;
-}
-
 int64_t db_epoch(struct kd_db *db)
 {
 	if (db->pg)
-		return pg_epoch(db);
+		return pg_epoch(db->pg);
 	static _Atomic uint64_t last_change;
 	static atomic_bool have_change;
 	uint64_t now;
