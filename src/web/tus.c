@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "tus_shared.h"
@@ -117,27 +116,13 @@ enum MHD_Result tus_create(struct request *req)
 		json_decref(meta);
 		return tus_too_many(req, mine);
 	}
-	/* Room for this file, for what unfinished uploads will still write, and
-	 * the reserve the catalogue and processing need. */
-	struct statvfs vfs;
 	char *root = paths_uploads_dir(cfg->data_dir);
-	uint64_t need = length + pending + (cfg->disk_reserve_mb << 20), free_bytes = 0;
-	bool room = true;
-	if (statvfs(root, &vfs) == 0) {
-		free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-		room = free_bytes >= need;
-	}
+	enum MHD_Result refused;
+	bool room = tus_room(req, root, length, pending, &refused);
 	free(root);
 	if (!room) {
 		json_decref(meta);
-		log_warn("tus", "refusing an upload of %" PRIu64 " bytes: %" PRIu64 " free, %" PRIu64
-		         " promised to unfinished uploads, %" PRIu64 " MB kept in reserve", length,
-		         free_bytes, pending, cfg->disk_reserve_mb);
-		return tus_error(req, MHD_HTTP_INSUFFICIENT_STORAGE,
-		                 "the server's disk has no room for this file (%.1f GB free, %.1f GB "
-		                 "promised to uploads in progress); try again later, and ask your "
-		                 "admin to free space or add a disk",
-		                 (double)free_bytes / 1e9, (double)pending / 1e9);
+		return refused;
 	}
 	struct tus_upload u;
 	if (tus_upload_create(req->srv->cfg->data_dir, req->user.id, length, meta, &u) < 0) {

@@ -29,6 +29,10 @@ enum MHD_Result tus_too_many(struct request *req, unsigned mine);
 enum MHD_Result tus_created(struct request *req, const char *id);
 enum MHD_Result tus_offset_mismatch(struct request *req, uint64_t offset, uint64_t have);
 enum MHD_Result tus_busy(struct request *req, uint64_t have);
+/* Is there room on the disk of dir for length more bytes, beside pending
+ * ones and the reserve?  If not, *refused is the 507 answer given. */
+bool tus_room(struct request *req, const char *dir, uint64_t length, uint64_t pending,
+              enum MHD_Result *refused);
 enum MHD_Result tus_completed(struct request *req, uint64_t length, int64_t clip, bool dup);
 
 #endif

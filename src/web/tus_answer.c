@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/statvfs.h>
 
 #include "tus.h"
 #include "kindling/err.h"
+#include "kindling/log.h"
 #include "kindling/mem.h"
 
 enum MHD_Result tus_error(struct request *req, unsigned status, const char *fmt, ...)
@@ -86,4 +88,28 @@ enum MHD_Result tus_completed(struct request *req, uint64_t length, int64_t clip
 	if (dup)
 		MHD_add_response_header(r, "Kindling-Duplicate", "1");
 	return respond(req, MHD_HTTP_NO_CONTENT, r);
+}
+
+bool tus_room(struct request *req, const char *dir, uint64_t length, uint64_t pending,
+              enum MHD_Result *refused)
+{
+	/* Room for this file, for what unfinished uploads will still write, and
+	 * the reserve the catalogue and processing need. */
+	const struct kd_config *cfg = req->srv->cfg;
+	struct statvfs vfs;
+	uint64_t need = length + pending + (cfg->disk_reserve_mb << 20), free_bytes = 0;
+	if (statvfs(dir, &vfs) != 0)
+		return true; /* (not made yet: the writes will tell) */
+	free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (free_bytes >= need)
+		return true;
+	log_warn("tus", "refusing an upload of %" PRIu64 " bytes: %" PRIu64 " free, %" PRIu64
+	         " promised to unfinished uploads, %" PRIu64 " MB kept in reserve", length,
+	         free_bytes, pending, cfg->disk_reserve_mb);
+	*refused = tus_error(req, MHD_HTTP_INSUFFICIENT_STORAGE,
+	                     "the server's disk has no room for this file (%.1f GB free, %.1f GB "
+	                     "promised to uploads in progress); try again later, and ask your "
+	                     "admin to free space or add a disk",
+	                     (double)free_bytes / 1e9, (double)pending / 1e9);
+	return false;
 }

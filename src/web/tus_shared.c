@@ -170,6 +170,14 @@ enum MHD_Result tus_shared_create(struct request *req, uint64_t length, json_t *
 		json_decref(meta);
 		return tus_too_many(req, mine);
 	}
+	/* Parts in the data folder (media storage on this disk) need its
+	 * room; a bucket's are not this disk's concern. */
+	enum MHD_Result refused;
+	if (storage_kind(req->srv->storage) == STORAGE_LOCAL &&
+	    !tus_room(req, cfg->data_dir, length, pending, &refused)) {
+		json_decref(meta);
+		return refused;
+	}
 	int64_t clip = 0;
 	char original[PATHS_KEY_MAX], tail[PATHS_KEY_MAX], err[KD_ERRMSG_MAX] = "";
 	char *mpu = NULL, *meta_text = json_dumps(meta, JSON_COMPACT);
