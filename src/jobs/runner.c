@@ -653,6 +653,8 @@ static int runner_new(const struct kd_config *cfg, const char *bin,
 	r->renewed = r->idle_since;
 	if ((rc = jobs_recover(r->db, &r->owner, true)) < 0)
 		log_warn("jobs", "cannot look for interrupted jobs: %s", kd_strerror(rc));
+	else if (r->storage)
+		stored_sweep(r->storage, r->db, cfg->data_dir);
 	if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
 		log_error("jobs", "cannot start processing: no thread");
 		db_close(&r->db);

@@ -18,6 +18,8 @@
 
 #include "kindling/storage.h"
 
+struct kd_db; /* db.h */
+
 /* The clip's original in its work folder: there already (it was just
  * uploaded or ingested here), or fetched from storage.  0, or a KD_E*
  * code with a sentence in err. */
@@ -32,5 +34,14 @@ int stored_put_files(struct kd_storage *s, const char *data_dir, int64_t clip, c
 
 /* The clip is recorded: its work folder goes. */
 void stored_done(const char *data_dir, int64_t clip);
+
+/* At a runner's start: the work folders a node that stopped left behind
+ * (killed mid-job, or an attempt that failed) go, each once no job of its
+ * clip is running and its original is safe in the storage.  Only folders
+ * made for a fetched original (marked so) are work folders: an original
+ * only here, of a clip still to process, and a data folder's own media
+ * before a move are never touched.  Their files are copies
+ * of private video: they must not outlive the work. */
+void stored_sweep(struct kd_storage *s, struct kd_db *db, const char *data_dir);
 
 #endif

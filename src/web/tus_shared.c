@@ -23,9 +23,10 @@
 #include "kindling/storage.h"
 
 #define PART_SIZE (8u << 20)
-/* How long a chunk holds its upload without a sign of life: a chunk that
- * stalls this long (a client gone without closing) lets another go on. */
-#define HOLD_S 120
+/* How long a chunk holds its upload without a sign of life (renewed every
+ * third of it while bytes come): a chunk that stalls this long, or whose
+ * node died, lets another go on.  Shorter than the CLI's retries last. */
+#define HOLD_S 30
 #define TAIL_NAME "upload-tail"
 
 bool tus_shared(const struct request *req)
@@ -283,9 +284,11 @@ static int sink_record(struct sink *s, struct kd_db *db, bool hold)
 	uint64_t covered = kd_sha256_save(&s->hash, state);
 	(void)covered; /* the bytes after it are in the buffer or the tail, hashed again */
 	struct kd_stmt *st;
+	/* (only over what this chunk last recorded: one that stalled past its
+	 * hold, and was taken over, records nothing more) */
 	if (db_prepare(db, "UPDATE uploads SET received = ?2, parts = ?3, hash_state = ?4, "
 	               "busy_until = ?5, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-	               "WHERE id = ?1", &st) != DB_OK)
+	               "WHERE id = ?1 AND received = ?6 AND done = 0", &st) != DB_OK)
 		return KD_EDB;
 	db_bind_text(st, 1, s->r.id, -1, DB_STATIC);
 	db_bind_int64(st, 2, (int64_t)(stored(s) + s->buf_len));
@@ -295,11 +298,17 @@ static int sink_record(struct sink *s, struct kd_db *db, bool hold)
 		db_bind_int64(st, 5, (int64_t)time(NULL) + HOLD_S);
 	else
 		db_bind_null(st, 5);
+	db_bind_int64(st, 6, (int64_t)s->r.received);
 	int rc = db_step(st);
+	int64_t changed = rc == DB_DONE ? db_changes(db) : 0;
 	db_finalize(st);
 	if (rc != DB_DONE) {
 		log_error("tus", "upload %s: cannot record its progress: %s", s->r.id, db_errmsg(db));
 		return db_err_code(rc);
+	}
+	if (changed != 1) {
+		log_warn("tus", "upload %s: another transfer took it over; this one stops", s->r.id);
+		return KD_EBUSY;
 	}
 	s->r.received = stored(s) + s->buf_len;
 	s->held = time(NULL);
@@ -395,8 +404,9 @@ static int sink_save(struct sink *s, struct kd_db *db)
 		int rc = storage_put_buf(s->storage, tail, s->buf, s->buf_len, NULL, err, sizeof err);
 		if (rc < 0) {
 			log_error("tus", "upload %s: cannot keep its last bytes: %s", s->r.id, err);
-			return row_exec(db, "UPDATE uploads SET busy_until = NULL WHERE id = ?1",
-			                s->r.id, NULL, 0, NULL);
+			int64_t v[1] = {(int64_t)s->r.received};
+			return row_exec(db, "UPDATE uploads SET busy_until = NULL WHERE id = ?1 "
+			                "AND received = ?2", s->r.id, v, 1, NULL);
 		}
 	}
 	return sink_record(s, db, false);

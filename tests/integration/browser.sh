@@ -117,6 +117,8 @@ status -b "$WORK/jar" "$URL/clips/$A" >/dev/null
 check_eq "a teacher sees no edit form" 0 "$(grep -c 'Edit this clip' "$WORK/body")"
 # (a fixture change straight in the catalogue, as lib.sh fixture_catalogue does)
 sql "UPDATE clips SET visibility = 'school' WHERE id = $A"
+hidden_from_them() { [ "$(status -b "$WORK/jar" "$URL/clips/$A")" == 404 ]; }
+soon hidden_from_them
 check_eq "a school-only clip of another school is not found for them" 404 "$(status -b "$WORK/jar" "$URL/clips/$A")"
 check_eq "  nor its video" 404 "$(status -b "$WORK/jar" "$URL/media/clips/$A/video.mp4")"
 sql "UPDATE clips SET visibility = 'district' WHERE id = $A" 2>/dev/null

@@ -179,6 +179,12 @@ begin_suite() {
 # on_postgres: is the suite running on PostgreSQL?
 on_postgres() { [ -n "${KINDLING_DATABASE:-}" ]; }
 
+# soon COMMAND...: COMMAND once on SQLite, where another process's commit
+# shows on a server's very next request; on PostgreSQL it reaches a server
+# a moment after the commit (a NOTIFY, or within a second from a writer
+# that sends none), so COMMAND is polled for up to 5 s there.
+soon() { if on_postgres; then wait_until 5 "$@"; else "$@"; fi; }
+
 # strays PID: the processes under PID, less the servers and what runs under
 # them.  Not just `jobs -p`: a client inside $(...) is a grandchild, and one
 # left running after an interrupt writes its state into WORK after rm -rf.
@@ -355,8 +361,11 @@ add_user() {
 # sql [SQL]: the statements (else stdin) on DATA's catalogue, rows as
 # sqlite3 prints them (a|b); sqlite3 waits out a server's write lock.  On
 # PostgreSQL, where foreign keys are always on, a PRAGMA foreign_keys line
-# is dropped, and rows a fixture inserted with ids of its own move the
-# id sequences past them (as the product's own inserts never need).
+# is dropped, rows a fixture inserted with ids of its own move the id
+# sequences past them (as the product's own inserts never need), and a
+# script that writes notifies the servers as kindling's own writers do, so
+# a fixture change shows at once (SQL_NO_NOTIFY=1: as a writer that is not
+# kindling, which the servers see within a second).
 PG_SYNC_IDS="DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT table_name, column_name FROM
  information_schema.columns WHERE table_schema = current_schema() AND is_identity = 'YES' LOOP
  EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, %L), greatest(1, (SELECT max(%I) FROM %I)))',
@@ -366,8 +375,12 @@ sql() {
 		local script
 		if [ $# -gt 0 ]; then script="$*"; else script=$(cat); fi
 		script=$(printf '%s\n' "$script" | sed '/^[[:space:]]*PRAGMA foreign_keys/d')
-		[[ $script == *INSERT* ]] && script="$script
+		# (each after a ';' of its own: the caller's last statement may have none)
+		[[ $script == *INSERT* ]] && script="$script;
 $PG_SYNC_IDS"
+		[[ $script =~ INSERT|UPDATE|DELETE ]] && [ -z "${SQL_NO_NOTIFY:-}" ] &&
+			script="$script;
+NOTIFY kindling_epoch;"
 		printf '%s\n' "$script" | psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$KINDLING_DATABASE"
 	else
 		sqlite3 -bail -cmd '.timeout 10000' "$DB" "$@"
