@@ -23,6 +23,8 @@ CREATE TABLE uploads (
     parts       INTEGER NOT NULL DEFAULT 0, -- whole parts stored
     hash_state  TEXT,                       -- the SHA-256 of the bytes stored, so far
     busy_until  INTEGER,                    -- a transfer holds it until then (s since 1970)
+    busy_node   TEXT,                       -- by a process of this node
+    busy_pid    INTEGER,                    -- of this pid: once it is gone, at once
     done        INTEGER NOT NULL DEFAULT 0, -- the clip exists
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))

@@ -12,6 +12,8 @@ CREATE TABLE uploads (
     parts       bigint NOT NULL DEFAULT 0,
     hash_state  text,
     busy_until  bigint,
+    busy_node   text,
+    busy_pid    bigint,
     done        bigint NOT NULL DEFAULT 0,
     created_at  text NOT NULL DEFAULT strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
     updated_at  text NOT NULL DEFAULT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')

@@ -1,12 +1,15 @@
 /* tus_shared.c - uploads that any web node may continue (tus_shared.h). */
 #include "tus_shared.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tus.h"
 #include "tus_state.h"
@@ -50,6 +53,8 @@ struct row {
 	char *mpu_id;
 	char *hash_state;
 	bool done;
+	char *busy_node;   /* who holds it, if anyone */
+	int64_t busy_pid;
 };
 
 static void row_free(struct row *r)
@@ -57,6 +62,7 @@ static void row_free(struct row *r)
 	free(r->meta);
 	free(r->mpu_id);
 	free(r->hash_state);
+	free(r->busy_node);
 	memset(r, 0, sizeof *r);
 }
 
@@ -75,7 +81,8 @@ static int row_load(struct kd_db *db, const char *id, const struct kd_user *u, s
 		return KD_ENOTFOUND;
 	struct kd_stmt *st;
 	if (db_prepare(db, "SELECT user_id, clip_id, length, received, parts, meta, mpu_id, "
-	               "hash_state, done FROM uploads WHERE id = ?1", &st) != DB_OK)
+	               "hash_state, done, busy_node, coalesce(busy_pid, 0) FROM uploads "
+	               "WHERE id = ?1", &st) != DB_OK)
 		return KD_EDB;
 	db_bind_text(st, 1, id, -1, DB_STATIC);
 	int rc = db_step(st);
@@ -90,6 +97,8 @@ static int row_load(struct kd_db *db, const char *id, const struct kd_user *u, s
 		r->mpu_id = col_dup(st, 6);
 		r->hash_state = col_dup(st, 7);
 		r->done = db_column_int64(st, 8) != 0;
+		r->busy_node = col_dup(st, 9);
+		r->busy_pid = db_column_int64(st, 10);
 	}
 	db_finalize(st);
 	if (rc != DB_ROW)
@@ -459,6 +468,38 @@ static int sink_resume(struct sink *s, char *err, size_t errlen)
 	return rc;
 }
 
+/* Take the hold of r for this chunk: free, run out, or held by a process
+ * of this node that is gone (a server killed mid-chunk and started again:
+ * at once, not after the hold runs out).  r->received is the offset the
+ * chunk starts at. */
+static bool hold(struct request *req, const struct row *r)
+{
+	const char *node = req->srv->cfg->node_name;
+	int64_t dead = 0;
+	if (r->busy_node && !strcmp(r->busy_node, node) && r->busy_pid > 0 &&
+	    r->busy_pid != getpid() && kill((pid_t)r->busy_pid, 0) < 0 && errno == ESRCH)
+		dead = r->busy_pid;
+	struct kd_stmt *st;
+	if (db_prepare(req->db, "UPDATE uploads SET busy_until = ?4, busy_node = ?5, busy_pid = ?6 "
+	               "WHERE id = ?1 AND received = ?2 AND done = 0 AND (busy_until IS NULL "
+	               "OR busy_until < ?3 OR (busy_node = ?5 AND busy_pid = ?7))", &st) != DB_OK)
+		return false;
+	int64_t now = (int64_t)time(NULL);
+	db_bind_text(st, 1, r->id, -1, DB_STATIC);
+	db_bind_int64(st, 2, (int64_t)r->received);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, now + HOLD_S);
+	db_bind_text(st, 5, node, -1, DB_STATIC);
+	db_bind_int64(st, 6, (int64_t)getpid());
+	db_bind_int64(st, 7, dead);
+	bool ok = db_step(st) == DB_DONE && db_changes(req->db) == 1;
+	db_finalize(st);
+	if (ok && dead)
+		log_info("tus", "upload %s: taken over from process %lld of this node, which is gone",
+		         r->id, (long long)dead);
+	return ok;
+}
+
 enum MHD_Result tus_shared_patch_begin(struct request *req, uint64_t offset, uint64_t body)
 {
 	struct sink *s = kd_calloc(1, sizeof *s);
@@ -485,11 +526,7 @@ enum MHD_Result tus_shared_patch_begin(struct request *req, uint64_t offset, uin
 		return tus_offset_mismatch(req, offset, have);
 	}
 	/* One transfer per upload at a time, whichever node it reaches. */
-	int64_t now = (int64_t)time(NULL), v[3] = {(int64_t)offset, now, now + HOLD_S};
-	int64_t changed = 0;
-	if (row_exec(req->db, "UPDATE uploads SET busy_until = ?4 WHERE id = ?1 AND received = ?2 "
-	             "AND done = 0 AND (busy_until IS NULL OR busy_until < ?3)",
-	             s->r.id, v, 3, &changed) < 0 || changed != 1) {
+	if (!hold(req, &s->r)) {
 		uint64_t have = s->r.received;
 		sink_free(s);
 		return tus_busy(req, have);

@@ -11,7 +11,7 @@
 #include "kindling/log.h"
 #include "web/api.h"
 
-static sqlite3 *db;
+static struct kd_db *db;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

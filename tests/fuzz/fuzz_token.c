@@ -9,7 +9,7 @@
 #include "kindling/log.h"
 #include "kindling/users.h"
 
-static sqlite3 *db;
+static struct kd_db *db;
 static char real[USERS_TOKEN_MAX];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
