@@ -145,6 +145,12 @@ static int seed_clips(struct kd_db *db, long count)
 			goto out;
 	}
 	rc = db_commit(db);
+	/* A bulk load leaves PostgreSQL's planner statistics behind until
+	 * autovacuum comes by: the searches right after would be planned
+	 * blind.  (SQLite plans from its indexes alone.) */
+	if (rc == 0 && db_backend(db) == DB_POSTGRES && db_exec(db, "ANALYZE") != DB_OK)
+		fprintf(stderr, "kindling: seeded, but could not refresh the planner's statistics: "
+		        "%s\n", db_errmsg(db));
 	goto out;
 dberr:
 	cli_fail("seeding failed: %s", db_errmsg(db));

@@ -334,6 +334,19 @@ static int sink_record_pooled(struct sink *s, bool hold)
 	return rc;
 }
 
+/* Hold the upload for another HOLD_S, as long as it is still this
+ * chunk's (nothing recorded by another since). */
+static void renew_hold(struct sink *s)
+{
+	struct kd_db *db = db_pool_get(s->pool);
+	int64_t v[2] = {(int64_t)s->r.received, (int64_t)time(NULL) + HOLD_S}, changed = 0;
+	if (row_exec(db, "UPDATE uploads SET busy_until = ?3 WHERE id = ?1 AND received = ?2 "
+	             "AND done = 0", s->r.id, v, 2, &changed) < 0 || changed != 1)
+		log_warn("tus", "upload %s: cannot renew its hold", s->r.id);
+	db_pool_put(s->pool, db);
+	s->held = time(NULL);
+}
+
 /* storage_get into a buffer of bounded size. */
 static int buf_sink(void *arg, const void *data, size_t len)
 {
@@ -394,9 +407,10 @@ static int sink_write(struct request *req, const char *data, size_t len)
 				return rc;
 		}
 	}
-	/* a slow client still holds its upload */
-	if (time(NULL) - s->held > HOLD_S / 3 && sink_record_pooled(s, true) < 0)
-		log_warn("tus", "upload %s: cannot renew its hold", s->r.id);
+	/* a slow client still holds its upload (only the hold: the bytes in
+	 * memory are recorded once they are stored) */
+	if (time(NULL) - s->held > HOLD_S / 3)
+		renew_hold(s);
 	return 0;
 }
 
