@@ -175,12 +175,27 @@ static int code_of_state(const char *s)
 	return DB_ERROR;
 }
 
+/* The error as one line for a log or a person: its first line without
+ * libpq's "ERROR:" (the LINE and HINT lines after it point into SQL no
+ * admin wrote), and the server's detail when it gives one ("Key
+ * (name)=(x) already exists"). */
 static void set_err(struct pg_conn *c, const char *msg)
 {
-	snprintf(c->err, sizeof c->err, "%s", msg && *msg ? msg : "PostgreSQL gave no reason");
+	if (!msg || !*msg)
+		msg = "PostgreSQL gave no reason";
+	if (!strncmp(msg, "ERROR:", 6) || !strncmp(msg, "FATAL:", 6))
+		msg += 6 + strspn(msg + 6, " ");
+	snprintf(c->err, sizeof c->err, "%.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+static void set_result_err(struct pg_conn *c, const PGresult *res)
+{
+	set_err(c, res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn));
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	size_t n = strlen(c->err);
-	while (n && (c->err[n - 1] == '\n' || c->err[n - 1] == ' '))
-		c->err[--n] = '\0';
+	if (detail && *detail)
+		snprintf(c->err + n, sizeof c->err - n, " (%.*s)", (int)strcspn(detail, "\n"),
+		         detail);
 }
 
 /* Times are compared as text in UTC, as in SQLite; nothing else about the
@@ -231,7 +246,7 @@ static int result_code(struct pg_conn *c, PGresult *res)
 			c->wrote = true;
 		return DB_OK;
 	}
-	set_err(c, res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn));
+	set_result_err(c, res);
 	/* a connection lost says so in its status, not always in a SQLSTATE */
 	int code = PQstatus(c->conn) != CONNECTION_OK
 	                   ? DB_IOERR

@@ -3,6 +3,7 @@
  * transaction there and one read transaction here, then read back and
  * compared before it is committed. */
 #include "move_db.h"
+#include "move_rows.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +15,6 @@
 #include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/mem.h"
-#include "kindling/sha256.h"
 
 /* The base tables, parents before children, so that every foreign key
  * finds its row when it goes in (PostgreSQL checks each at once). */
@@ -51,121 +51,10 @@ static const char *const DERIVED[] = {"catalogue_generation", "clip_changes", "v
 static const char *const NOT_MOVED[] = {"uploads"};
 #define FTS_PREFIX "clips_fts"
 
-/* Rows per read when checking a table: PostgreSQL's driver holds a whole
- * answer in memory, and views may be millions. */
-#define PAGE_ROWS 2000
 /* A line on standard error every so many rows copied, for big tables. */
 #define PROGRESS_ROWS 100000
 
-/* An order-free checksum of a table: the sum, word by word, of every
- * row's SHA-256, so that each engine may give its rows in its own order
- * (text keys sort by collation in PostgreSQL, by bytes in SQLite). */
-struct digest {
-	uint64_t w[4];
-	int64_t rows;
-};
-
-/* A table as the data folder's catalogue has it. */
-struct table {
-	const char *name, *label;
-	char **cols;
-	int n_cols;
-	int *key; /* the primary key's columns (indexes into cols), in key order */
-	int n_key;
-	bool has_id;    /* "id" alone is the key: an identity column in PostgreSQL */
-	int64_t top_id; /* the highest id ever given (deleted ones too), or 0 */
-	struct digest src;
-};
-
-/* One value of a key column, kept from one page of rows to the next. */
-struct value {
-	int type;
-	int64_t i;
-	double f;
-	char *s;
-	int n;
-};
-
 /* ------------------------------------------------------------ SQL text */
-
-/* db's last error as one line for a person: PostgreSQL's first line
- * without its "ERROR:" (the LINE and HINT lines after it point into SQL
- * the admin never wrote).  Returned by value: reason(db).s lasts until the
- * end of the statement it is in. */
-struct reason {
-	char s[300];
-};
-
-static struct reason reason(struct kd_db *db)
-{
-	struct reason r;
-	const char *m = db_errmsg(db);
-	if (!strncmp(m, "ERROR:", 6))
-		m += 6 + strspn(m + 6, " ");
-	snprintf(r.s, sizeof r.s, "%.*s", (int)strcspn(m, "\n"), m);
-	return r;
-}
-
-/* A name from PRAGMA table_info as an identifier: "name", quotes doubled. */
-static void put_ident(struct kd_buf *b, const char *name)
-{
-	kd_buf_putc(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			kd_buf_putc(b, '"');
-		kd_buf_putc(b, *p);
-	}
-	kd_buf_putc(b, '"');
-}
-
-/* The columns of t (all, or the key's when key is set), comma-separated. */
-static void put_cols(struct kd_buf *b, const struct table *t, bool key)
-{
-	int n = key ? t->n_key : t->n_cols;
-	for (int i = 0; i < n; i++) {
-		if (i)
-			kd_buf_puts(b, ", ");
-		put_ident(b, t->cols[key ? t->key[i] : i]);
-	}
-}
-
-/* SELECT every column of t in key order; after: only rows past the key
- * bound as ?1..?n; limit: at most that many rows (0: all). */
-static char *select_sql(const struct table *t, bool after, int limit)
-{
-	struct kd_buf b = KD_BUF_INIT(SIZE_MAX);
-	kd_buf_puts(&b, "SELECT ");
-	put_cols(&b, t, false);
-	kd_buf_puts(&b, " FROM ");
-	put_ident(&b, t->name);
-	if (after) {
-		kd_buf_puts(&b, " WHERE (");
-		put_cols(&b, t, true);
-		kd_buf_puts(&b, ") > (");
-		for (int i = 0; i < t->n_key; i++)
-			kd_buf_printf(&b, "%s?%d", i ? ", " : "", i + 1);
-		kd_buf_putc(&b, ')');
-	}
-	kd_buf_puts(&b, " ORDER BY ");
-	put_cols(&b, t, true);
-	if (limit)
-		kd_buf_printf(&b, " LIMIT %d", limit);
-	return kd_buf_take(&b, NULL);
-}
-
-static char *insert_sql(const struct table *t)
-{
-	struct kd_buf b = KD_BUF_INIT(SIZE_MAX);
-	kd_buf_puts(&b, "INSERT INTO ");
-	put_ident(&b, t->name);
-	kd_buf_puts(&b, " (");
-	put_cols(&b, t, false);
-	kd_buf_puts(&b, ") VALUES (");
-	for (int i = 0; i < t->n_cols; i++)
-		kd_buf_printf(&b, "%s?%d", i ? ", " : "", i + 1);
-	kd_buf_putc(&b, ')');
-	return kd_buf_take(&b, NULL);
-}
 
 /* One number from SQL that takes no parameter but the optional text p1.
  * Returns 0 with *v (0 for NULL or no row), or KD_EDB. */
@@ -194,7 +83,7 @@ static int check_version(struct kd_db *db, const char *path, char *err, size_t e
 	int64_t have;
 	int want = db_schema_version();
 	if (one_number(db, "PRAGMA user_version", NULL, &have) < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, reason(db).s);
+		snprintf(err, errlen, "cannot read %s: %s", path, db_errmsg(db));
 		return KD_EDB;
 	}
 	if (have < want) {
@@ -235,7 +124,7 @@ int move_db_open_source(const char *path, struct kd_db **out, char *err, size_t 
 		return rc;
 	/* Nothing this connection runs may write: SQLite itself refuses. */
 	if (db_exec(db, "PRAGMA query_only = ON") != DB_OK) {
-		snprintf(err, errlen, "cannot open %s for reading only: %s", path, reason(db).s);
+		snprintf(err, errlen, "cannot open %s for reading only: %s", path, db_errmsg(db));
 		rc = KD_EDB;
 	}
 	if (rc == 0)
@@ -271,7 +160,7 @@ static int check_tables_known(struct kd_db *src, char *err, size_t errlen)
 	struct kd_stmt *st;
 	if (db_prepare(src, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
 	               &st) != DB_OK) {
-		snprintf(err, errlen, "cannot list the catalogue's tables: %s", reason(src).s);
+		snprintf(err, errlen, "cannot list the catalogue's tables: %s", db_errmsg(src));
 		return KD_EDB;
 	}
 	int rc;
@@ -288,7 +177,7 @@ static int check_tables_known(struct kd_db *src, char *err, size_t errlen)
 	}
 	db_finalize(st);
 	if (rc != DB_DONE) {
-		snprintf(err, errlen, "cannot list the catalogue's tables: %s", reason(src).s);
+		snprintf(err, errlen, "cannot list the catalogue's tables: %s", db_errmsg(src));
 		return db_err_code(rc);
 	}
 	return 0;
@@ -318,7 +207,7 @@ static int find_top_id(struct kd_db *src, struct table *t)
 {
 	struct kd_buf b = KD_BUF_INIT(SIZE_MAX);
 	kd_buf_puts(&b, "SELECT max(\"id\") FROM ");
-	put_ident(&b, t->name);
+	move_put_ident(&b, t->name);
 	int64_t top, seq = 0;
 	int rc = one_number(src, kd_buf_str(&b), NULL, &top);
 	kd_buf_release(&b);
@@ -335,7 +224,7 @@ static int describe(struct kd_db *src, struct table *t, char *err, size_t errlen
 	struct kd_stmt *st;
 	if (db_prepare(src, "SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid", &st) !=
 	    DB_OK) {
-		snprintf(err, errlen, "cannot read the columns of %s: %s", t->name, reason(src).s);
+		snprintf(err, errlen, "cannot read the columns of %s: %s", t->name, db_errmsg(src));
 		return KD_EDB;
 	}
 	db_bind_text(st, 1, t->name, -1, DB_STATIC);
@@ -348,12 +237,12 @@ static int describe(struct kd_db *src, struct table *t, char *err, size_t errlen
 		keyed &= t->key[k] >= 0;
 	if (rc != DB_DONE || !t->n_cols || !keyed) {
 		snprintf(err, errlen, "the catalogue's table %s is %s; nothing was copied: report this",
-		         t->name, rc != DB_DONE ? reason(src).s : !t->n_cols ? "missing" : "keyless");
+		         t->name, rc != DB_DONE ? db_errmsg(src) : !t->n_cols ? "missing" : "keyless");
 		return KD_EDB;
 	}
 	t->has_id = t->n_key == 1 && !strcmp(t->cols[t->key[0]], "id");
 	if (t->has_id && find_top_id(src, t) < 0) {
-		snprintf(err, errlen, "cannot read the ids of %s: %s", t->name, reason(src).s);
+		snprintf(err, errlen, "cannot read the ids of %s: %s", t->name, db_errmsg(src));
 		return KD_EDB;
 	}
 	return 0;
@@ -365,149 +254,6 @@ static void free_table(struct table *t)
 		free(t->cols[i]);
 	free(t->cols);
 	free(t->key);
-}
-
-/* ------------------------------------------------------------ checksums */
-
-/* Add a row's SHA-256 to d: each value with its type, floats to 15
- * digits (what any PostgreSQL prints of a double, and reads back the
- * same), text and bytes with their length. */
-static int digest_row(struct digest *d, struct kd_stmt *st, int n_cols)
-{
-	struct kd_sha256 h;
-	if (kd_sha256_init(&h) < 0)
-		return KD_ENOMEM;
-	for (int c = 0; c < n_cols; c++) {
-		int type = db_column_type(st, c);
-		unsigned char tag = (unsigned char)type;
-		kd_sha256_update(&h, &tag, 1);
-		if (type == DB_INTEGER) {
-			int64_t v = db_column_int64(st, c);
-			kd_sha256_update(&h, &v, sizeof v);
-		} else if (type == DB_FLOAT) {
-			char num[40];
-			int k = snprintf(num, sizeof num, "%.15g", db_column_double(st, c));
-			kd_sha256_update(&h, num, (size_t)k);
-		} else if (type == DB_TEXT || type == DB_BLOB) {
-			const void *p = type == DB_TEXT ? (const void *)db_column_text(st, c)
-			                                : db_column_blob(st, c);
-			uint64_t len = (uint64_t)db_column_bytes(st, c);
-			kd_sha256_update(&h, &len, sizeof len);
-			if (len)
-				kd_sha256_update(&h, p, (size_t)len);
-		}
-	}
-	char hex[KD_SHA256_HEX];
-	kd_sha256_final(&h, hex);
-	for (int w = 0; w < 4; w++) {
-		char part[17];
-		memcpy(part, hex + 16 * w, 16);
-		part[16] = '\0';
-		d->w[w] += strtoull(part, NULL, 16);
-	}
-	d->rows++;
-	return 0;
-}
-
-static bool same_digest(const struct digest *a, const struct digest *b)
-{
-	return a->rows == b->rows && !memcmp(a->w, b->w, sizeof a->w);
-}
-
-static void value_keep(struct value *v, struct kd_stmt *st, int col)
-{
-	free(v->s);
-	memset(v, 0, sizeof *v);
-	v->type = db_column_type(st, col);
-	if (v->type == DB_INTEGER)
-		v->i = db_column_int64(st, col);
-	else if (v->type == DB_FLOAT)
-		v->f = db_column_double(st, col);
-	else if (v->type == DB_TEXT || v->type == DB_BLOB) {
-		const void *p = v->type == DB_TEXT ? (const void *)db_column_text(st, col)
-		                                   : db_column_blob(st, col);
-		v->n = db_column_bytes(st, col);
-		v->s = kd_malloc((size_t)v->n + 1);
-		if (v->n)
-			memcpy(v->s, p, (size_t)v->n);
-		v->s[v->n] = '\0';
-	}
-}
-
-/* Bind column col of the row st is on to parameter i of to, as the type
- * it has. */
-static int bind_column(struct kd_stmt *to, int i, struct kd_stmt *st, int col)
-{
-	switch (db_column_type(st, col)) {
-	case DB_INTEGER: return db_bind_int64(to, i, db_column_int64(st, col));
-	case DB_FLOAT: return db_bind_double(to, i, db_column_double(st, col));
-	case DB_TEXT: {
-		const char *s = (const char *)db_column_text(st, col);
-		return db_bind_text(to, i, s, db_column_bytes(st, col), DB_TRANSIENT);
-	}
-	case DB_BLOB: {
-		const void *p = db_column_blob(st, col);
-		return db_bind_blob(to, i, p, db_column_bytes(st, col), DB_TRANSIENT);
-	}
-	default: return db_bind_null(to, i);
-	}
-}
-
-/* The same for a value kept from an earlier row. */
-static int bind_value(struct kd_stmt *to, int i, const struct value *v)
-{
-	switch (v->type) {
-	case DB_INTEGER: return db_bind_int64(to, i, v->i);
-	case DB_FLOAT: return db_bind_double(to, i, v->f);
-	case DB_TEXT: return db_bind_text(to, i, v->s, v->n, DB_TRANSIENT);
-	case DB_BLOB: return db_bind_blob(to, i, v->s, v->n, DB_TRANSIENT);
-	default: return db_bind_null(to, i);
-	}
-}
-
-/* The checksum of every row of t in db, read a page at a time in key
- * order (each page starts past the last key of the one before). */
-static int digest_table(struct kd_db *db, const struct table *t, struct digest *d, char *err,
-                        size_t errlen)
-{
-	char *first = select_sql(t, false, PAGE_ROWS), *next = select_sql(t, true, PAGE_ROWS);
-	struct value *last = kd_calloc((size_t)t->n_key, sizeof *last);
-	struct kd_stmt *st = NULL;
-	memset(d, 0, sizeof *d);
-	int rc = db_prepare(db, first, &st), e = 0;
-	bool paging = false;
-	while (rc == DB_OK) {
-		int got = 0;
-		while (!e && (rc = db_step(st)) == DB_ROW) {
-			e = digest_row(d, st, t->n_cols);
-			if (++got == PAGE_ROWS)
-				for (int k = 0; k < t->n_key; k++)
-					value_keep(&last[k], st, t->key[k]);
-		}
-		if (e || rc != DB_DONE || got < PAGE_ROWS)
-			break;
-		if (paging) {
-			db_reset(st);
-		} else {
-			db_finalize(st);
-			st = NULL;
-			paging = true;
-			if ((rc = db_prepare(db, next, &st)) != DB_OK)
-				break;
-		}
-		for (int k = 0; k < t->n_key; k++)
-			bind_value(st, k + 1, &last[k]);
-	}
-	if (e || rc != DB_DONE)
-		snprintf(err, errlen, "cannot read %s back: %s", t->name,
-		         e ? kd_strerror(e) : reason(db).s);
-	db_finalize(st);
-	for (int k = 0; k < t->n_key; k++)
-		free(last[k].s);
-	free(last);
-	free(first);
-	free(next);
-	return e ? e : rc == DB_DONE ? 0 : db_err_code(rc);
 }
 
 /* ------------------------------------------------------------ the copy */
@@ -528,42 +274,32 @@ static void key_text(const struct table *t, struct kd_stmt *st, char *out, size_
 	kd_buf_release(&b);
 }
 
-/* Bind every column of the row rd is on to wr's parameters, each as the
- * type SQLite has it. */
-static int bind_row(struct kd_stmt *wr, struct kd_stmt *rd, int n_cols)
-{
-	int rc = DB_OK;
-	for (int c = 0; c < n_cols && rc == DB_OK; c++)
-		rc = bind_column(wr, c + 1, rd, c);
-	return rc;
-}
-
 /* Copy every row of t, and add each to t->src as it goes. */
 static int copy_table(struct kd_db *src, struct kd_db *dst, struct table *t, const char *shown,
                       char *err, size_t errlen)
 {
-	char *select = select_sql(t, false, 0), *insert = insert_sql(t);
+	char *select = move_select_sql(t, false, 0), *insert = move_insert_sql(t);
 	struct kd_stmt *rd = NULL, *wr = NULL;
 	int rc = db_prepare(src, select, &rd), e = 0;
 	if (rc == DB_OK && (rc = db_prepare(dst, insert, &wr)) != DB_OK)
-		snprintf(err, errlen, "cannot prepare the copy of %s: %s", t->name, reason(dst).s);
+		snprintf(err, errlen, "cannot prepare the copy of %s: %s", t->name, db_errmsg(dst));
 	else if (rc != DB_OK)
-		snprintf(err, errlen, "cannot read %s: %s", t->name, reason(src).s);
+		snprintf(err, errlen, "cannot read %s: %s", t->name, db_errmsg(src));
 	while (rc == DB_OK && !e && (rc = db_step(rd)) == DB_ROW) {
-		int w = bind_row(wr, rd, t->n_cols);
+		int w = move_bind_row(wr, rd, t->n_cols);
 		if (w == DB_OK)
 			w = db_step(wr);
 		if (w != DB_DONE) {
 			char key[160];
 			key_text(t, rd, key, sizeof key);
 			snprintf(err, errlen, "PostgreSQL (%s) refuses the %s row %s: %s; report this, "
-			         "naming the row", shown, t->name, key, reason(dst).s);
+			         "naming the row", shown, t->name, key, db_errmsg(dst));
 			rc = db_err_code(w);
 			break;
 		}
 		db_reset(wr);
 		db_clear_bindings(wr);
-		e = digest_row(&t->src, rd, t->n_cols);
+		e = move_digest_row(&t->src, rd, t->n_cols);
 		if (t->src.rows % PROGRESS_ROWS == 0)
 			fprintf(stderr, "move-to: %lld %s copied\n", (long long)t->src.rows, t->label);
 		rc = DB_OK;
@@ -571,7 +307,7 @@ static int copy_table(struct kd_db *src, struct kd_db *dst, struct table *t, con
 	if (e)
 		snprintf(err, errlen, "cannot copy %s: %s", t->name, kd_strerror(e));
 	else if (rc != DB_DONE && rc > 0 && wr)
-		snprintf(err, errlen, "cannot read %s: %s", t->name, reason(src).s);
+		snprintf(err, errlen, "cannot read %s: %s", t->name, db_errmsg(src));
 	db_finalize(rd);
 	db_finalize(wr);
 	free(select);
@@ -586,7 +322,7 @@ static int move_sequences(struct kd_db *dst, const struct table *t, char *err, s
 {
 	struct kd_stmt *st;
 	if (db_prepare(dst, "SELECT setval(pg_get_serial_sequence(?1, 'id'), ?2)", &st) != DB_OK) {
-		snprintf(err, errlen, "cannot move the id sequences: %s", reason(dst).s);
+		snprintf(err, errlen, "cannot move the id sequences: %s", db_errmsg(dst));
 		return KD_EDB;
 	}
 	int rc = DB_ROW;
@@ -598,7 +334,7 @@ static int move_sequences(struct kd_db *dst, const struct table *t, char *err, s
 		db_bind_int64(st, 2, t[i].top_id);
 		if ((rc = db_step(st)) != DB_ROW)
 			snprintf(err, errlen, "cannot move the id sequence of %s: %s", t[i].name,
-			         reason(dst).s);
+			         db_errmsg(dst));
 	}
 	db_finalize(st);
 	return rc == DB_ROW ? 0 : db_err_code(rc);
@@ -610,10 +346,10 @@ static int verify(struct kd_db *dst, const struct table *t, const char *shown, c
 {
 	for (int i = 0; i < MOVE_DB_TABLES; i++) {
 		struct digest d;
-		int rc = digest_table(dst, &t[i], &d, err, errlen);
+		int rc = move_digest_table(dst, &t[i], &d, err, errlen);
 		if (rc < 0)
 			return rc;
-		if (!same_digest(&d, &t[i].src)) {
+		if (!move_same_digest(&d, &t[i].src)) {
 			snprintf(err, errlen,
 			         "after the copy %s does not read back as the data folder has it: %s has "
 			         "%lld rows there, %lld here%s; report this",
@@ -634,12 +370,12 @@ static int count_target(struct kd_db *dst, const struct table *t, int64_t *count
 	for (int i = 0; i < MOVE_DB_TABLES; i++) {
 		struct kd_buf b = KD_BUF_INIT(SIZE_MAX);
 		kd_buf_puts(&b, "SELECT count(*) FROM ");
-		put_ident(&b, t[i].name);
+		move_put_ident(&b, t[i].name);
 		int rc = one_number(dst, kd_buf_str(&b), NULL, &counts[i]);
 		kd_buf_release(&b);
 		if (rc < 0) {
 			snprintf(err, errlen, "cannot count the rows of %s in PostgreSQL: %s", t[i].name,
-			         reason(dst).s);
+			         db_errmsg(dst));
 			return rc;
 		}
 		if (counts[i] && strcmp(t[i].name, "practices"))
@@ -655,7 +391,7 @@ static int copy_all(struct kd_db *src, struct kd_db *dst, struct table *t, const
 {
 	int rc = db_begin(dst);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot start a transaction in %s: %s", shown, reason(dst).s);
+		snprintf(err, errlen, "cannot start a transaction in %s: %s", shown, db_errmsg(dst));
 		return rc;
 	}
 	/* empty still, now that no other writer can get in (its lock is ours) */
@@ -670,7 +406,7 @@ static int copy_all(struct kd_db *src, struct kd_db *dst, struct table *t, const
 	 * (the same, or the district's list) take their place, ids and all. */
 	if (rc == 0 && db_exec(dst, "DELETE FROM practices") != DB_OK) {
 		snprintf(err, errlen, "cannot replace the seeded practices in %s: %s", shown,
-		         reason(dst).s);
+		         db_errmsg(dst));
 		rc = KD_EDB;
 	}
 	for (int i = 0; rc == 0 && i < MOVE_DB_TABLES; i++)
@@ -680,7 +416,7 @@ static int copy_all(struct kd_db *src, struct kd_db *dst, struct table *t, const
 	if (rc == 0)
 		rc = verify(dst, t, shown, err, errlen);
 	if (rc == 0 && (rc = db_commit(dst)) < 0)
-		snprintf(err, errlen, "cannot commit the copy in %s: %s", shown, reason(dst).s);
+		snprintf(err, errlen, "cannot commit the copy in %s: %s", shown, db_errmsg(dst));
 	if (rc < 0) {
 		db_rollback(dst);
 		size_t n = strlen(err);
@@ -707,12 +443,12 @@ static int compare_existing(struct kd_db *src, struct kd_db *dst, struct table *
 	bool same = true;
 	for (int i = 0; i < MOVE_DB_TABLES && same; i++) {
 		struct digest d;
-		int rc = digest_table(src, &t[i], &t[i].src, err, errlen);
+		int rc = move_digest_table(src, &t[i], &t[i].src, err, errlen);
 		if (rc == 0)
-			rc = digest_table(dst, &t[i], &d, err, errlen);
+			rc = move_digest_table(dst, &t[i], &d, err, errlen);
 		if (rc < 0)
 			return rc;
-		same = same_digest(&d, &t[i].src);
+		same = move_same_digest(&d, &t[i].src);
 	}
 	if (same)
 		return 0;
@@ -764,7 +500,7 @@ int move_db_copy(struct kd_db *src, struct kd_db *dst, const char *shown,
 	 * data folder may go on writing, the copy sees the catalogue as it was
 	 * at its first read (WAL: readers see one snapshot, writers go on). */
 	if (db_exec(src, "BEGIN") != DB_OK) {
-		snprintf(err, errlen, "cannot start reading the catalogue: %s", reason(src).s);
+		snprintf(err, errlen, "cannot start reading the catalogue: %s", db_errmsg(src));
 		return KD_EDB;
 	}
 	int rc = copy_or_compare(src, dst, t, shown, &res->already, err, errlen);
