@@ -23,7 +23,7 @@ LIBS := libavformat:libavformat-dev libavcodec:libavcodec-dev libavutil:libavuti
         libswscale:libswscale-dev libswresample:libswresample-dev sqlite3:libsqlite3-dev \
         libmicrohttpd:libmicrohttpd-dev jansson:libjansson-dev libsodium:libsodium-dev \
         libcurl:libcurl4-openssl-dev libcrypto:libssl-dev libseccomp:libseccomp-dev \
-        libpq:libpq-dev
+        libpq:libpq-dev cjose:libcjose-dev libzip:libzip-dev
 PKGS := $(foreach l,$(LIBS),$(firstword $(subst :, ,$(l))))
 
 # Debian packages: to build, to test, to benchmark.
@@ -49,7 +49,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread -lm
 LDFLAGS += $(LDFLAGS_SAN)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/storage/*.c src/catalogue/*.c src/media/*.c \
-                              src/jobs/*.c src/web/*.c src/cli/*.c))
+                              src/jobs/*.c src/identity/*.c src/web/*.c src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o $(O)/obj/gen/assets.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)

@@ -10,6 +10,7 @@
 #ifndef KINDLING_USERS_H
 #define KINDLING_USERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,7 +58,12 @@ int users_auth_password(struct kd_db *db, const char *name, const char *password
 /* Start a browser session that lasts ttl_s seconds.  sid (USERS_TOKEN_MAX)
  * receives the cookie value, csrf (USERS_CSRF_MAX) the form token. */
 #define USERS_CSRF_MAX 48
-int users_session_create(struct kd_db *db, int64_t user_id, long ttl_s, char *sid, char *csrf);
+/* How a session began, shown to its holder on /account. */
+enum users_via { USERS_VIA_PASSWORD, USERS_VIA_OIDC };
+/* client: a short description of the browser (its User-Agent, cut to 200
+ * bytes), or NULL. */
+int users_session_create(struct kd_db *db, int64_t user_id, long ttl_s, enum users_via via,
+                         const char *client, char *sid, char *csrf);
 
 /* Check a session cookie value.  Fills *user, csrf and until (either may
  * be NULL), as users_auth_token. */
@@ -66,6 +72,11 @@ int users_auth_session(struct kd_db *db, const char *sid, struct kd_user *user, 
 
 /* The enabled user with this id.  Returns 0, KD_ENOTFOUND or KD_EDB. */
 int users_get(struct kd_db *db, int64_t id, struct kd_user *user);
+
+/* The account whose e-mail address is email (compared without regard to
+ * case), enabled or not: 0 with *user and *disabled filled, KD_ENOTFOUND
+ * or KD_EDB. */
+int users_find_email(struct kd_db *db, const char *email, struct kd_user *user, bool *disabled);
 
 /* End a session; an unknown one is not an error. */
 int users_session_delete(struct kd_db *db, const char *sid);

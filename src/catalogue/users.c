@@ -122,9 +122,10 @@ static void new_secret(char *secret_b64, size_t len)
 }
 
 /* Insert a row holding a secret's hash into tokens or sessions, then
- * compose the value the holder keeps.  sql has ?1 user, ?2 hash, ?3 extra,
- * and returns the new row's id. */
-static int issue(struct kd_db *db, const char *sql, int64_t user_id, const char *extra, char *out)
+ * compose the value the holder keeps.  sql has ?1 user, ?2 hash, ?3 extra
+ * (and ?4 extra2 when not NULL), and returns the new row's id. */
+static int issue(struct kd_db *db, const char *sql, int64_t user_id, const char *extra,
+                 const char *extra2, char *out)
 {
 	char secret[sodium_base64_ENCODED_LEN(SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	unsigned char hash[HASH_BYTES];
@@ -139,6 +140,8 @@ static int issue(struct kd_db *db, const char *sql, int64_t user_id, const char 
 	db_bind_int64(st, 1, user_id);
 	db_bind_blob(st, 2, hash, sizeof hash, DB_STATIC);
 	db_bind_text(st, 3, extra, -1, DB_STATIC);
+	if (extra2)
+		db_bind_text(st, 4, extra2, -1, DB_STATIC);
 	rc = db_step(st);
 	int64_t id = rc == DB_ROW ? db_column_int64(st, 0) : 0;
 	db_finalize(st);
@@ -154,21 +157,27 @@ static int issue(struct kd_db *db, const char *sql, int64_t user_id, const char 
 int users_token_create(struct kd_db *db, int64_t user_id, const char *label, char *token)
 {
 	return issue(db, "INSERT INTO tokens (user_id, secret_hash, label) VALUES (?1, ?2, ?3) "
-	             "RETURNING id", user_id, label ? label : "", token);
+	             "RETURNING id", user_id, label ? label : "", NULL, token);
 }
 
-int users_session_create(struct kd_db *db, int64_t user_id, long ttl_s, char *sid, char *csrf)
+int users_session_create(struct kd_db *db, int64_t user_id, long ttl_s, enum users_via via,
+                         const char *client, char *sid, char *csrf)
 {
 	unsigned char raw[24];
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2base64(csrf, USERS_CSRF_MAX, raw, sizeof raw,
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char sql[256];
+	char sql[400], what[201] = "";
+	/* only printable ASCII of the client's own description is kept */
+	for (size_t i = 0, n = 0; client && client[i] && n < sizeof what - 1; i++)
+		if (client[i] >= 0x20 && client[i] < 0x7f)
+			what[n++] = client[i], what[n] = '\0';
 	snprintf(sql, sizeof sql,
-	         "INSERT INTO sessions (user_id, secret_hash, csrf, expires_at) VALUES (?1, ?2, ?3, "
-	         "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '+%ld seconds')) RETURNING id",
-	         ttl_s);
-	return issue(db, sql, user_id, csrf, sid);
+	         "INSERT INTO sessions (user_id, secret_hash, csrf, expires_at, via, client) "
+	         "VALUES (?1, ?2, ?3, strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '+%ld seconds'), "
+	         "'%s', ?4) RETURNING id",
+	         ttl_s, via == USERS_VIA_OIDC ? "oidc" : "password");
+	return issue(db, sql, user_id, csrf, what, sid);
 }
 
 /* Split "kd_<id>_<secret>".  Returns 0 or KD_EAUTH. */
@@ -269,6 +278,22 @@ int users_get(struct kd_db *db, int64_t id, struct kd_user *user)
 	int rc = db_step(st);
 	if (rc == DB_ROW)
 		fill_user(st, 0, user);
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err(rc);
+}
+
+int users_find_email(struct kd_db *db, const char *email, struct kd_user *user, bool *disabled)
+{
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT " USER_COLS ", u.disabled FROM users u LEFT JOIN schools s ON "
+	                   "s.id = u.school_id WHERE u.email = ?1", &st) != DB_OK)
+		return KD_EDB;
+	db_bind_text(st, 1, email, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		fill_user(st, 0, user);
+		*disabled = db_column_int64(st, 5) != 0;
+	}
 	db_finalize(st);
 	return rc == DB_ROW ? 0 : rc == DB_DONE ? KD_ENOTFOUND : db_err(rc);
 }

@@ -138,7 +138,8 @@ enum MHD_Result page_login_post(struct request *req)
 	} else {
 		throttle_clear("name", name);
 		char sid[USERS_TOKEN_MAX], csrf[USERS_CSRF_MAX];
-		int rc = users_session_create(req->db, req->user.id, SESSION_TTL_S, sid, csrf);
+		int rc = users_session_create(req->db, req->user.id, SESSION_TTL_S, USERS_VIA_PASSWORD,
+		                              req_header(req, MHD_HTTP_HEADER_USER_AGENT), sid, csrf);
 		if (rc < 0) {
 			r = page_message(req, MHD_HTTP_SERVICE_UNAVAILABLE, "Try again",
 			                 "The catalogue is busy; sign in again in a moment.");

@@ -13,7 +13,7 @@ FUZZ_LIBS    := $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm
 # src/cli is the command line, not linked here, but for the manifest reader:
 # a manifest may come from anywhere (fuzz_manifest.c).
 FUZZ_SRC     := $(sort $(wildcard src/util/*.c src/storage/*.c src/catalogue/*.c src/media/*.c src/jobs/*.c \
-                  src/web/*.c) src/cli/manifest.c)
+                  src/identity/*.c src/web/*.c) src/cli/manifest.c)
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_O)/obj/%.o) $(FUZZ_O)/obj/schema.o $(FUZZ_O)/obj/assets.o
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

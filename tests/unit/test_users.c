@@ -134,7 +134,7 @@ static void sessions_expire_and_end(void **state)
 	char err[KD_ERRMSG_MAX] = "", sid[USERS_TOKEN_MAX], csrf[USERS_CSRF_MAX], got[USERS_CSRF_MAX];
 	int64_t id;
 	assert_int_equal(users_add(db, "Eve", KD_ROLE_TEACHER, NULL, NULL, &id, err, sizeof err), 0);
-	assert_int_equal(users_session_create(db, id, 3600, sid, csrf), 0);
+	assert_int_equal(users_session_create(db, id, 3600, USERS_VIA_PASSWORD, "test", sid, csrf), 0);
 	struct kd_user u;
 	assert_int_equal(users_auth_session(db, sid, &u, got, NULL), 0);
 	assert_string_equal(got, csrf);
@@ -144,7 +144,7 @@ static void sessions_expire_and_end(void **state)
 	assert_int_equal(users_session_delete(db, sid), 0);
 	assert_int_equal(users_auth_session(db, sid, &u, NULL, NULL), KD_EAUTH);
 
-	assert_int_equal(users_session_create(db, id, 3600, sid, csrf), 0);
+	assert_int_equal(users_session_create(db, id, 3600, USERS_VIA_PASSWORD, "test", sid, csrf), 0);
 	test_exec(db, "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'");
 	assert_int_equal(users_auth_session(db, sid, &u, NULL, NULL), KD_EAUTH);
 }
