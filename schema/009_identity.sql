@@ -8,13 +8,16 @@
 -- the roster sets it again at each import, but a role given in kindling (a
 -- teacher made a coach) is the district's decision and survives.  People
 -- are disabled, never deleted, so that their clips and notes keep an
--- author; disabled_at says since when.
+-- author; disabled_at says since when, disabled_by who decided: an account
+-- an admin disabled in kindling stays so whatever the roster says, one the
+-- roster disabled comes back when the roster lists it enabled again.
 
 ALTER TABLE users ADD COLUMN email TEXT COLLATE NOCASE;
 ALTER TABLE users ADD COLUMN full_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN sourced_id TEXT;
 ALTER TABLE users ADD COLUMN role_by TEXT NOT NULL DEFAULT 'kindling' CHECK (role_by IN ('kindling', 'roster'));
 ALTER TABLE users ADD COLUMN disabled_at TEXT;
+ALTER TABLE users ADD COLUMN disabled_by TEXT CHECK (disabled_by IS NULL OR disabled_by IN ('kindling', 'roster'));
 CREATE UNIQUE INDEX users_email ON users (email);
 CREATE UNIQUE INDEX users_sourced_id ON users (sourced_id);
 

@@ -6,6 +6,7 @@ ALTER TABLE users ADD COLUMN full_name text NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN sourced_id text;
 ALTER TABLE users ADD COLUMN role_by text NOT NULL DEFAULT 'kindling' CHECK (role_by IN ('kindling', 'roster'));
 ALTER TABLE users ADD COLUMN disabled_at text;
+ALTER TABLE users ADD COLUMN disabled_by text CHECK (disabled_by IS NULL OR disabled_by IN ('kindling', 'roster'));
 CREATE UNIQUE INDEX users_email ON users (email);
 CREATE UNIQUE INDEX users_sourced_id ON users (sourced_id);
 

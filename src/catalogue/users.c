@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kindling/db.h"
 #include "kindling/err.h"
@@ -37,40 +38,127 @@ int users_init(void)
 	return sodium_init() < 0 ? KD_EIO : 0;
 }
 
-int users_add(struct kd_db *db, const char *name, enum kd_role role, const char *school,
-              const char *password, int64_t *id, char *err, size_t errlen)
+int users_check_name(const char *name, char *err, size_t errlen)
 {
-	size_t nlen = strlen(name);
-	if (nlen == 0 || nlen > 100) {
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > 100) {
 		snprintf(err, errlen, "a user name must be 1 to 100 characters");
 		return KD_EINVAL;
 	}
-	char hash[crypto_pwhash_STRBYTES];
-	if (password) {
-		if (strlen(password) < 8) {
-			snprintf(err, errlen, "the password is too short: use at least 8 characters");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
+			snprintf(err, errlen, "a user name cannot hold control characters");
 			return KD_EINVAL;
 		}
-		/* INTERACTIVE limits: about 64 MiB and a tenth of a second per
-		 * login on a small server, which is what a login page can afford. */
-		if (crypto_pwhash_str(hash, password, strlen(password),
-		                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-			snprintf(err, errlen, "not enough memory to hash the password");
-			return KD_ENOMEM;
-		}
+	return 0;
+}
+
+int users_check_email(const char *email, char *err, size_t errlen)
+{
+	size_t n = strlen(email);
+	const char *at = strchr(email, '@');
+	bool ok = n >= 3 && n <= 254 && at && at != email && at[1] && !strchr(at + 1, '@') &&
+	          at[1] != '.' && email[n - 1] != '.';
+	for (size_t i = 0; ok && i < n; i++)
+		if ((unsigned char)email[i] <= 0x20 || email[i] == 0x7f || strchr("<>\"(),;:\\[]", email[i]))
+			ok = false;
+	if (!ok) {
+		snprintf(err, errlen, "'%.254s' is not an e-mail address: write it as name@district.org",
+		         email);
+		return KD_EINVAL;
 	}
+	return 0;
+}
+
+int users_check_full_name(const char *full_name, char *err, size_t errlen)
+{
+	size_t n = strlen(full_name);
+	if (n > 200) {
+		snprintf(err, errlen, "a full name must be at most 200 characters");
+		return KD_EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)full_name[i] < 0x20 || full_name[i] == 0x7f) {
+			snprintf(err, errlen, "a full name cannot hold control characters");
+			return KD_EINVAL;
+		}
+	return 0;
+}
+
+/* The argon2id string of password into hash (crypto_pwhash_STRBYTES). */
+static int hash_password(const char *password, char *hash, char *err, size_t errlen)
+{
+	size_t n = strlen(password);
+	if (n < 8) {
+		snprintf(err, errlen, "the password is too short: use at least 8 characters");
+		return KD_EINVAL;
+	}
+	if (n > 1000) {
+		snprintf(err, errlen, "the password is too long: use at most 1000 characters");
+		return KD_EINVAL;
+	}
+	/* INTERACTIVE limits: about 64 MiB and a tenth of a second per login on
+	 * a small server, which is what a login page can afford. */
+	if (crypto_pwhash_str(hash, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		snprintf(err, errlen, "not enough memory to hash the password");
+		return KD_ENOMEM;
+	}
+	return 0;
+}
+
+/* Does a row of users have this e-mail address (in any case)?  Its name
+ * into owner.  1, 0, or KD_EDB. */
+static int email_owner(struct kd_db *db, const char *email, char *owner, size_t len)
+{
+	struct kd_stmt *st;
+	if (db_prepare(db, "SELECT name FROM users WHERE email = ?1", &st) != DB_OK)
+		return KD_EDB;
+	db_bind_text(st, 1, email, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		snprintf(owner, len, "%s", (const char *)db_column_text(st, 0));
+	db_finalize(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : KD_EDB;
+}
+
+int users_add(struct kd_db *db, const char *name, enum kd_role role, const char *school,
+              const char *password, int64_t *id, char *err, size_t errlen)
+{
+	struct users_new n = {.name = name, .role = role, .school = school, .password = password};
+	return users_create(db, &n, id, err, errlen);
+}
+
+int users_create(struct kd_db *db, const struct users_new *n, int64_t *id, char *err,
+                 size_t errlen)
+{
+	int rc = users_check_name(n->name, err, errlen);
+	if (rc < 0)
+		return rc;
+	const char *email = n->email && *n->email ? n->email : NULL;
+	if (email && (rc = users_check_email(email, err, errlen)) < 0)
+		return rc;
+	if (n->full_name && (rc = users_check_full_name(n->full_name, err, errlen)) < 0)
+		return rc;
+	char hash[crypto_pwhash_STRBYTES];
+	if (n->password && (rc = hash_password(n->password, hash, err, errlen)) < 0)
+		return rc;
+	const char *school = n->school;
 	struct kd_stmt *st = NULL;
-	int rc = db_prepare(db, "INSERT INTO users (name, role, school_id, password_hash) "
-		"VALUES (?1, ?2, (SELECT id FROM schools WHERE slug = ?3), ?4) RETURNING id", &st);
+	rc = db_prepare(db, "INSERT INTO users (name, role, school_id, password_hash, email, "
+		"full_name, role_by) VALUES (?1, ?2, (SELECT id FROM schools WHERE slug = ?3), ?4, ?5, "
+		"?6, 'kindling') RETURNING id", &st);
 	if (rc != DB_OK)
 		goto dberr;
-	db_bind_text(st, 1, name, -1, DB_STATIC);
-	db_bind_text(st, 2, users_role_name(role), -1, DB_STATIC);
+	db_bind_text(st, 1, n->name, -1, DB_STATIC);
+	db_bind_text(st, 2, users_role_name(n->role), -1, DB_STATIC);
 	if (school)
 		db_bind_text(st, 3, school, -1, DB_STATIC);
-	if (password)
+	if (n->password)
 		db_bind_text(st, 4, hash, -1, DB_STATIC);
+	if (email)
+		db_bind_text(st, 5, email, -1, DB_STATIC);
+	db_bind_text(st, 6, n->full_name ? n->full_name : "", -1, DB_STATIC);
 
 	if (school) {
 		/* Check the school first so the message can say what is wrong. */
@@ -88,10 +176,18 @@ int users_add(struct kd_db *db, const char *name, enum kd_role role, const char 
 			return KD_ENOTFOUND;
 		}
 	}
+	char owner[101] = "";
+	if (email && (rc = email_owner(db, email, owner, sizeof owner)) != 0) {
+		db_finalize(st);
+		if (rc < 0)
+			goto dberr;
+		snprintf(err, errlen, "the e-mail address '%s' is already %s's", email, owner);
+		return KD_EEXIST;
+	}
 	rc = db_step(st);
 	if (rc != DB_ROW) {
 		if ((rc & 0xff) == DB_CONSTRAINT) {
-			snprintf(err, errlen, "a user named '%s' already exists", name);
+			snprintf(err, errlen, "a user named '%s' already exists", n->name);
 			db_finalize(st);
 			return KD_EEXIST;
 		}
@@ -104,6 +200,35 @@ dberr:
 	snprintf(err, errlen, "cannot add the user: %s", db_errmsg(db));
 	db_finalize(st);
 	return KD_EDB;
+}
+
+int users_set_password(struct kd_db *db, int64_t id, const char *password, char *err,
+                       size_t errlen)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	int rc;
+	if (password && (rc = hash_password(password, hash, err, errlen)) < 0)
+		return rc;
+	struct kd_stmt *st;
+	if (db_prepare(db, "UPDATE users SET password_hash = ?2 WHERE id = ?1", &st) != DB_OK) {
+		snprintf(err, errlen, "cannot change the password: %s", db_errmsg(db));
+		return KD_EDB;
+	}
+	db_bind_int64(st, 1, id);
+	if (password)
+		db_bind_text(st, 2, hash, -1, DB_STATIC);
+	rc = db_step(st);
+	db_finalize(st);
+	sodium_memzero(hash, sizeof hash);
+	if (rc != DB_DONE) {
+		snprintf(err, errlen, "cannot change the password: %s", db_errmsg(db));
+		return db_err_code(rc);
+	}
+	if (db_changes(db) == 0) {
+		snprintf(err, errlen, "there is no account with id %lld", (long long)id);
+		return KD_ENOTFOUND;
+	}
+	return 0;
 }
 
 static void hash_secret(const char *secret, unsigned char out[HASH_BYTES])
@@ -160,6 +285,94 @@ int users_token_create(struct kd_db *db, int64_t user_id, const char *label, cha
 	             "RETURNING id", user_id, label ? label : "", NULL, token);
 }
 
+/* Is s a time as the catalogue writes them, "YYYY-MM-DDTHH:MM:SSZ"? */
+static bool is_utc_time(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	if (strlen(s) != sizeof shape - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+			return false;
+	return true;
+}
+
+int users_token_issue(struct kd_db *db, int64_t user_id, const char *name,
+                      const char *expires_at, int64_t *id, char *token, char *err,
+                      size_t errlen)
+{
+	const char *label = name ? name : "";
+	int rc;
+	bool control = false;
+	for (const char *p = label; *p; p++)
+		control |= (unsigned char)*p < 0x20 || *p == 0x7f;
+	if (strlen(label) > 100 || control) {
+		snprintf(err, errlen, "a token's name is at most 100 characters, without control "
+		         "characters");
+		return KD_EINVAL;
+	}
+	if (expires_at && !is_utc_time(expires_at)) {
+		snprintf(err, errlen, "an expiry must read YYYY-MM-DDTHH:MM:SSZ");
+		return KD_EINVAL;
+	}
+	rc = issue(db, "INSERT INTO tokens (user_id, secret_hash, label, expires_at) "
+	           "VALUES (?1, ?2, ?3, ?4) RETURNING id", user_id, label, expires_at, token);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot make a token: %s", db_errmsg(db));
+		return rc;
+	}
+	if (id)
+		*id = users_credential_id(token);
+	return 0;
+}
+
+int users_expiry(const char *what, int64_t now, char *out, char *err, size_t errlen)
+{
+	size_t n = strlen(what);
+	time_t when;
+	if (n >= 1 && n <= 4 && strspn(what, "0123456789") == n) {
+		long days = strtol(what, NULL, 10);
+		if (days < 1 || days > 3650) {
+			snprintf(err, errlen, "a token lasts 1 to 3650 days, not %ld", days);
+			return KD_EINVAL;
+		}
+		when = (time_t)(now + days * 86400);
+	} else {
+		struct tm tm = {0};
+		int y, m, d;
+		char tail;
+		if (n != 10 || what[4] != '-' || what[7] != '-' ||
+		    sscanf(what, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
+		    d < 1 || d > 31 || y < 1970) {
+			snprintf(err, errlen, "'%.40s' is neither a number of days nor a date "
+			         "YYYY-MM-DD", what);
+			return KD_EINVAL;
+		}
+		tm.tm_year = y - 1900;
+		tm.tm_mon = m - 1;
+		tm.tm_mday = d;
+		struct tm again;
+		when = timegm(&tm);
+		gmtime_r(&when, &again);
+		if (again.tm_mday != tm.tm_mday || again.tm_mon != tm.tm_mon) {
+			snprintf(err, errlen, "there is no day %s", what);
+			return KD_EINVAL;
+		}
+		if (when <= (time_t)now) {
+			snprintf(err, errlen, "%s is not in the future: give a later day", what);
+			return KD_EINVAL;
+		}
+		if (when > (time_t)now + 3650 * 86400L) {
+			snprintf(err, errlen, "a token lasts at most 3650 days (ten years)");
+			return KD_EINVAL;
+		}
+	}
+	struct tm tm;
+	gmtime_r(&when, &tm);
+	strftime(out, USERS_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return 0;
+}
+
 int users_session_create(struct kd_db *db, int64_t user_id, long ttl_s, enum users_via via,
                          const char *client, char *sid, char *csrf)
 {
@@ -199,6 +412,13 @@ static int split(const char *value, int64_t *id, const char **secret)
 	return 0;
 }
 
+int64_t users_credential_id(const char *value)
+{
+	int64_t id;
+	const char *secret;
+	return value && split(value, &id, &secret) == 0 ? id : 0;
+}
+
 static void fill_user(struct kd_stmt *st, int col, struct kd_user *u)
 {
 	u->id = db_column_int64(st, col);
@@ -214,9 +434,30 @@ static void fill_user(struct kd_stmt *st, int col, struct kd_user *u)
 
 /* When a credential stops working, in seconds since 1970; 0: never. */
 #define UNTIL "coalesce(CAST(strftime('%s', t.expires_at) AS BIGINT), 0)"
+/* 1 when the credential's last use is unrecorded or older than
+ * USERS_LAST_USED_S (300 s), 0 otherwise. */
+#define STALE "CASE WHEN t.last_used_at IS NULL OR t.last_used_at < " \
+	"strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-300 seconds') THEN 1 ELSE 0 END"
+_Static_assert(USERS_LAST_USED_S == 300, "STALE spells USERS_LAST_USED_S out");
 
-static int check_secret(struct kd_db *db, const char *sql, const char *value, struct kd_user *user,
-                        char *extra, size_t extra_len, int64_t *until)
+/* Record that credential id (of the table touch's UPDATE names) was used
+ * now.  A failure is logged, never the request's: the sign-in stands. */
+static void touch_credential(struct kd_db *db, const char *touch, int64_t id)
+{
+	struct kd_stmt *st;
+	if (db_stmt(db, touch, &st) < 0)
+		return;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc != DB_DONE)
+		log_warn("users", "cannot record a credential's use: %s", db_errmsg(db));
+	db_stmt_done(st);
+}
+
+/* sql selects secret_hash, USER_COLS, an extra text, UNTIL and STALE of
+ * row ?1; touch records its use (see touch_credential). */
+static int check_secret(struct kd_db *db, const char *sql, const char *touch, const char *value,
+                        struct kd_user *user, char *extra, size_t extra_len, int64_t *until)
 {
 	int64_t id;
 	const char *secret;
@@ -228,6 +469,7 @@ static int check_secret(struct kd_db *db, const char *sql, const char *value, st
 	db_bind_int64(st, 1, id);
 	int rc = db_step(st);
 	int result = KD_EAUTH;
+	bool stale = false;
 	if (rc == DB_ROW) {
 		unsigned char want[HASH_BYTES];
 		hash_secret(secret, want);
@@ -239,6 +481,7 @@ static int check_secret(struct kd_db *db, const char *sql, const char *value, st
 				snprintf(extra, extra_len, "%s", (const char *)db_column_text(st, 6));
 			if (until)
 				*until = db_column_int64(st, 7);
+			stale = db_column_int64(st, 8) != 0;
 			result = 0;
 		}
 	} else if (rc != DB_DONE) {
@@ -246,26 +489,30 @@ static int check_secret(struct kd_db *db, const char *sql, const char *value, st
 		result = db_err(rc);
 	}
 	db_stmt_done(st);
+	if (result == 0 && stale)
+		touch_credential(db, touch, id);
 	return result;
 }
 
 int users_auth_token(struct kd_db *db, const char *token, struct kd_user *user, int64_t *until)
 {
 	return check_secret(db,
-		"SELECT t.secret_hash, " USER_COLS ", '', " UNTIL " FROM tokens t " USER_JOIN
-		" WHERE t.id = ?1 AND u.disabled = 0 AND "
+		"SELECT t.secret_hash, " USER_COLS ", '', " UNTIL ", " STALE " FROM tokens t "
+		USER_JOIN " WHERE t.id = ?1 AND u.disabled = 0 AND "
 		"(t.expires_at IS NULL OR t.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-		token, user, NULL, 0, until);
+		"UPDATE tokens SET last_used_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+		"WHERE id = ?1", token, user, NULL, 0, until);
 }
 
 int users_auth_session(struct kd_db *db, const char *sid, struct kd_user *user, char *csrf,
                        int64_t *until)
 {
 	return check_secret(db,
-		"SELECT t.secret_hash, " USER_COLS ", t.csrf, " UNTIL " FROM sessions t " USER_JOIN
-		" WHERE t.id = ?1 AND u.disabled = 0 AND "
+		"SELECT t.secret_hash, " USER_COLS ", t.csrf, " UNTIL ", " STALE " FROM sessions t "
+		USER_JOIN " WHERE t.id = ?1 AND u.disabled = 0 AND "
 		"t.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-		sid, user, csrf, USERS_CSRF_MAX, until);
+		"UPDATE sessions SET last_used_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+		"WHERE id = ?1", sid, user, csrf, USERS_CSRF_MAX, until);
 }
 
 int users_get(struct kd_db *db, int64_t id, struct kd_user *user)
