@@ -39,6 +39,7 @@ struct cat_practice {
 	char *name;
 	char *description;
 	int64_t clips;
+	char *retired_at; /* NULL: in use; else when it was retired (see cat_practice_retire) */
 };
 
 /* A slug is 1..63 characters of a-z, 0-9 and '-', starting with a letter
@@ -69,9 +70,68 @@ int cat_school_id(struct kd_db *db, const char *slug, int64_t *id);
 int cat_practice_get(struct kd_db *db, const char *slug, struct cat_practice **out);
 
 /* A comma-separated list of all practice (or school) slugs, for messages
- * that tell a user what they could have typed.  Caller frees. */
+ * that tell a user what they could have typed (practices in use only: a
+ * retired one takes no new clip).  Caller frees. */
 char *cat_practice_slugs(struct kd_db *db);
 char *cat_school_slugs(struct kd_db *db);
+
+/* ---------------------------------------------------------------- administration
+ * Schools and practices as an admin keeps them (schools.c, practices.c;
+ * the pages /admin/schools and /admin/practices).  A slug never changes:
+ * addresses and scripts use it; names, districts and descriptions do.  The
+ * caller has checked that the user is an admin.  Each returns 0 or
+ * KD_EINVAL (bad input), KD_ENOTFOUND (no such slug), KD_EEXIST, KD_EBUSY
+ * or KD_EDB, with a message for a person in err. */
+
+/* A school as the admin page lists it. */
+struct cat_school_row {
+	int64_t id;
+	char *slug, *name, *district;
+	int64_t clips;    /* every clip, whoever may see it */
+	int64_t people;   /* accounts of the school, disabled ones too */
+	bool from_roster; /* imported from a roster (schools.sourced_id): a
+	                   * re-import sets its name and district again */
+};
+/* Every school by name; free *out with cat_school_rows_free. */
+int cat_schools_admin_list(struct kd_db *db, struct cat_school_row **out, size_t *n);
+void cat_school_rows_free(struct cat_school_row *list, size_t n);
+/* Set a school's name and district (NULL: leave it). */
+int cat_school_edit(struct kd_db *db, const char *slug, const char *name, const char *district,
+                    char *err, size_t errlen);
+
+/* Set a practice's name and description (NULL: leave it). */
+int cat_practice_edit(struct kd_db *db, const char *slug, const char *name,
+                      const char *description, char *err, size_t errlen);
+/* Retire a practice (retired true) or bring it back.  A retired practice
+ * keeps its clips, which still show it and are still listed and searched
+ * by it; it is offered for no new clip (cat_practices_usable).  Doing what
+ * is already done is no error; retiring the last practice in use is
+ * KD_EINVAL (no clip could be filed). */
+int cat_practice_retire(struct kd_db *db, const char *slug, bool retired, char *err,
+                        size_t errlen);
+
+/* What merging practice `from` into `into` moves (or moved). */
+struct cat_practice_merge {
+	int64_t clips;   /* clips of from */
+	int64_t moved;   /* of them, those that gain into */
+	int64_t already; /* of them, those that had into already */
+	int64_t visits;  /* visits about from, which become about into */
+};
+/* What a merge would do now, to confirm it first. */
+int cat_practice_merge_plan(struct kd_db *db, const char *from, const char *into,
+                            struct cat_practice_merge *plan, char *err, size_t errlen);
+/* Merge in one transaction: every clip of from gets into, every visit and
+ * count about from is about into, and from is deleted (its slug then
+ * names nothing).  *done says what moved.  from == into is KD_EINVAL. */
+int cat_practice_merge(struct kd_db *db, const char *from, const char *into,
+                       struct cat_practice_merge *done, char *err, size_t errlen);
+
+/* May these practices be given to a clip: none of them retired, unless
+ * clip clip_id has it already (0: a new clip)?  An unknown slug is left
+ * to cat_clip_edit_check.  KD_EINVAL names the retired one and the
+ * practices to use instead. */
+int cat_practices_usable(struct kd_db *db, int64_t clip_id, const char *const *slugs, size_t n,
+                         char *err, size_t errlen);
 
 /* Where processing of a clip stands.  The names ("queued", ...) are for
  * the edges only: the database, JSON and pages. */

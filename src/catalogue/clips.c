@@ -221,6 +221,9 @@ int cat_clip_update(struct kd_db *db, int64_t id, const struct cat_clip_edit *e,
                     size_t errlen)
 {
 	int rc = cat_clip_edit_check(db, e, err, errlen);
+	/* a retired practice the clip has already may stay (practices.c) */
+	if (rc == 0 && e->set_practices)
+		rc = cat_practices_usable(db, id, e->practices, e->n_practices, err, errlen);
 	if (rc < 0)
 		return rc;
 	if ((rc = db_begin(db)) < 0) {
@@ -295,7 +298,9 @@ int cat_clip_new_check(struct kd_db *db, const struct cat_clip_new *c, char *err
 		snprintf(err, errlen, "a clip needs a title");
 		return KD_EINVAL;
 	}
-	return cat_clip_edit_check(db, &check, err, errlen);
+	int rc = cat_clip_edit_check(db, &check, err, errlen);
+	/* a new clip takes no retired practice (practices.c) */
+	return rc < 0 ? rc : cat_practices_usable(db, 0, c->practices, c->n_practices, err, errlen);
 }
 
 int cat_clip_reserve_id(struct kd_db *db, int64_t *id)

@@ -29,9 +29,12 @@ enum MHD_Result api_practices_list(struct request *req)
 		return respond_kd_error(req, rc, NULL);
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{ss ss ss sI}", "slug", list[i].slug, "name",
+		/* a retired practice is listed (its clips keep it), marked so that
+		 * clients offer it for no new clip */
+		json_array_append_new(a, json_pack("{ss ss ss sI sb}", "slug", list[i].slug, "name",
 		                                   list[i].name, "description", list[i].description,
-		                                   "clips", (json_int_t)list[i].clips));
+		                                   "clips", (json_int_t)list[i].clips, "retired",
+		                                   list[i].retired_at != NULL));
 	cat_practices_free(list, n);
 	return respond_json(req, MHD_HTTP_OK, json_pack("{so}", "practices", a));
 }

@@ -173,9 +173,12 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 			html_raw(&h, "<div class=\"field\"><label for=\"practice\">Practice</label>"
 			             "<select id=\"practice\" name=\"practice\">");
 			select_option(&h, "", "All practices", !q.practice);
-			for (size_t i = 0; i < n; i++)
-				select_option(&h, ps[i].slug, ps[i].name,
-				              q.practice && !strcmp(q.practice, ps[i].slug));
+			for (size_t i = 0; i < n; i++) {
+				bool on = q.practice && !strcmp(q.practice, ps[i].slug);
+				/* retired practices have their own page, not a filter */
+				if (!ps[i].retired_at || on)
+					select_option(&h, ps[i].slug, ps[i].name, on);
+			}
 			html_raw(&h, "</select></div>");
 			cat_practices_free(ps, n);
 		}
@@ -219,6 +222,8 @@ enum MHD_Result page_home(struct request *req)
 	html_raw(&h, "</section><div class=\"cols\"><section aria-labelledby=\"pr-h\">"
 	             "<h2 id=\"pr-h\">Practices</h2><ul class=\"list\">");
 	for (size_t i = 0; i < np; i++) {
+		if (ps[i].retired_at) /* (listed apart on /practices) */
+			continue;
 		html_raw(&h, "<li><a href=\"");
 		html_attrf(&h, "/practices/%s", ps[i].slug);
 		html_raw(&h, "\">");
@@ -256,19 +261,36 @@ enum MHD_Result page_practices(struct request *req)
 	struct html h;
 	html_init(&h, PAGE_MAX);
 	page_begin(&h, req, "Practices");
-	html_raw(&h, "<h1>Practices</h1><ul class=\"practices\">");
-	for (size_t i = 0; i < n; i++) {
-		html_raw(&h, "<li><h2><a href=\"");
-		html_attrf(&h, "/practices/%s", ps[i].slug);
-		html_raw(&h, "\">");
-		html_text(&h, ps[i].name);
-		html_raw(&h, "</a></h2><p>");
-		html_text(&h, ps[i].description);
-		html_raw(&h, "</p><p class=\"n\">");
-		html_textf(&h, "%lld clip%s", (long long)ps[i].clips, ps[i].clips == 1 ? "" : "s");
-		html_raw(&h, "</p></li>");
+	/* those in use, then the retired ones apart: their clips are still
+	 * there to watch, but no new clip is filed under them */
+	size_t retired = 0;
+	for (size_t i = 0; i < n; i++)
+		retired += ps[i].retired_at != NULL;
+	html_raw(&h, "<h1>Practices</h1>");
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && !retired)
+			break;
+		if (k == 1)
+			html_raw(&h, "<h2 id=\"retired-h\">Retired practices</h2><p>Their clips stay "
+			             "here to watch; new clips are filed under the practices above.</p>");
+		html_raw(&h, k ? "<ul class=\"practices retired\" aria-labelledby=\"retired-h\">"
+		               : "<ul class=\"practices\">");
+		for (size_t i = 0; i < n; i++) {
+			if ((ps[i].retired_at != NULL) != (k == 1))
+				continue;
+			html_raw(&h, "<li><h2><a href=\"");
+			html_attrf(&h, "/practices/%s", ps[i].slug);
+			html_raw(&h, "\">");
+			html_text(&h, ps[i].name);
+			html_raw(&h, "</a></h2><p>");
+			html_text(&h, ps[i].description);
+			html_raw(&h, "</p><p class=\"n\">");
+			html_textf(&h, "%lld clip%s", (long long)ps[i].clips,
+			           ps[i].clips == 1 ? "" : "s");
+			html_raw(&h, "</p></li>");
+		}
+		html_raw(&h, "</ul>");
 	}
-	html_raw(&h, "</ul>");
 	page_end(&h);
 	cat_practices_free(ps, n);
 	return respond_html(req, MHD_HTTP_OK, &h);
@@ -283,7 +305,15 @@ enum MHD_Result page_practice(struct request *req)
 	if (rc < 0)
 		return page_failed(req, rc, "The catalogue could not be read.");
 	char *path = kd_asprintf("/practices/%s", p->slug);
-	enum MHD_Result r = listing(req, path, p->name, p->description, p->slug, NULL);
+	/* a retired practice's page still lists its clips, and says so */
+	char *intro = p->retired_at ? kd_asprintf("%s%sRetired on %.10s: its clips stay here, and "
+	                                          "new clips are filed under other practices.",
+	                                          p->description, *p->description ? " " : "",
+	                                          p->retired_at)
+	                            : NULL;
+	enum MHD_Result r = listing(req, path, p->name, intro ? intro : p->description, p->slug,
+	                            NULL);
+	free(intro);
 	free(path);
 	cat_practices_free(p, 1);
 	return r;

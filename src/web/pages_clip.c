@@ -170,6 +170,9 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 			bool on = false;
 			for (size_t i = 0; i < c.n_practices; i++)
 				on |= !strcmp(c.practices[i], ps[j].slug);
+			/* a retired practice is offered only to the clips that have it */
+			if (ps[j].retired_at && !on)
+				continue;
 			html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" name=\"practices\" "
 			             "value=\"");
 			html_attr(&h, ps[j].slug);
