@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_catalogue_admin.h"
 #include "kindling/cli.h"
 #include "kindling/db.h"
 
@@ -17,9 +18,20 @@ static const struct {
 	                         "[--s3-endpoint URL] [--s3-region REGION]] [--data DIR]   (the "
 	                         "catalogue into PostgreSQL, media into object storage)"},
 	{"user", cli_user, "user add --name NAME --role admin|coach|principal|teacher "
-	                   "[--school SLUG] [--password-stdin] [--data DIR]"},
-	{"school", cli_school, "school add SLUG NAME [--district NAME] [--data DIR]"},
-	{"practice", cli_practice, "practice add SLUG NAME [--description TEXT] [--data DIR]"},
+	                   "[--school SLUG] [--email ADDR] [--full-name TEXT] [--password-stdin] "
+	                   "[--data DIR]\n"
+	                   "  kindling user list [--school SLUG] [--role ROLE] [--disabled|--all] "
+	                   "[--search TEXT] [--json] [--data DIR]\n"
+	                   "  kindling user disable|enable NAME|EMAIL|ID [--data DIR]\n"
+	                   "  kindling user set NAME|EMAIL|ID [--name N] [--email E] [--full-name F] "
+	                   "[--role R] [--school SLUG|--no-school] [--password-stdin|--no-password] "
+	                   "[--data DIR]"},
+	{"token", cli_token, "token add --user NAME|EMAIL|ID [--name LABEL] "
+	                     "[--expires DAYS|YYYY-MM-DD] [--data DIR]   (prints the token last)\n"
+	                     "  kindling token list [--user NAME|EMAIL|ID] [--json] [--data DIR]\n"
+	                     "  kindling token revoke ID [--data DIR]"},
+	{"school", cli_school_admin, CLI_SCHOOL_USAGE},
+	{"practice", cli_practice_admin, CLI_PRACTICE_USAGE},
 	{"upload", cli_upload, "upload [--server URL] [--token T] --school SLUG "
 	                       "--practice SLUG[,SLUG...] [same metadata flags as ingest] "
 	                       "[--manifest FILE.csv] [--limit-rate BYTES/S] [--dry-run] [--wait] "
@@ -30,6 +42,7 @@ static const struct {
 	                       "[--visibility district|school|private] [--wait] [--json] FILE|DIR..."},
 	{"summary", cli_summary, "summary [--server URL] [--token T] --school SLUG [--from DATE] "
 	                         "[--to DATE] [--format table|csv|json]"},
+	{"roster", cli_roster, "roster import [--data DIR] [--dry-run] [--disable-missing] [--json] PATH"},
 	{"routes", cli_routes, "routes   (the HTTP routes the server answers)"},
 	{"seed", cli_seed, "seed [--data DIR] [--clips N]   (sample schools and synthetic clips)"},
 };

@@ -17,6 +17,7 @@ struct kd_db; /* db.h */
 int cli_serve(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_token(int argc, char **argv);
 int cli_school(int argc, char **argv);
 int cli_practice(int argc, char **argv);
 int cli_seed(int argc, char **argv);
@@ -26,6 +27,7 @@ int cli_work(int argc, char **argv);
 int cli_move_to(int argc, char **argv);
 int cli_upload(int argc, char **argv);
 int cli_summary(int argc, char **argv);
+int cli_roster(int argc, char **argv);
 
 /* Does a file name look like a video (by its extension)? */
 bool cli_is_video_name(const char *name);

@@ -47,10 +47,27 @@
  *   job_lease_seconds   how long a node's hold on a running job lasts
  *                       unless renewed: a job whose node stopped renewing
  *                       it is taken over by another node after this (60)
+ *   public_url          the address people reach kindling at, as the
+ *                       browser sees it (https://kindling.district.org):
+ *                       the identity provider sends people back there
+ *   oidc_issuer         the district's OpenID Connect provider
+ *                       (https://accounts.google.com, or Entra's
+ *                       https://login.microsoftonline.com/TENANT/v2.0);
+ *                       with it set, the sign-in page offers its button
+ *   oidc_client_id      the client id the provider gave kindling
+ *   oidc_client_secret  its secret, or oidc_client_secret_file: a file
+ *                       holding it (kept out of kindling.conf)
+ *   oidc_name           the button's label: "Sign in with <name>" (default
+ *                       "your district account")
+ *   oidc_domains        e-mail domains allowed to sign in, comma-separated
+ *                       (default: any the provider vouches for)
+ *   password_login      true (default) or false: with the provider set,
+ *                       false hides the password form and refuses it
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,6 +100,14 @@ struct kd_config {
 	bool media_proxy;      /* media_delivery = proxy */
 	char *node_name;       /* never NULL after kd_config_load */
 	unsigned job_lease_s;
+	char *public_url;      /* no trailing '/', or NULL */
+	char *oidc_issuer;     /* no trailing '/', or NULL: no single sign-on */
+	char *oidc_client_id;
+	char *oidc_client_secret; /* read from oidc_client_secret_file when given */
+	char *oidc_client_secret_file;
+	char *oidc_name;       /* never NULL after kd_config_load */
+	char *oidc_domains;    /* "a.org, b.org", or NULL: any */
+	bool password_login;
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and

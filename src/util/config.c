@@ -168,7 +168,7 @@ static bool node_name_valid(const char *s)
 
 /* How a setting's text becomes its field. */
 enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS, K_STORAGE, K_ENDPOINT,
-            K_REGION, K_NODE, K_DATABASE, K_DELIVERY };
+            K_REGION, K_NODE, K_DATABASE, K_DELIVERY, K_URL, K_TEXT, K_BOOL };
 
 static const struct setting {
 	const char *key;
@@ -201,6 +201,14 @@ static const struct setting {
 	S("node_name", K_NODE, node_name, 0, 0),
 	S("database", K_DATABASE, db_path, 0, 0),
 	S("job_lease_seconds", K_UINT, job_lease_s, 2, 3600),
+	S("public_url", K_URL, public_url, 0, 0),
+	S("oidc_issuer", K_URL, oidc_issuer, 0, 0),
+	S("oidc_client_id", K_TEXT, oidc_client_id, 0, 0),
+	S("oidc_client_secret", K_TEXT, oidc_client_secret, 0, 0),
+	S("oidc_client_secret_file", K_TEXT, oidc_client_secret_file, 0, 0),
+	S("oidc_name", K_TEXT, oidc_name, 0, 0),
+	S("oidc_domains", K_TEXT, oidc_domains, 0, 0),
+	S("password_login", K_BOOL, password_login, 0, 0),
 #undef S
 };
 #define N_SETTINGS (sizeof SETTINGS / sizeof *SETTINGS)
@@ -299,6 +307,52 @@ static int apply(struct kd_config *cfg, const struct setting *st, const char *va
 		free(cfg->db_path);
 		cfg->db_path = kd_strdup(val);
 		return 0;
+	case K_URL: {
+		/* a base address: scheme and host, maybe a path; no query, no
+		 * fragment, no user; kept without its trailing '/' */
+		const char *h = !strncmp(val, "https://", 8) ? val + 8
+		                : !strncmp(val, "http://", 7) ? val + 7 : NULL;
+		size_t len = strlen(val);
+		bool ok = h && *h && *h != '/' && len <= 500;
+		for (const char *c = val; ok && *c; c++)
+			ok = (unsigned char)*c > 0x20 && *c != 0x7f && *c != '?' && *c != '#' &&
+			     *c != '@' && *c != '"' && *c != '<' && *c != '>' && *c != '\\';
+		if (!ok) {
+			snprintf(err, errlen, "use an https:// address such as https://kindling.example.org "
+			         "(no query, no user name)");
+			return KD_EINVAL;
+		}
+		while (len > 0 && val[len - 1] == '/')
+			len--;
+		char **slot = (char **)(void *)field;
+		free(*slot);
+		*slot = kd_strndup(val, len);
+		return 0;
+	}
+	case K_TEXT: {
+		size_t len = strlen(val);
+		bool ok = len >= 1 && len <= 1000;
+		for (size_t i = 0; i < len && ok; i++)
+			ok = (unsigned char)val[i] >= 0x20 && val[i] != 0x7f;
+		if (!ok) {
+			snprintf(err, errlen, "a value of 1 to 1000 characters, on one line");
+			return KD_EINVAL;
+		}
+		char **slot = (char **)(void *)field;
+		free(*slot);
+		*slot = kd_strdup(val);
+		return 0;
+	}
+	case K_BOOL:
+		if (!strcmp(val, "true") || !strcmp(val, "yes") || !strcmp(val, "on"))
+			*(bool *)(void *)field = true;
+		else if (!strcmp(val, "false") || !strcmp(val, "no") || !strcmp(val, "off"))
+			*(bool *)(void *)field = false;
+		else {
+			snprintf(err, errlen, "use true or false");
+			return KD_EINVAL;
+		}
+		return 0;
 	case K_NODE:
 		if (!node_name_valid(val)) {
 			snprintf(err, errlen, "a node name is 1 to 63 of A-Z a-z 0-9 . _ -");
@@ -361,6 +415,52 @@ int kd_config_parse(struct kd_config *cfg, const char *text, char *err, size_t e
 	return rc;
 }
 
+/* The single sign-on settings hang together: a provider needs its client
+ * and the address people come back to, and turning passwords off without
+ * one would leave nobody a way in.  The secret's file is read here, once. */
+static int check_sign_in(struct kd_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->oidc_name)
+		cfg->oidc_name = kd_strdup("your district account");
+	if (!cfg->oidc_issuer) {
+		if (!cfg->password_login) {
+			snprintf(err, errlen, "%s: password_login = false needs oidc_issuer (and its "
+			         "client) set, or nobody could sign in in a browser", CONFIG_FILE);
+			return KD_EINVAL;
+		}
+		return 0;
+	}
+	if (cfg->oidc_client_secret_file) {
+		char *text = NULL, *path = cfg->oidc_client_secret_file[0] == '/'
+		                           ? kd_strdup(cfg->oidc_client_secret_file)
+		                           : kd_path_join(cfg->data_dir, cfg->oidc_client_secret_file);
+		int rc = kd_read_file(path, 4096, &text, NULL);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot read oidc_client_secret_file %s: %s", CONFIG_FILE,
+			         path, rc == KD_ETOOBIG ? "larger than 4 KiB" : strerror(errno));
+			free(path);
+			return KD_EINVAL;
+		}
+		free(path);
+		size_t n = strlen(text);
+		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+			text[--n] = '\0';
+		free(cfg->oidc_client_secret);
+		cfg->oidc_client_secret = text;
+	}
+	const char *missing = !cfg->oidc_client_id ? "oidc_client_id"
+	                      : !cfg->oidc_client_secret || !*cfg->oidc_client_secret
+	                      ? "oidc_client_secret (or oidc_client_secret_file)"
+	                      : !cfg->public_url ? "public_url" : NULL;
+	if (missing) {
+		snprintf(err, errlen, "%s: oidc_issuer is set but %s is not: single sign-on needs the "
+		         "issuer, the client id and secret the provider gave, and public_url", CONFIG_FILE,
+		         missing);
+		return KD_EINVAL;
+	}
+	return 0;
+}
+
 int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *listen_flag,
                    char *err, size_t errlen)
 {
@@ -387,6 +487,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->answer_cache_mb = 20;
 	cfg->s3_region = kd_strdup("us-east-1");
 	cfg->job_lease_s = 60;
+	cfg->password_login = true;
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);
@@ -433,6 +534,9 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 		cfg->node_name = kd_strdup(host);
 	}
 
+	if ((rc = check_sign_in(cfg, err, errlen)) < 0)
+		return rc;
+
 	const char *listen = listen_flag ? listen_flag : getenv("KINDLING_LISTEN");
 	if (listen && *listen) {
 		char *host;
@@ -462,6 +566,15 @@ void kd_config_free(struct kd_config *cfg)
 	free(cfg->s3_endpoint);
 	free(cfg->s3_region);
 	free(cfg->node_name);
+	free(cfg->public_url);
+	free(cfg->oidc_issuer);
+	free(cfg->oidc_client_id);
+	if (cfg->oidc_client_secret)
+		memset(cfg->oidc_client_secret, 0, strlen(cfg->oidc_client_secret));
+	free(cfg->oidc_client_secret);
+	free(cfg->oidc_client_secret_file);
+	free(cfg->oidc_name);
+	free(cfg->oidc_domains);
 	memset(cfg, 0, sizeof *cfg);
 }
 

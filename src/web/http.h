@@ -23,6 +23,7 @@
 #include "kindling/users.h"
 
 struct kd_db; /* db.h */
+struct oidc_provider; /* oidc.h */
 
 struct server;
 
@@ -72,6 +73,7 @@ struct server {
 	struct jobs_runner *runner; /* processes queued clips */
 	struct kd_storage *storage; /* where clips' files are (storage.h) */
 	char *csp;                  /* the pages' Content-Security-Policy (respond_csp) */
+	struct oidc_provider *oidc; /* the identity provider (oidc.h), or NULL: none set */
 };
 
 typedef enum MHD_Result (*handler_fn)(struct request *req);

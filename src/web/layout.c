@@ -46,7 +46,7 @@ void page_begin(struct html *h, struct request *req, const char *title)
 			html_attrf(h, "/schools/%s/summary", req->user.school);
 			html_raw(h, "\">Summary</a>");
 		} else if (req->user.role == KD_ROLE_ADMIN) {
-			html_raw(h, "<a href=\"/district\">District</a>");
+			html_raw(h, "<a href=\"/district\">District</a><a href=\"/admin/users\">Admin</a>");
 		}
 		html_raw(h, "</nav>"
 		            "<form class=\"search\" role=\"search\" method=\"get\" action=\"/search\">"
@@ -54,13 +54,31 @@ void page_begin(struct html *h, struct request *req, const char *title)
 		            "<input id=\"top-q\" type=\"search\" name=\"q\" placeholder=\"Search clips\">"
 		            "<button type=\"submit\">Search</button></form>"
 		            "<form class=\"signout\" method=\"post\" action=\"/logout\">"
-		            "<span class=\"who\">");
+		            "<a class=\"who\" href=\"/account\" title=\"Your account, tokens and "
+		            "sessions\">");
 		html_text(h, req->user.name);
-		html_raw(h, "</span><input type=\"hidden\" name=\"csrf\" value=\"");
+		html_raw(h, "</a><input type=\"hidden\" name=\"csrf\" value=\"");
 		html_attr(h, req->csrf);
 		html_raw(h, "\"><button type=\"submit\">Sign out</button></form>");
 	}
 	html_raw(h, "</header><main id=\"main\" tabindex=\"-1\">");
+	/* the admin pages lead to each other */
+	if (req->signed_in && req->user.role == KD_ROLE_ADMIN && !strncmp(req->path, "/admin/", 7)) {
+		static const char *const admin[][2] = {{"/admin/users", "People"},
+		                                       {"/admin/schools", "Schools"},
+		                                       {"/admin/practices", "Practices"},
+		                                       {"/admin/roster", "Roster"}};
+		html_raw(h, "<nav class=\"admin\" aria-label=\"Administration\">");
+		for (size_t i = 0; i < sizeof admin / sizeof *admin; i++) {
+			bool here = !strncmp(req->path, admin[i][0], strlen(admin[i][0]));
+			html_raw(h, "<a href=\"");
+			html_attr(h, admin[i][0]);
+			html_raw(h, here ? "\" aria-current=\"page\">" : "\">");
+			html_text(h, admin[i][1]);
+			html_raw(h, "</a>");
+		}
+		html_raw(h, "</nav>");
+	}
 }
 
 void page_end(struct html *h)

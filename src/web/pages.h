@@ -20,6 +20,9 @@ enum MHD_Result page_login_post(struct request *req);
 enum MHD_Result page_logout(struct request *req);
 /* Send a page visitor who is not signed in to the login page. */
 enum MHD_Result page_sign_in_first(struct request *req);
+/* Is next a path of this site (not "//host" or "/\\host", which browsers
+ * read as another site), fit to send a browser to after signing in? */
+bool page_safe_next(const char *next);
 
 /* pages_browse.c */
 enum MHD_Result page_home(struct request *req);
@@ -50,5 +53,58 @@ void page_school_visits(struct html *h, struct request *req, const char *school)
 /* pages_summary.c */
 enum MHD_Result page_school_summary(struct request *req);
 enum MHD_Result page_district(struct request *req);
+
+/* pages_oidc.c */
+enum MHD_Result page_oidc_start(struct request *req);
+enum MHD_Result page_oidc_callback(struct request *req);
+
+/* pages_account.c */
+/* /account: the signed-in person's details, API tokens and sessions. */
+enum MHD_Result page_account(struct request *req);
+enum MHD_Result page_account_token_add(struct request *req);
+enum MHD_Result page_account_token_revoke(struct request *req);
+enum MHD_Result page_account_session_end(struct request *req);
+enum MHD_Result page_account_sessions_end_others(struct request *req);
+/* A catalogue time "YYYY-MM-DDTHH:MM:SSZ" in a <time>, as "YYYY-MM-DD
+ * HH:MM UTC"; dash when t is NULL or empty. */
+void page_time(struct html *h, const char *t, const char *dash);
+/* Tables of a person's tokens and sessions, each row with its form: POST
+ * <base>/tokens/{id}/revoke, <base>/sessions/{id}/end.  current: the
+ * session to mark as this browser's (0: none). */
+struct acct_token;
+struct acct_session;
+void page_tokens_table(struct html *h, struct request *req, const struct acct_token *ts,
+                       size_t n, const char *base);
+void page_sessions_table(struct html *h, struct request *req, const struct acct_session *ss,
+                         size_t n, const char *base, int64_t current);
+
+/* pages_admin_users.c */
+/* /admin/users and /admin/users/{id}, for admins (403 for others). */
+enum MHD_Result page_admin_users(struct request *req);
+enum MHD_Result page_admin_user_add(struct request *req);
+enum MHD_Result page_admin_user(struct request *req);
+enum MHD_Result page_admin_user_edit(struct request *req);
+enum MHD_Result page_admin_user_disable(struct request *req);
+enum MHD_Result page_admin_user_enable(struct request *req);
+enum MHD_Result page_admin_user_password(struct request *req);
+enum MHD_Result page_admin_user_token_revoke(struct request *req);
+enum MHD_Result page_admin_user_session_end(struct request *req);
+
+/* pages_admin_catalogue.c */
+/* /admin/schools and /admin/practices, for admins (403 for others). */
+enum MHD_Result page_admin_schools(struct request *req);
+enum MHD_Result page_admin_school_add(struct request *req);
+enum MHD_Result page_admin_school_edit(struct request *req);
+enum MHD_Result page_admin_practices(struct request *req);
+enum MHD_Result page_admin_practice_add(struct request *req);
+enum MHD_Result page_admin_practice_edit(struct request *req);
+enum MHD_Result page_admin_practice_retire(struct request *req);
+enum MHD_Result page_admin_practice_unretire(struct request *req);
+enum MHD_Result page_admin_practice_merge(struct request *req);
+
+/* pages_roster.c */
+enum MHD_Result page_admin_roster(struct request *req);
+enum MHD_Result page_admin_roster_upload(struct request *req);
+enum MHD_Result page_admin_roster_apply(struct request *req);
 
 #endif

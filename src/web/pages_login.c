@@ -21,7 +21,7 @@
 
 /* Is next a path of this site (not "//host" or "/\host", which browsers
  * read as another site)? */
-static bool safe_next(const char *next)
+bool page_safe_next(const char *next)
 {
 	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strlen(next) > 1000)
 		return false;
@@ -52,12 +52,32 @@ static enum MHD_Result login_page(struct request *req, unsigned status, const ch
 	struct html h;
 	html_init(&h, PAGE_MAX);
 	page_begin(&h, req, "Sign in");
+	const struct kd_config *cfg = req->srv->cfg;
 	html_raw(&h, "<div class=\"login\"><h1>Sign in</h1>");
 	if (error)
 		page_error(&h, NULL, error);
+	if (cfg->oidc_issuer) {
+		html_raw(&h, "<p><a class=\"button sso\" href=\"/auth/oidc");
+		if (page_safe_next(next) && strcmp(next, "/") != 0) {
+			struct kd_buf q = KD_BUF_INIT(2048);
+			kd_buf_puts(&q, "?next=");
+			html_url_encode(&q, next);
+			html_attr(&h, kd_buf_str(&q));
+			kd_buf_release(&q);
+		}
+		html_raw(&h, "\">Sign in with ");
+		html_text(&h, cfg->oidc_name);
+		html_raw(&h, "</a></p>");
+		if (!cfg->password_login) {
+			html_raw(&h, "<p class=\"hint\">Use the account your district gave you. Ask "
+			             "your district's kindling admin if you cannot get in.</p></div>");
+			goto done;
+		}
+		html_raw(&h, "<p class=\"hint\">Or, with a kindling password:</p>");
+	}
 	html_raw(&h, "<form method=\"post\" action=\"/login\">"
 	             "<input type=\"hidden\" name=\"next\" value=\"");
-	html_attr(&h, safe_next(next) ? next : "/");
+	html_attr(&h, page_safe_next(next) ? next : "/");
 	html_raw(&h, "\"><label for=\"name\">Name</label>"
 	             "<input id=\"name\" name=\"name\" autocomplete=\"username\" required "
 	             "maxlength=\"100\" value=\"");
@@ -68,6 +88,7 @@ static enum MHD_Result login_page(struct request *req, unsigned status, const ch
 	             "<button type=\"submit\">Sign in</button></form>"
 	             "<p class=\"hint\">Ask your district's kindling admin for an account.</p>"
 	             "</div>");
+done:
 	page_end(&h);
 	char ra[24];
 	snprintf(ra, sizeof ra, "%ld", retry_after);
@@ -79,7 +100,7 @@ enum MHD_Result page_login_get(struct request *req)
 {
 	const char *next = req_arg(req, "next");
 	if (auth_request(req) == 0)
-		return respond_redirect(req, safe_next(next) ? next : "/", NULL);
+		return respond_redirect(req, page_safe_next(next) ? next : "/", NULL);
 	req->signed_in = false;
 	return login_page(req, MHD_HTTP_OK, next, NULL, NULL, 0);
 }
@@ -102,6 +123,10 @@ enum MHD_Result page_login_post(struct request *req)
 	if (!same_origin(req) || !page_form_body(req))
 		return page_message(req, MHD_HTTP_FORBIDDEN, "Sign-in refused",
 		                    "Sign in from kindling's own sign-in page.");
+	if (!req->srv->cfg->password_login)
+		return page_message(req, MHD_HTTP_FORBIDDEN, "Passwords are off",
+		                    "This kindling signs people in with their district account only: "
+		                    "use the button on the sign-in page.");
 	char *name = page_field(req, "name"), *password = page_field(req, "password"),
 	     *next = page_field(req, "next");
 	char addr[64];
@@ -154,7 +179,7 @@ enum MHD_Result page_login_post(struct request *req)
 			         SESSION_TTL_S, proto && !strcmp(proto, "https") ? "; Secure" : "");
 			sodium_memzero(sid, sizeof sid);
 			log_info("auth", "user %lld signed in from %s", (long long)req->user.id, addr);
-			r = respond_redirect(req, safe_next(next) ? next : "/", cookie);
+			r = respond_redirect(req, page_safe_next(next) ? next : "/", cookie);
 		}
 	}
 	if (password)

@@ -10,6 +10,7 @@
 #include "answers.h"
 #include "api.h"
 #include "auth.h"
+#include "layout.h"
 #include "media_files.h"
 #include "pages.h"
 #include "static.h"
@@ -76,6 +77,53 @@ static const struct route routes[] = {
 	ROUTE("POST", "/visits/{id}", page_visit_update, ROUTE_PAGE, FORM_BODY),
 	ROUTE("GET", "/schools/{slug}/summary", page_school_summary, ROUTE_PAGE, NO_BODY),
 	ROUTE("GET", "/district", page_district, ROUTE_PAGE, NO_BODY),
+	/* signing in through the district's identity provider (pages_oidc.c) */
+	ROUTE("GET", "/auth/oidc", page_oidc_start, ROUTE_PUBLIC, NO_BODY),
+	ROUTE("GET", "/auth/oidc/callback", page_oidc_callback, ROUTE_PUBLIC, NO_BODY),
+	/* a person's own account: tokens and sessions (pages_account.c) */
+	ROUTE("GET", "/account", page_account, ROUTE_PAGE, NO_BODY),
+	ROUTE("POST", "/account/tokens", page_account_token_add, ROUTE_PAGE, SMALL_BODY),
+	ROUTE("POST", "/account/tokens/{id}/revoke", page_account_token_revoke, ROUTE_PAGE,
+	      SMALL_BODY),
+	ROUTE("POST", "/account/sessions/{id}/end", page_account_session_end, ROUTE_PAGE,
+	      SMALL_BODY),
+	ROUTE("POST", "/account/sessions/end-others", page_account_sessions_end_others, ROUTE_PAGE,
+	      SMALL_BODY),
+	/* administration of people (pages_admin_users.c) */
+	ROUTE("GET", "/admin/users", page_admin_users, ROUTE_PAGE | ROUTE_ADMIN, NO_BODY),
+	ROUTE("POST", "/admin/users", page_admin_user_add, ROUTE_PAGE | ROUTE_ADMIN, FORM_BODY),
+	ROUTE("GET", "/admin/users/{id}", page_admin_user, ROUTE_PAGE | ROUTE_ADMIN, NO_BODY),
+	ROUTE("POST", "/admin/users/{id}", page_admin_user_edit, ROUTE_PAGE | ROUTE_ADMIN,
+	      FORM_BODY),
+	ROUTE("POST", "/admin/users/{id}/disable", page_admin_user_disable,
+	      ROUTE_PAGE | ROUTE_ADMIN, SMALL_BODY),
+	ROUTE("POST", "/admin/users/{id}/enable", page_admin_user_enable, ROUTE_PAGE | ROUTE_ADMIN,
+	      SMALL_BODY),
+	ROUTE("POST", "/admin/users/{id}/password", page_admin_user_password,
+	      ROUTE_PAGE | ROUTE_ADMIN, SMALL_BODY),
+	ROUTE("POST", "/admin/users/{id}/tokens/{id}/revoke", page_admin_user_token_revoke,
+	      ROUTE_PAGE | ROUTE_ADMIN, SMALL_BODY),
+	ROUTE("POST", "/admin/users/{id}/sessions/{id}/end", page_admin_user_session_end,
+	      ROUTE_PAGE | ROUTE_ADMIN, SMALL_BODY),
+	/* administration of schools and practices (pages_admin_catalogue.c) */
+	ROUTE("GET", "/admin/schools", page_admin_schools, ROUTE_PAGE, NO_BODY),
+	ROUTE("POST", "/admin/schools", page_admin_school_add, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/admin/schools/{slug}/edit", page_admin_school_edit, ROUTE_PAGE, FORM_BODY),
+	ROUTE("GET", "/admin/practices", page_admin_practices, ROUTE_PAGE, NO_BODY),
+	ROUTE("POST", "/admin/practices", page_admin_practice_add, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/admin/practices/merge", page_admin_practice_merge, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/admin/practices/{slug}/edit", page_admin_practice_edit, ROUTE_PAGE,
+	      FORM_BODY),
+	ROUTE("POST", "/admin/practices/{slug}/retire", page_admin_practice_retire, ROUTE_PAGE,
+	      SMALL_BODY),
+	ROUTE("POST", "/admin/practices/{slug}/unretire", page_admin_practice_unretire, ROUTE_PAGE,
+	      SMALL_BODY),
+	/* rostering (pages_roster.c) */
+	ROUTE("GET", "/admin/roster", page_admin_roster, ROUTE_PAGE | ROUTE_ADMIN, NO_BODY),
+	ROUTE("POST", "/admin/roster", page_admin_roster_upload,
+	      ROUTE_PAGE | ROUTE_ADMIN | ROUTE_LARGE, 64u << 20),
+	ROUTE("POST", "/admin/roster/apply", page_admin_roster_apply, ROUTE_PAGE | ROUTE_ADMIN,
+	      SMALL_BODY),
 	ROUTE("GET", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("HEAD", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("HEAD", "/media/clips/{id}/{slug}", media_get, 0, NO_BODY),
@@ -147,14 +195,28 @@ const struct route *router_find(struct request *req, char *allow, size_t allow_l
 	return NULL;
 }
 
+/* A route for admins, asked by someone else: 403, whoever they are. */
+static enum MHD_Result admin_only(struct request *req, const struct route *r, bool *ok)
+{
+	if (!(r->flags & ROUTE_ADMIN) || req->user.role == KD_ROLE_ADMIN)
+		return MHD_YES;
+	*ok = false;
+	if (r->flags & ROUTE_PAGE)
+		return page_message(req, MHD_HTTP_FORBIDDEN, "For admins only",
+		                    "This page is for your district's kindling admins.");
+	return respond_error(req, MHD_HTTP_FORBIDDEN, "only an admin may do this");
+}
+
 static enum MHD_Result sign_in(struct request *req, const struct route *r, bool *ok)
 {
 	*ok = true;
-	if ((r->flags & ROUTE_PUBLIC) || req->signed_in)
+	if (r->flags & ROUTE_PUBLIC)
 		return MHD_YES;
+	if (req->signed_in)
+		return admin_only(req, r, ok);
 	int rc = auth_request(req);
 	if (rc == 0)
-		return MHD_YES;
+		return admin_only(req, r, ok);
 	*ok = false;
 	if (rc == KD_EAUTH && (r->flags & ROUTE_PAGE))
 		return page_sign_in_first(req);
@@ -199,6 +261,8 @@ size_t router_body_max(const struct request *req)
 		return 0;
 	if (r->begin)
 		return SIZE_MAX;
+	if ((r->flags & (ROUTE_LARGE | ROUTE_ADMIN)) == (ROUTE_LARGE | ROUTE_ADMIN))
+		return r->max_body;
 	return r->max_body < req->srv->cfg->max_body ? r->max_body : req->srv->cfg->max_body;
 }
 

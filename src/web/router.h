@@ -21,6 +21,9 @@ enum {
 	ROUTE_PUBLIC = 1,
 	ROUTE_PAGE = 2,
 	ROUTE_KEEP = 4, /* its answers may be kept for the same request again (answers.h) */
+	ROUTE_ADMIN = 8, /* admins only: others are refused (403) before the body is read */
+	ROUTE_LARGE = 16, /* its max_body is its own, above the max_body_kb setting (an
+	                   * admin's upload of a roster); only with ROUTE_ADMIN */
 };
 
 struct route {

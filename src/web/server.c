@@ -28,6 +28,7 @@
 #include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/oidc.h"
 #include "kindling/signals.h"
 #include "kindling/summary.h"
 
@@ -243,6 +244,27 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	srv.csp = respond_csp(origin);
 	free(origin);
 
+	if (cfg->oidc_issuer) {
+		struct oidc_settings os = {.issuer = cfg->oidc_issuer, .client_id = cfg->oidc_client_id,
+		                           .client_secret = cfg->oidc_client_secret,
+		                           .domains = cfg->oidc_domains};
+		if ((rc = oidc_provider_new(&os, &srv.oidc, err, errlen)) < 0) {
+			storage_close(&srv.storage);
+			db_pool_close(&srv.pool);
+			free(srv.csp);
+			return rc;
+		}
+		/* A provider that cannot be reached now is said now, but does not
+		 * keep the catalogue from serving: sign-in tries again. */
+		char why[KD_ERRMSG_MAX] = "";
+		if (oidc_discover(srv.oidc, why, sizeof why) < 0)
+			log_error("server", "the identity provider %s: %s; sign-in through it will try "
+			          "again", cfg->oidc_issuer, why);
+		else
+			log_info("server", "people sign in through %s%s", cfg->oidc_issuer,
+			         cfg->password_login ? " or with a password" : " only");
+	}
+
 	answers_limit((size_t)cfg->answer_cache_mb << 20);
 	/* Lists and counts come from memory; built before the first request
 	 * so that it does not wait for it. */
@@ -288,6 +310,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 		db_pool_close(&srv.pool);
 		storage_close(&srv.storage);
 		free(srv.csp);
+		oidc_provider_free(srv.oidc);
 		conns_free(&conns);
 		return KD_EIO;
 	}
@@ -341,6 +364,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	db_pool_close(&srv.pool);
 	storage_close(&srv.storage);
 	free(srv.csp);
+	oidc_provider_free(srv.oidc);
 	conns_free(&conns);
 	log_info("server", "stopped cleanly");
 	return 0;

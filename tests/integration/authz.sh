@@ -319,6 +319,10 @@ cell() {
 		else
 			a=(--data-urlencode "csrf=")
 		fi ;;
+	"POST /admin/users/{id}/tokens/{id}/revoke" | "POST /admin/users/{id}/sessions/{id}/end")
+		# the second id: a token or session of nobody
+		id2=$id
+		a+=(--data-urlencode "csrf=$csrf") ;;
 	"GET /search")
 		path="$p?q=rotation" ;;
 	"POST /clips/{id}/edit")

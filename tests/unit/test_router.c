@@ -101,6 +101,8 @@ static void only_sign_in_health_and_assets_are_public(void **state)
 	static const char *public[] = {
 		"GET /healthz", "OPTIONS /api/v1/uploads", "GET /login", "POST /login", "POST /logout",
 		"GET /assets/{slug}/{slug}", "HEAD /assets/{slug}/{slug}",
+		/* single sign-on: the start of the flow and the provider's way back */
+		"GET /auth/oidc", "GET /auth/oidc/callback",
 	};
 	size_t n, n_public = 0, n_streaming = 0;
 	const struct route *t = router_table(&n);
@@ -116,7 +118,8 @@ static void only_sign_in_health_and_assets_are_public(void **state)
 		/* pages are the routes outside /api/, /media/, /assets/ and /healthz */
 		bool page = strncmp(t[i].pattern, "/api/", 5) && strncmp(t[i].pattern, "/media/", 7) &&
 		            strncmp(t[i].pattern, "/assets/", 8) && strcmp(t[i].pattern, "/healthz");
-		bool sign_in = !strcmp(t[i].pattern, "/login") || !strcmp(t[i].pattern, "/logout");
+		bool sign_in = !strcmp(t[i].pattern, "/login") || !strcmp(t[i].pattern, "/logout") ||
+		               !strncmp(t[i].pattern, "/auth/", 6);
 		if (page && !sign_in && !(t[i].flags & ROUTE_PAGE))
 			fail_msg("%s is a page but not ROUTE_PAGE (would answer 401 JSON)", what);
 		if (!page && (t[i].flags & ROUTE_PAGE))
@@ -173,8 +176,13 @@ static void only_posts_and_patches_take_a_bounded_body(void **state)
 			continue;
 		if (!writes && r->max_body != 0)
 			fail_msg("%s %s takes a body of %zu bytes", r->method, r->pattern, r->max_body);
-		if (r->max_body > 64 * 1024)
+		/* only an admin's roster upload is larger: ROUTE_LARGE, admins only, 64 MiB */
+		bool large = (r->flags & (ROUTE_LARGE | ROUTE_ADMIN)) == (ROUTE_LARGE | ROUTE_ADMIN);
+		if (r->max_body > (large ? 64u << 20 : 64 * 1024))
 			fail_msg("%s %s takes %zu bytes into memory", r->method, r->pattern, r->max_body);
+		if ((r->flags & ROUTE_LARGE) && strcmp(r->pattern, "/admin/roster"))
+			fail_msg("%s %s is ROUTE_LARGE: only the roster upload should be", r->method,
+			         r->pattern);
 		n_bodies += r->max_body > 0;
 	}
 	assert_true(n_bodies >= 10); /* the API's objects and the pages' forms */
