@@ -47,8 +47,10 @@ static const char *const DERIVED[] = {"catalogue_generation", "clip_changes", "v
 /* Not copied either: uploads in flight across the web nodes of a
  * PostgreSQL catalogue (schema/008).  A data folder's server keeps its
  * uploads in uploads/ and leaves the table empty; an upload in flight at
- * the switch is sent again by its client. */
-static const char *const NOT_MOVED[] = {"uploads"};
+ * the switch is sent again by its client.  Nor sign-ins through the
+ * identity provider under way (schema/009): they last ten minutes, and one
+ * caught by the switch is begun again from the sign-in page. */
+static const char *const NOT_MOVED[] = {"uploads", "oidc_logins"};
 #define FTS_PREFIX "clips_fts"
 
 /* A line on standard error every so many rows copied, for big tables. */
