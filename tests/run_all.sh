@@ -14,7 +14,7 @@ for target in layers unit integration postgres sanitize fuzz; do
 	while read -r p f; do
 		passed=$((passed + p))
 		failed=$((failed + f))
-	done < <(sed -n 's/^[a-z-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log")
+	done < <(sed -n 's/^[a-z0-9-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log")
 	rm -f "$log"
 	if [ "$rc" -ne 0 ]; then
 		broken="$broken $target"

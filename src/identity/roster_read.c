@@ -156,7 +156,8 @@ static int idrow_cmp(const void *a, const void *b)
 static int check_dups(struct idrow *v, size_t n, const char *file, struct roster_report *rep)
 {
 	int rc = 0;
-	qsort(v, n, sizeof *v, idrow_cmp);
+	if (n > 1) /* (qsort may not be given a NULL array, even an empty one) */
+		qsort(v, n, sizeof *v, idrow_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (strcmp(v[i].id, v[i - 1].id) != 0)
 			continue;

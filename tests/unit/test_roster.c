@@ -488,7 +488,7 @@ static void test_read_zip_bombs(void **state)
 	/* too many entries: refused from the zip's end record, before libzip reads them */
 	enum { MANY = ROSTER_ZIP_ENTRIES_MAX + 1 };
 	const char **many = malloc(MANY * sizeof *many), **many_texts = malloc(MANY * sizeof *many);
-	char(*buf)[16] = malloc(MANY * sizeof *buf);
+	char(*buf)[24] = malloc(MANY * sizeof *buf);
 	for (int i = 0; i < MANY; i++) {
 		snprintf(buf[i], sizeof buf[i], "f%d.csv", i);
 		many[i] = buf[i];
