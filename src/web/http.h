@@ -132,6 +132,10 @@ enum MHD_Result respond_html_h(struct request *req, unsigned status, struct html
  * Set-Cookie value. */
 enum MHD_Result respond_redirect(struct request *req, const char *location,
                                  const char *set_cookie);
+/* The same with up to two Set-Cookie values (either may be NULL), and a
+ * location that may be another site's (the identity provider's). */
+enum MHD_Result respond_redirect_cookies(struct request *req, const char *location,
+                                         const char *cookie1, const char *cookie2);
 /* Answer with text of a type (takes ownership of text, a malloc'd C
  * string); disposition (Content-Disposition) may be NULL. */
 enum MHD_Result respond_text(struct request *req, unsigned status, const char *type,

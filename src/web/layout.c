@@ -119,6 +119,40 @@ bool page_form_body(struct request *req)
 	return type && !strncmp(type, "application/x-www-form-urlencoded", 33);
 }
 
+bool page_admin_only(struct request *req, enum MHD_Result *answered)
+{
+	if (req->user.role == KD_ROLE_ADMIN)
+		return true;
+	*answered = page_message(req, MHD_HTTP_FORBIDDEN, "For admins only",
+	                         "This page is for your district's kindling admins.");
+	return false;
+}
+
+bool page_admin_form(struct request *req, enum MHD_Result *answered)
+{
+	return page_admin_only(req, answered) && page_form_ok(req, answered);
+}
+
+void page_input(struct html *h, const char *id, const char *label, const char *name,
+                const char *type, const char *value, const char *maxlength, bool required)
+{
+	html_raw(h, "<label for=\"");
+	html_attr(h, id);
+	html_raw(h, "\">");
+	html_text(h, label);
+	html_raw(h, "</label><input type=\"");
+	html_attr(h, type);
+	html_raw(h, "\" id=\"");
+	html_attr(h, id);
+	html_raw(h, "\" name=\"");
+	html_attr(h, name);
+	html_raw(h, "\" maxlength=\"");
+	html_attr(h, maxlength);
+	html_raw(h, required ? "\" required value=\"" : "\" value=\"");
+	html_attr(h, value ? value : "");
+	html_raw(h, "\">");
+}
+
 char *page_field(struct request *req, const char *name)
 {
 	return form_value(req->body.data, req->body.len, name, 0);

@@ -39,6 +39,15 @@ enum MHD_Result page_csrf_refused(struct request *req);
 /* A form post, checked: urlencoded and carrying the CSRF token.  When it
  * is not, answers (into *answered) and returns false. */
 bool page_form_ok(struct request *req, enum MHD_Result *answered);
+/* The administration pages: is the person an admin (else a 403 page in
+ * *answered, though the router's ROUTE_ADMIN refuses them first)?  And an
+ * admin's form: page_admin_only and page_form_ok. */
+bool page_admin_only(struct request *req, enum MHD_Result *answered);
+bool page_admin_form(struct request *req, enum MHD_Result *answered);
+/* A labelled <input> of a type ("text", "email", "password"...); value:
+ * what was typed, else the current value (NULL: empty). */
+void page_input(struct html *h, const char *id, const char *label, const char *name,
+                const char *type, const char *value, const char *maxlength, bool required);
 
 /* path with the request's query string, its param= replaced by page (left
  * out when page is 0 or 1): for links to other pages of a list, and back

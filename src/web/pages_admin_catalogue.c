@@ -31,44 +31,10 @@ struct refused {
 	const char *why;
 };
 
-static bool admin_only(struct request *req, enum MHD_Result *answered)
-{
-	if (req->user.role == KD_ROLE_ADMIN)
-		return true;
-	*answered = page_message(req, MHD_HTTP_FORBIDDEN, "Not allowed",
-	                         "Only admins manage the district's schools and practices.");
-	return false;
-}
-
-/* An admin's form: signed in as an admin, urlencoded, with the CSRF token. */
-static bool admin_form(struct request *req, enum MHD_Result *answered)
-{
-	return admin_only(req, answered) && page_form_ok(req, answered);
-}
-
 /* A posted field, NULL when absent (the caller frees). */
 static char *field(struct request *req, const struct refused *r, const char *name)
 {
 	return r ? page_field(req, name) : NULL;
-}
-
-/* <input> with a label; value: what was typed, else the current value. */
-static void text_input(struct html *h, const char *id, const char *label, const char *name,
-                       const char *value, const char *maxlength, bool required)
-{
-	html_raw(h, "<label for=\"");
-	html_attr(h, id);
-	html_raw(h, "\">");
-	html_text(h, label);
-	html_raw(h, "</label><input type=\"text\" id=\"");
-	html_attr(h, id);
-	html_raw(h, "\" name=\"");
-	html_attr(h, name);
-	html_raw(h, "\" maxlength=\"");
-	html_attr(h, maxlength);
-	html_raw(h, required ? "\" required value=\"" : "\" value=\"");
-	html_attr(h, value ? value : "");
-	html_raw(h, "\">");
 }
 
 static void form_open(struct html *h, struct request *req, const char *action)
@@ -148,9 +114,9 @@ static void school_row(struct html *h, struct request *req, const struct cat_sch
 	form_open(h, req, action);
 	free(action);
 	snprintf(id, sizeof id, "s-name-%s", s->slug);
-	text_input(h, id, "Name", "name", again ? name : s->name, STR(NAME_MAX_LEN), true);
+	page_input(h, id, "Name", "name", "text", again ? name : s->name, STR(NAME_MAX_LEN), true);
 	snprintf(id, sizeof id, "s-district-%s", s->slug);
-	text_input(h, id, "District", "district", again ? district : s->district,
+	page_input(h, id, "District", "district", "text", again ? district : s->district,
 	           STR(DISTRICT_MAX_LEN), false);
 	html_raw(h, "<button type=\"submit\">Save</button></form></details></td></tr>");
 	free(name);
@@ -197,10 +163,10 @@ static enum MHD_Result schools_page(struct request *req, unsigned status, const 
 		page_error(&h, "add-error", r->why);
 	html_raw(&h, "<div class=\"edit\">");
 	form_open(&h, req, "/admin/schools");
-	text_input(&h, "add-slug", "Slug (lowercase letters, digits and '-'; it never changes)",
-	           "slug", slug, "63", true);
-	text_input(&h, "add-name", "Name", "name", name, STR(NAME_MAX_LEN), true);
-	text_input(&h, "add-district", "District", "district", district, STR(DISTRICT_MAX_LEN),
+	page_input(&h, "add-slug", "Slug (lowercase letters, digits and '-'; it never changes)",
+	           "slug", "text", slug, "63", true);
+	page_input(&h, "add-name", "Name", "name", "text", name, STR(NAME_MAX_LEN), true);
+	page_input(&h, "add-district", "District", "district", "text", district, STR(DISTRICT_MAX_LEN),
 	           false);
 	html_raw(&h, "<button type=\"submit\">Add the school</button></form></div></section>");
 	page_end(&h);
@@ -214,7 +180,7 @@ static enum MHD_Result schools_page(struct request *req, unsigned status, const 
 enum MHD_Result page_admin_schools(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_only(req, &refused))
+	if (!page_admin_only(req, &refused))
 		return refused;
 	return schools_page(req, MHD_HTTP_OK, NULL);
 }
@@ -222,7 +188,7 @@ enum MHD_Result page_admin_schools(struct request *req)
 enum MHD_Result page_admin_school_add(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	char *slug = page_field(req, "slug"), *name = page_field(req, "name"),
 	     *district = page_field(req, "district");
@@ -245,7 +211,7 @@ enum MHD_Result page_admin_school_add(struct request *req)
 enum MHD_Result page_admin_school_edit(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	const char *slug = req->slugs[0];
 	char *name = page_field(req, "name"), *district = page_field(req, "district");
@@ -303,7 +269,7 @@ static void practice_row(struct html *h, struct request *req, const struct cat_p
 	form_open(h, req, action);
 	free(action);
 	snprintf(id, sizeof id, "p-name-%s", p->slug);
-	text_input(h, id, "Name", "name", again ? name : p->name, STR(NAME_MAX_LEN), true);
+	page_input(h, id, "Name", "name", "text", again ? name : p->name, STR(NAME_MAX_LEN), true);
 	html_raw(h, "<label for=\"");
 	html_attrf(h, "p-desc-%s", p->slug);
 	html_raw(h, "\">Description</label><textarea rows=\"3\" maxlength=\""
@@ -404,9 +370,9 @@ static enum MHD_Result practices_page(struct request *req, unsigned status,
 		page_error(&h, "add-error", r->why);
 	html_raw(&h, "<div class=\"edit\">");
 	form_open(&h, req, "/admin/practices");
-	text_input(&h, "add-slug", "Slug (lowercase letters, digits and '-'; it never changes)",
-	           "slug", slug, "63", true);
-	text_input(&h, "add-name", "Name", "name", name, STR(NAME_MAX_LEN), true);
+	page_input(&h, "add-slug", "Slug (lowercase letters, digits and '-'; it never changes)",
+	           "slug", "text", slug, "63", true);
+	page_input(&h, "add-name", "Name", "name", "text", name, STR(NAME_MAX_LEN), true);
 	html_raw(&h, "<label for=\"add-desc\">Description</label><textarea id=\"add-desc\" "
 	             "name=\"description\" rows=\"3\" maxlength=\"" STR(DESCRIPTION_MAX_LEN) "\">");
 	html_text(&h, desc);
@@ -440,7 +406,7 @@ static enum MHD_Result practices_page(struct request *req, unsigned status,
 enum MHD_Result page_admin_practices(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_only(req, &refused))
+	if (!page_admin_only(req, &refused))
 		return refused;
 	return practices_page(req, MHD_HTTP_OK, NULL);
 }
@@ -448,7 +414,7 @@ enum MHD_Result page_admin_practices(struct request *req)
 enum MHD_Result page_admin_practice_add(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	char *slug = page_field(req, "slug"), *name = page_field(req, "name"),
 	     *desc = page_field(req, "description");
@@ -471,7 +437,7 @@ enum MHD_Result page_admin_practice_add(struct request *req)
 enum MHD_Result page_admin_practice_edit(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	const char *slug = req->slugs[0];
 	char *name = page_field(req, "name"), *desc = page_field(req, "description");
@@ -493,7 +459,7 @@ enum MHD_Result page_admin_practice_edit(struct request *req)
 static enum MHD_Result retire(struct request *req, bool retired)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	const char *slug = req->slugs[0];
 	char err[KD_ERRMSG_MAX] = "";
@@ -570,7 +536,7 @@ static enum MHD_Result merge_confirm(struct request *req, const char *from, cons
 enum MHD_Result page_admin_practice_merge(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	char *from = page_field(req, "from"), *into = page_field(req, "into"),
 	     *confirm = page_field(req, "confirm");

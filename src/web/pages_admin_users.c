@@ -24,41 +24,6 @@
 
 #define PEOPLE_PER_PAGE 50
 
-static bool admin_only(struct request *req, enum MHD_Result *answered)
-{
-	if (req->user.role == KD_ROLE_ADMIN)
-		return true;
-	*answered = page_message(req, MHD_HTTP_FORBIDDEN, "For admins only",
-	                         "Only your district's kindling admins manage people.");
-	return false;
-}
-
-static bool admin_form(struct request *req, enum MHD_Result *answered)
-{
-	return admin_only(req, answered) && page_form_ok(req, answered);
-}
-
-static void text_input(struct html *h, const char *id, const char *label, const char *name,
-                       const char *type, const char *value, const char *maxlength,
-                       bool required)
-{
-	html_raw(h, "<label for=\"");
-	html_attr(h, id);
-	html_raw(h, "\">");
-	html_text(h, label);
-	html_raw(h, "</label><input type=\"");
-	html_attr(h, type);
-	html_raw(h, "\" id=\"");
-	html_attr(h, id);
-	html_raw(h, "\" name=\"");
-	html_attr(h, name);
-	html_raw(h, "\" maxlength=\"");
-	html_attr(h, maxlength);
-	html_raw(h, required ? "\" required value=\"" : "\" value=\"");
-	html_attr(h, value ? value : "");
-	html_raw(h, "\">");
-}
-
 /* <select> of the roles; any: a first choice "Any role" (value ""). */
 static void role_select(struct html *h, const char *id, const char *chosen, bool any)
 {
@@ -236,10 +201,10 @@ static enum MHD_Result people_page(struct request *req, unsigned status, const c
 		page_error(&h, "add-error", add_error);
 	html_raw(&h, "<form method=\"post\" action=\"/admin/users\" class=\"edit add-person\">");
 	page_csrf_field(&h, req);
-	text_input(&h, "a-name", "Name (signs in with it)", "name", "text", f_name, "100", true);
-	text_input(&h, "a-email", "E-mail (for signing in with the district's account)", "email",
+	page_input(&h, "a-name", "Name (signs in with it)", "name", "text", f_name, "100", true);
+	page_input(&h, "a-email", "E-mail (for signing in with the district's account)", "email",
 	           "text", f_email, "254", false);
-	text_input(&h, "a-full", "Full name", "full_name", "text", f_full, "200", false);
+	page_input(&h, "a-full", "Full name", "full_name", "text", f_full, "200", false);
 	html_raw(&h, "<label for=\"a-role\">Role</label>");
 	role_select(&h, "a-role", f_role ? f_role : "teacher", false);
 	html_raw(&h, "<label for=\"a-school\">School</label>");
@@ -264,7 +229,7 @@ static enum MHD_Result people_page(struct request *req, unsigned status, const c
 enum MHD_Result page_admin_users(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_only(req, &refused))
+	if (!page_admin_only(req, &refused))
 		return refused;
 	return people_page(req, MHD_HTTP_OK, NULL);
 }
@@ -272,7 +237,7 @@ enum MHD_Result page_admin_users(struct request *req)
 enum MHD_Result page_admin_user_add(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	char *name = page_field(req, "name"), *email = page_field(req, "email"),
 	     *full = page_field(req, "full_name"), *role = page_field(req, "role"),
@@ -376,10 +341,10 @@ static enum MHD_Result person_page(struct request *req, unsigned status, const c
 	html_attr(&h, base);
 	html_raw(&h, "\">");
 	page_csrf_field(&h, req);
-	text_input(&h, "e-name", "Name", "name", "text", f_name ? f_name : p.name, "100", true);
-	text_input(&h, "e-email", "E-mail", "email", "text", f_email ? f_email : p.email, "254",
+	page_input(&h, "e-name", "Name", "name", "text", f_name ? f_name : p.name, "100", true);
+	page_input(&h, "e-email", "E-mail", "email", "text", f_email ? f_email : p.email, "254",
 	           false);
-	text_input(&h, "e-full", "Full name", "full_name", "text", f_full ? f_full : p.full_name,
+	page_input(&h, "e-full", "Full name", "full_name", "text", f_full ? f_full : p.full_name,
 	           "200", false);
 	html_raw(&h, "<label for=\"e-role\">Role</label>");
 	role_select(&h, "e-role", f_role ? f_role : users_role_name(p.role), false);
@@ -452,7 +417,7 @@ static enum MHD_Result person_page(struct request *req, unsigned status, const c
 enum MHD_Result page_admin_user(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_only(req, &refused))
+	if (!page_admin_only(req, &refused))
 		return refused;
 	return person_page(req, MHD_HTTP_OK, NULL, NULL);
 }
@@ -469,7 +434,7 @@ static enum MHD_Result done(struct request *req, const char *what, const char *f
 enum MHD_Result page_admin_user_edit(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	char *name = page_field(req, "name"), *email = page_field(req, "email"),
 	     *full = page_field(req, "full_name"), *role = page_field(req, "role"),
@@ -511,7 +476,7 @@ enum MHD_Result page_admin_user_edit(struct request *req)
 static enum MHD_Result set_disabled(struct request *req, bool disable)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	if (disable && req->ids[0] == req->user.id)
 		return person_page(req, MHD_HTTP_FORBIDDEN, "You cannot disable your own account: "
@@ -538,7 +503,7 @@ enum MHD_Result page_admin_user_enable(struct request *req)
 enum MHD_Result page_admin_user_password(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	if (!req->srv->cfg->password_login)
 		return page_message(req, MHD_HTTP_FORBIDDEN, "Passwords are off",
@@ -572,7 +537,7 @@ enum MHD_Result page_admin_user_password(struct request *req)
 enum MHD_Result page_admin_user_token_revoke(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	int rc = acct_token_revoke(req->db, req->ids[1], req->ids[0]);
 	if (rc == KD_ENOTFOUND)
@@ -585,7 +550,7 @@ enum MHD_Result page_admin_user_token_revoke(struct request *req)
 enum MHD_Result page_admin_user_session_end(struct request *req)
 {
 	enum MHD_Result refused;
-	if (!admin_form(req, &refused))
+	if (!page_admin_form(req, &refused))
 		return refused;
 	int rc = acct_session_end(req->db, req->ids[1], req->ids[0]);
 	if (rc == KD_ENOTFOUND)

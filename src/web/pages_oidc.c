@@ -39,23 +39,6 @@ static bool over_tls(struct request *req)
 	       !strncmp(req->srv->cfg->public_url, "https://", 8);
 }
 
-/* 303 to location with up to two Set-Cookie headers. */
-static enum MHD_Result redirect_cookies(struct request *req, const char *location,
-                                        const char *cookie1, const char *cookie2)
-{
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (cookie1)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie1);
-	if (cookie2)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie2);
-	return respond(req, MHD_HTTP_SEE_OTHER, resp);
-}
-
 static enum MHD_Result not_set_up(struct request *req)
 {
 	return page_message(req, MHD_HTTP_NOT_FOUND, "Single sign-on is not set up",
@@ -89,7 +72,7 @@ enum MHD_Result page_oidc_start(struct request *req)
 	snprintf(cookie, sizeof cookie,
 	         STATE_COOKIE "=%s; Path=/auth/oidc; Max-Age=%d; HttpOnly; SameSite=Lax%s", state,
 	         OIDC_LOGIN_TTL_S, over_tls(req) ? "; Secure" : "");
-	enum MHD_Result r = redirect_cookies(req, url, cookie, NULL);
+	enum MHD_Result r = respond_redirect_cookies(req, url, cookie, NULL);
 	free(url);
 	return r;
 }
@@ -170,8 +153,8 @@ enum MHD_Result page_oidc_callback(struct request *req)
 	int rc = oidc_finish(p, req->db, state, code, redirect, &user, next, sizeof next, err,
 	                     sizeof err);
 	if (rc < 0) {
-		log_info("auth", "refused a sign-in through the identity provider from %s: %s", addr,
-		         err);
+		/* (oidc.c has logged the reason; this says from where) */
+		log_info("auth", "refused a sign-in through the identity provider from %s", addr);
 		switch (rc) {
 		case KD_ENOTFOUND:
 			return refused(req, MHD_HTTP_FORBIDDEN, "No kindling account", err, true);
@@ -201,7 +184,8 @@ enum MHD_Result page_oidc_callback(struct request *req)
 	sodium_memzero(sid, sizeof sid);
 	log_info("auth", "user %lld signed in through the identity provider from %s",
 	         (long long)user.id, addr);
-	enum MHD_Result r = redirect_cookies(req, page_safe_next(next) ? next : "/", session, clear);
+	enum MHD_Result r =
+		respond_redirect_cookies(req, page_safe_next(next) ? next : "/", session, clear);
 	sodium_memzero(session, sizeof session);
 	return r;
 }

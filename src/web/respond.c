@@ -284,14 +284,22 @@ enum MHD_Result respond_html(struct request *req, unsigned status, struct html *
 enum MHD_Result respond_redirect(struct request *req, const char *location,
                                  const char *set_cookie)
 {
+	return respond_redirect_cookies(req, location, set_cookie, NULL);
+}
+
+enum MHD_Result respond_redirect_cookies(struct request *req, const char *location,
+                                         const char *cookie1, const char *cookie2)
+{
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (set_cookie)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+	if (cookie1)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie1);
+	if (cookie2)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie2);
 	return respond(req, MHD_HTTP_SEE_OTHER, resp);
 }
 

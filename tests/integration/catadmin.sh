@@ -82,7 +82,7 @@ body() { cat "$WORK/body"; }
 # ------------------------------------------------------------ who may
 check_eq "no session: /admin/schools sends to the sign-in page" 303 "$(status "$URL/admin/schools")"
 check_eq "a teacher gets 403 on /admin/schools" 403 "$(status -b "$T_JAR" "$URL/admin/schools")"
-check_match "  a page that says why" 'Only admins' "$(body)"
+check_match "  a page that says why" 'For admins only.*kindling admins' "$(body)"
 check_eq "a teacher gets 403 on /admin/practices" 403 "$(status -b "$T_JAR" "$URL/admin/practices")"
 check_eq "a teacher's form post (with their own CSRF token) is 403" 403 \
 	"$(status -b "$T_JAR" --data-urlencode "csrf=$T_CSRF" --data-urlencode "slug=sneaky" \
