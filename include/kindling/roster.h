@@ -73,7 +73,10 @@ struct kd_db; /* db.h */
 #define ROSTER_ZIP_MAX (256L << 20)    /* the .zip itself */
 #define ROSTER_ZIP_ENTRIES_MAX 1000    /* files and folders in the .zip */
 #define ROSTER_ZIP_RATIO_MAX 200       /* uncompressed / compressed, over 1 MiB */
-#define ROSTER_ROWS_MAX 200000L        /* rows of one file after its header */
+/* Rows of one file after its header: students' rows count too (users.csv
+ * holds the whole district), so this must let a large district in: 64 MiB
+ * of users.csv is some 500,000 rows, and only staff rows are kept. */
+#define ROSTER_ROWS_MAX 1000000L
 #define ROSTER_FIELD_MAX 4096          /* one field */
 #define ROSTER_LINE_MAX (64L << 10)    /* one row */
 #define ROSTER_ERRORS_MAX 50           /* errors and warnings kept, each */

@@ -26,7 +26,7 @@
 
 #define CSV_FIELD_MAX 4096          /* bytes in one field, once unquoted */
 #define CSV_RECORD_MAX (64 * 1024)  /* bytes of one record as written */
-#define CSV_ROWS_MAX 200000L        /* records after the header */
+#define CSV_ROWS_MAX 1000000L       /* records after the header */
 
 struct csv {
 	const char *name;          /* the file's name, for messages */
