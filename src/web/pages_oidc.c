@@ -141,6 +141,16 @@ enum MHD_Result page_oidc_callback(struct request *req)
 		               : "Your district's sign-in service did not sign you in. Try again; if it "
 		                 "goes on, tell your district's kindling admin.", false);
 	}
+	/* RFC 9207: a provider that names itself in the answer must be ours (a
+	 * browser sent back by another provider the person also uses is
+	 * refused before anything is exchanged) */
+	const char *iss = req_arg(req, "iss");
+	if (iss && strcmp(iss, req->srv->cfg->oidc_issuer) != 0) {
+		log_info("auth", "refused a sign-in answer from %s naming the issuer %.200s", addr, iss);
+		return refused(req, MHD_HTTP_BAD_REQUEST, "Sign-in refused",
+		               "The answer came from another sign-in service than your district's. "
+		               "Start again from kindling's sign-in page.", false);
+	}
 	if (!state || !code || !*state || !*code || strlen(state) > 200 || strlen(code) > 4096 ||
 	    !held || !auth_csrf_equal(state, held))
 		return refused(req, MHD_HTTP_BAD_REQUEST, "Sign-in expired",

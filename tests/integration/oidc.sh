@@ -165,6 +165,11 @@ code=$(status -H "Cookie: kd_oidc=$st" "$URL/auth/oidc/callback?code=abc")
 check_eq "a callback without a state is refused" 400 "$code"
 code=$(status -H "Cookie: kd_oidc=$st" "$URL/auth/oidc/callback?state=$st&code=forged")
 check_eq "a forged code with a good state: the provider refuses it, kindling too" 502 "$code"
+code=$(status -H "Cookie: kd_oidc=$st" "$URL/auth/oidc/callback?state=$st&code=abc&iss=$(uri "http://127.0.0.1:1/other")")
+check_match "an answer naming another issuer (RFC 9207) is refused before any exchange" \
+	'^400 .*another sign-in service' "$code $(tr -d '\n' <"$WORK/body")"
+check_match "... and the provider's own answers name it: the good sign-in above carried iss" \
+	"[?&]iss=$(uri "$ISSUER" | sed 's/[.]/[.]/g')" "$CALLBACK"
 code=$(status "$URL/auth/oidc/callback?error=access_denied&error_description=The+user+said+no")
 check_match "the provider's access_denied: a page that says it did not finish" \
 	'^403 .*cancelled or refused' "$code $(tr -d '\n' <"$WORK/body")"
