@@ -43,6 +43,8 @@ static const struct {
 	{"summary", cli_summary, "summary [--server URL] [--token T] --school SLUG [--from DATE] "
 	                         "[--to DATE] [--format table|csv|json]"},
 	{"roster", cli_roster, "roster import [--data DIR] [--dry-run] [--disable-missing] [--json] PATH"},
+	{"backup", cli_backup, "backup [--data DIR] DEST   (a checked copy of the data folder while "
+	                       "the server runs)"},
 	{"routes", cli_routes, "routes   (the HTTP routes the server answers)"},
 	{"seed", cli_seed, "seed [--data DIR] [--clips N]   (sample schools and synthetic clips)"},
 };

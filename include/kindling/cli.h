@@ -28,6 +28,7 @@ int cli_move_to(int argc, char **argv);
 int cli_upload(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_roster(int argc, char **argv);
+int cli_backup(int argc, char **argv);
 
 /* Does a file name look like a video (by its extension)? */
 bool cli_is_video_name(const char *name);

@@ -89,6 +89,13 @@ int db_connect(const char *where, struct kd_db **out, char *err, size_t errlen);
 /* Does where name a PostgreSQL database? */
 bool db_is_postgres_url(const char *where);
 enum db_backend db_backend(const struct kd_db *db);
+/* Copy an embedded (SQLite) catalogue to a new file at path while others
+ * go on writing: SQLite's online backup, one read snapshot, so the copy is
+ * the catalogue as it was at one commit.  The copy is written beside path,
+ * checked (PRAGMA integrity_check), synced and renamed.  Returns 0;
+ * KD_EINVAL for a PostgreSQL catalogue (pg_dump backs those up); KD_EIO or
+ * KD_EDB with a sentence in err. */
+int db_backup_to(struct kd_db *db, const char *path, char *err, size_t errlen);
 
 /* Apply pending migrations to an open connection (db_open does this). */
 int db_migrate(struct kd_db *db, char *err, size_t errlen);

@@ -4,6 +4,7 @@
 #include "kindling/db.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "kindling/err.h"
+#include "kindling/fs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
 
@@ -437,4 +439,70 @@ void db_pool_close(struct db_pool **pp)
 	pthread_cond_destroy(&p->freed);
 	free(p);
 	*pp = NULL;
+}
+
+int db_backup_to(struct kd_db *db, const char *path, char *err, size_t errlen)
+{
+	if (db->pg) {
+		snprintf(err, errlen, "the catalogue is in PostgreSQL: back it up with pg_dump");
+		return KD_EINVAL;
+	}
+	char *tmp = kd_asprintf("%s.part", path);
+	remove(tmp);
+	sqlite3 *copy = NULL;
+	int rc = KD_EDB;
+	if (sqlite3_open_v2(tmp, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp,
+		         copy ? sqlite3_errmsg(copy) : "out of memory");
+		rc = KD_EIO;
+		goto out;
+	}
+	sqlite3_busy_timeout(db->lite, 10000);
+	sqlite3_backup *b = sqlite3_backup_init(copy, "main", db->lite, "main");
+	if (!b) {
+		snprintf(err, errlen, "cannot begin the copy: %s", sqlite3_errmsg(copy));
+		goto out;
+	}
+	/* all pages in one step: one read transaction, so one consistent
+	 * snapshot however much the server writes meanwhile (WAL readers do not
+	 * block writers) */
+	int step = sqlite3_backup_step(b, -1);
+	int fin = sqlite3_backup_finish(b);
+	if (step != SQLITE_DONE || fin != SQLITE_OK) {
+		snprintf(err, errlen, "the copy stopped: %s (is the disk of the backup full?)",
+		         sqlite3_errstr(step != SQLITE_DONE ? step : fin));
+		rc = step == SQLITE_FULL || step == SQLITE_IOERR ? KD_EIO : KD_EDB;
+		goto out;
+	}
+	sqlite3_stmt *st = NULL;
+	bool ok = sqlite3_prepare_v2(copy, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+	          sqlite3_step(st) == SQLITE_ROW &&
+	          !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+	if (!ok)
+		snprintf(err, errlen, "the copy does not pass SQLite's integrity check (%s)",
+		         st && sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0)
+		                                          : sqlite3_errmsg(copy));
+	sqlite3_finalize(st);
+	if (!ok)
+		goto out;
+	/* one file, no -wal beside it: what a backup should be */
+	if (sqlite3_exec(copy, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot finish the copy: %s", sqlite3_errmsg(copy));
+		goto out;
+	}
+	sqlite3_close(copy);
+	copy = NULL;
+	if (kd_commit_file(-1, tmp, path) < 0) {
+		snprintf(err, errlen, "cannot put the copy in place at %s: %s", path, strerror(errno));
+		rc = KD_EIO;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (copy)
+		sqlite3_close(copy);
+	if (rc != 0)
+		remove(tmp);
+	free(tmp);
+	return rc;
 }
