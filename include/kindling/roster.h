@@ -182,6 +182,12 @@ bool roster_report_changes(const struct roster_report *rep);
  * People's lists hold staff only: no child's data is ever in a report. */
 json_t *roster_report_json(const struct roster_report *rep);
 
+/* A reason rows were skipped (struct roster_skip) in words for a person,
+ * into out: "students, parents, guardians and relatives (never imported)"
+ * for "not staff", "orgs of type department (...)" for "org type
+ * department"; the reason itself when there are no better words. */
+void roster_skip_words(const char *reason, char *out, size_t len);
+
 /* The report as text for a person, one line per thing done, ending with a
  * summary line ("nothing to change: ..." when nothing would change). */
 void roster_report_print(FILE *out, const struct roster_report *rep);

@@ -306,6 +306,18 @@ static const char *skip_text(const char *reason)
 	return NULL;
 }
 
+void roster_skip_words(const char *reason, char *out, size_t len)
+{
+	const char *text = skip_text(reason);
+	if (text)
+		snprintf(out, len, "%s", text);
+	else if (!strncmp(reason, "org type ", 9))
+		snprintf(out, len, "orgs of type %s (only schools and the district are used)",
+		         reason + 9);
+	else
+		snprintf(out, len, "%s", reason);
+}
+
 static void print_person(FILE *out, const char *verb, const struct roster_entry *e)
 {
 	fprintf(out, "  %s %s '%s'", verb, e->role ? e->role : "", e->name);
@@ -383,12 +395,9 @@ void roster_report_print(FILE *out, const struct roster_report *rep)
 		fprintf(out, "  '%s': %s\n", e->name, e->reason);
 	}
 	for (size_t i = 0; i < rep->n_skipped; i++) {
-		const char *text = skip_text(rep->skipped[i].reason);
-		if (text)
-			fprintf(out, "skipped %ld: %s\n", rep->skipped[i].n, text);
-		else
-			fprintf(out, "skipped %ld: orgs of type %s (only schools and the district are "
-			        "used)\n", rep->skipped[i].n, rep->skipped[i].reason + strlen("org type "));
+		char words[200];
+		roster_skip_words(rep->skipped[i].reason, words, sizeof words);
+		fprintf(out, "skipped %ld: %s\n", rep->skipped[i].n, words);
 	}
 	for (size_t i = 0; i < rep->warnings.n; i++)
 		print_issue(out, "warning", &rep->warnings.v[i]);

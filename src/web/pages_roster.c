@@ -186,11 +186,10 @@ static void report_html(struct html *h, const struct roster_report *rep)
 	if (rep->n_skipped) {
 		html_raw(h, "<h3>Rows skipped</h3><ul>");
 		for (size_t i = 0; i < rep->n_skipped; i++) {
-			const char *why = rep->skipped[i].reason;
+			char words[200];
+			roster_skip_words(rep->skipped[i].reason, words, sizeof words);
 			html_raw(h, "<li>");
-			html_textf(h, "%ld: %s", rep->skipped[i].n,
-			           !strcmp(why, "not staff") ? "students, parents, guardians and "
-			           "relatives (children get no accounts: never imported)" : why);
+			html_textf(h, "%ld: %s", rep->skipped[i].n, words);
 			html_raw(h, "</li>");
 		}
 		html_raw(h, "</ul>");
