@@ -185,7 +185,17 @@ struct cat_clip {
 	enum cat_status status;
 	char *error;        /* NULL unless failed */
 	char *consent;
+	/* The consent record: on what basis ("releases", "no-students",
+	 * "blurred"; NULL unless on-file), who confirmed or changed it (an
+	 * account name) and when; cat_consent_history has the rest. */
+	char *consent_basis;
+	char *consent_by;
+	char *consent_at;
 	char *visibility;
+	bool held;          /* under legal hold: retention leaves it alone */
+	/* Its blur regions changed since its files were made: the files show
+	 * what must now be blurred, and are served to nobody until made again. */
+	bool media_stale;
 	int64_t uploader_id;
 	char *uploader;     /* name, NULL if the account is gone */
 	char *sha256;
@@ -251,6 +261,13 @@ struct cat_clip_edit {
 	const char *subject;
 	const char *recorded_on; /* "" clears it */
 	const char *consent;
+	/* The basis of consent on file ("releases", "no-students", "blurred");
+	 * NULL keeps the clip's, or "releases" when it had none.  "blurred"
+	 * needs blur regions applied first. */
+	const char *consent_basis;
+	/* Why consent changed: needed to withdraw it, kept in its history. */
+	const char *consent_reason;
+	const char *by;          /* the account name that made the edit */
 	const char *visibility;
 	const char *school;
 	const char *const *practices; /* slugs; set_practices says whether given */
@@ -278,9 +295,84 @@ int cat_clip_edit_check(struct kd_db *db, const struct cat_clip_edit *e, char *e
 int cat_clip_update(struct kd_db *db, int64_t id, const struct cat_clip_edit *e, char *err,
                     size_t errlen);
 
+/* ---------------------------------------------------------------- consent
+ * A clip's consent is a record (consent.c): cat_clip_update keeps it when
+ * consent or its basis change, and its history here, oldest first. */
+#define CAT_CONSENT_REASON_MAX 1000
+bool cat_consent_basis_valid(const char *basis);
+struct cat_consent_event {
+	char *consent, *basis; /* basis NULL unless on-file */
+	char *reason, *by, *at;
+};
+int cat_consent_history(struct kd_db *db, int64_t id, struct cat_consent_event **out, size_t *n);
+void cat_consent_events_free(struct cat_consent_event *list, size_t n);
+
+/* Legal hold: a clip kept past any retention period until an admin lifts
+ * it (reason required to set it).  KD_EINVAL, KD_ENOTFOUND, KD_EDB. */
+int cat_clip_hold(struct kd_db *db, int64_t id, bool on, const char *by, const char *reason,
+                  char *err, size_t errlen);
+struct cat_hold {
+	char *at, *by, *reason; /* all NULL: not held */
+};
+int cat_clip_hold_get(struct kd_db *db, int64_t id, struct cat_hold *out);
+void cat_hold_free(struct cat_hold *h);
+
+/* ---------------------------------------------------------------- blur
+ * Regions blurred in everything served (blur.c; schema/010).  x, y, w, h
+ * are fractions of the upright picture.  Setting them moves the clip's
+ * blur_rev: its files are then served to nobody until processing has made
+ * them again with the new regions (the caller queues that job). */
+#define CAT_BLUR_MAX 200
+struct cat_blur_region {
+	double from_s, to_s, x, y, w, h;
+	char source[12]; /* "editor" or "detector" */
+	char state[12];  /* "applied" or "proposed" */
+	double confidence; /* detector's, 0..1; negative: none */
+};
+/* The clip's regions (applied and proposed) by start time, and its
+ * blur_rev.  Free *out with free(). */
+int cat_blur_list(struct kd_db *db, int64_t id, struct cat_blur_region **out, size_t *n,
+                  int64_t *rev);
+/* Replace the clip's applied regions with these (proposed ones stay),
+ * checking each (times within the clip, fractions within the picture):
+ * KD_EINVAL with a sentence naming the region.  *rev is the new blur_rev. */
+int cat_blur_set(struct kd_db *db, int64_t id, const struct cat_blur_region *r, size_t n,
+                 const char *by, int64_t *rev, char *err, size_t errlen);
+/* Processing made the clip's files with blur_rev rev. */
+int cat_blur_made(struct kd_db *db, int64_t id, int64_t rev);
+
 /* Delete a clip's row (comments, views, jobs and links go with it).  The
  * caller removes the files afterwards (see media paths). */
 int cat_clip_delete(struct kd_db *db, int64_t id);
+
+/* ---------------------------------------------------------------- retention
+ * How long clips are kept (retention.c; the setting retention_months, and
+ * src/jobs/erase.c, which deletes).  A clip's date is its recorded_on, or
+ * the day it was uploaded when it has none. */
+struct cat_retained {
+	int64_t id;
+	char *title, *school;   /* school: the slug */
+	char *recorded_on;      /* YYYY-MM-DD, NULL when not given */
+	char *uploaded_at;      /* YYYY-MM-DDTHH:MM:SSZ */
+	char *sha256;
+	char *hold_at, *hold_by, *hold_reason; /* hold_at NULL: not held */
+};
+void cat_retained_free(struct cat_retained *r);
+/* One clip, whoever may see it (for deleting it): 0, KD_ENOTFOUND or
+ * KD_EDB; free *out with cat_retained_free. */
+int cat_retained_get(struct kd_db *db, int64_t id, struct cat_retained *out);
+/* Every clip whose date is more than months (1..1200) ago, that is before
+ * date('now', '-N months') in UTC, in id order; held ones too (hold_at
+ * set), which retention leaves alone and reports.  Rows are read a page at
+ * a time before fn sees them, so fn may write (delete the clip); fn
+ * returns non-zero to stop (returned).  Returns 0, fn's code, KD_EINVAL
+ * (months out of range) or KD_EDB. */
+int cat_clips_past_retention(struct kd_db *db, int months,
+                             int (*fn)(void *arg, const struct cat_retained *c), void *arg);
+/* Delete a clip's row, as cat_clip_delete, unless it is held at that
+ * moment (checked in the same statement: a hold set meanwhile wins).
+ * 0, KD_EPERM (held), KD_ENOTFOUND or KD_EDB. */
+int cat_clip_delete_unheld(struct kd_db *db, int64_t id);
 
 /* A new clip, as the upload and ingest paths create it.  Returns its id
  * in *id; KD_EEXIST when a clip with that sha256 exists that c->viewer

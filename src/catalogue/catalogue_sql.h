@@ -60,6 +60,19 @@ extern const char CAT_CLIP_JOINS[];
 /* Fill c from a row of CAT_CLIP_COLUMNS; free it with cat_clip_free(). */
 void cat_read_clip(struct kd_stmt *st, struct cat_clip *c);
 
+/* The consent record (consent.c).  cat_consent_check: an edit's consent
+ * fields on their own; cat_consent_read: the clip's consent and basis now
+ * (new strings); cat_consent_apply: after an edit of consent or basis,
+ * inside its transaction, record who and when and add to the history
+ * when anything changed (KD_EINVAL with a sentence when it may not);
+ * cat_consent_created: the first record of a new clip (its uploader's). */
+int cat_consent_check(const struct cat_clip_edit *e, char *err, size_t errlen);
+int cat_consent_read(struct kd_db *db, int64_t id, char **consent, char **basis);
+int cat_consent_apply(struct kd_db *db, int64_t id, const char *old_consent,
+                      const char *old_basis, const struct cat_clip_edit *e, char *err,
+                      size_t errlen);
+int cat_consent_created(struct kd_db *db, int64_t id);
+
 /* The catalogue generation (schema/002), -1 if it cannot be read. */
 int64_t cat_generation(struct kd_db *db);
 /* Counts remembered for a generation (cache.c).  A get for another

@@ -19,7 +19,9 @@ const char CAT_CLIP_COLUMNS[] =
 	"c.teacher, c.grade, c.subject, c.recorded_on, c.uploaded_at, c.status, c.error, "
 	"c.consent, c.visibility, coalesce(c.uploader_id, 0), u.name, c.sha256, c.original_name, "
 	"c.has_captions, c.container, c.duration_s, c.width, c.height, c.rotation, "
-	"c.video_codec, c.audio_codec, c.fps, c.bit_rate, c.size_bytes";
+	"c.video_codec, c.audio_codec, c.fps, c.bit_rate, c.size_bytes, "
+	"c.consent_basis, c.consent_by, c.consent_at, c.hold_at IS NOT NULL, "
+	"c.blur_rev <> c.media_blur_rev";
 
 const char CAT_CLIP_JOINS[] =
 	" JOIN schools s ON s.id = c.school_id LEFT JOIN users u ON u.id = c.uploader_id";
@@ -103,6 +105,11 @@ void cat_read_clip(struct kd_stmt *st, struct cat_clip *c)
 	m->fps = db_column_double(st, i++);
 	m->bit_rate = db_column_int64(st, i++);
 	m->size_bytes = db_column_int64(st, i++);
+	c->consent_basis = cat_col_dup(st, i++);
+	c->consent_by = cat_col_dup(st, i++);
+	c->consent_at = cat_col_dup(st, i++);
+	c->held = db_column_int(st, i++) != 0;
+	c->media_stale = db_column_int(st, i++) != 0;
 }
 
 static void free_list(char **items, size_t n)
@@ -134,6 +141,9 @@ void cat_clip_free(struct cat_clip *c)
 	free(c->uploaded_at);
 	free(c->error);
 	free(c->consent);
+	free(c->consent_basis);
+	free(c->consent_by);
+	free(c->consent_at);
 	free(c->visibility);
 	free(c->uploader);
 	free(c->sha256);

@@ -163,6 +163,8 @@ int cat_clip_edit_check(struct kd_db *db, const struct cat_clip_edit *e, char *e
 	}
 	if (e->consent && (rc = check_enum("consent", e->consent, CONSENTS, err, errlen)) < 0)
 		return rc;
+	if ((rc = cat_consent_check(e, err, errlen)) < 0)
+		return rc;
 	if (e->visibility &&
 	    (rc = check_enum("visibility", e->visibility, VISIBILITIES, err, errlen)) < 0)
 		return rc;
@@ -231,6 +233,14 @@ int cat_clip_update(struct kd_db *db, int64_t id, const struct cat_clip_edit *e,
 		return rc;
 	}
 	struct kd_stmt *st;
+	char *old_consent = NULL, *old_basis = NULL;
+	bool consent = e->consent || e->consent_basis;
+	if (consent && (rc = cat_consent_read(db, id, &old_consent, &old_basis)) < 0) {
+		db_rollback(db);
+		if (rc == KD_ENOTFOUND)
+			snprintf(err, errlen, "no clip with id %lld", (long long)id);
+		return rc;
+	}
 	if (db_prepare(db, "UPDATE clips SET title = coalesce(?2, title), description = coalesce(?3, description), "
 		"teacher = coalesce(?4, teacher), grade = coalesce(?5, grade), "
 		"subject = coalesce(?6, subject), "
@@ -255,18 +265,30 @@ int cat_clip_update(struct kd_db *db, int64_t id, const struct cat_clip_edit *e,
 	}
 	if (db_changes(db) == 0) {
 		db_rollback(db);
+		free(old_consent);
+		free(old_basis);
 		snprintf(err, errlen, "no clip with id %lld", (long long)id);
 		return KD_ENOTFOUND;
 	}
 	if ((rc = set_links(db, id, e->practices, e->n_practices, e->set_practices, e->tags,
 	                    e->n_tags, e->set_tags)) < 0)
 		goto fail;
+	if (consent && (rc = cat_consent_apply(db, id, old_consent, old_basis, e, err, errlen)) < 0) {
+		if (rc == KD_EINVAL)
+			goto refused;
+		goto fail;
+	}
 	if ((rc = db_commit(db)) < 0)
 		goto fail;
+	free(old_consent);
+	free(old_basis);
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot save the clip: %s", db_errmsg(db));
+refused:
 	db_rollback(db);
+	free(old_consent);
+	free(old_basis);
 	return rc;
 }
 
@@ -383,7 +405,7 @@ int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id,
 	}
 	if ((rc = set_links(db, *id, c->practices, c->n_practices, true, c->tags, c->n_tags,
 	                    true)) < 0 ||
-	    (own && (rc = db_commit(db)) < 0))
+	    (rc = cat_consent_created(db, *id)) < 0 || (own && (rc = db_commit(db)) < 0))
 		goto fail;
 	return 0;
 fail:

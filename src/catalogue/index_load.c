@@ -221,7 +221,8 @@ static void record_of(const struct cat_clip *c, struct iclip *r)
 		[S_UPLOADED] = c->uploaded_at, [S_ERROR] = c->error, [S_UPLOADER] = c->uploader,
 		[S_SHA] = c->sha256, [S_ORIGINAL] = c->original_name,
 		[S_CONTAINER] = c->media.container, [S_VCODEC] = c->media.video_codec,
-		[S_ACODEC] = c->media.audio_codec,
+		[S_ACODEC] = c->media.audio_codec, [S_BASIS] = c->consent_basis,
+		[S_CONSENT_BY] = c->consent_by, [S_CONSENT_AT] = c->consent_at,
 	};
 	size_t len = 0;
 	for (int i = 0; i < S_COUNT; i++)
@@ -239,7 +240,7 @@ static void record_of(const struct cat_clip *c, struct iclip *r)
 	char *p = r->block + head;
 	for (int i = 0; i < S_COUNT; i++) {
 		if (!s[i])
-			r->nulls |= (uint16_t)(1u << i);
+			r->nulls |= 1u << i;
 		size_t n = s[i] ? strlen(s[i]) : 0;
 		memcpy(p, s[i] ? s[i] : "", n + 1);
 		p += n + 1;
@@ -266,6 +267,8 @@ static void record_of(const struct cat_clip *c, struct iclip *r)
 	r->consent = consent_of(c->consent ? c->consent : "");
 	r->visibility = visibility_of(c->visibility ? c->visibility : "");
 	r->has_captions = c->has_captions;
+	r->held = c->held;
+	r->media_stale = c->media_stale;
 	r->n_practices = (uint8_t)np;
 	r->n_tags = (uint8_t)nt;
 	r->grade = ix_intern(&ix.grades, c->grade, true);
@@ -315,7 +318,8 @@ void ix_clip_of(const struct iclip *r, struct cat_clip *c)
 		[S_UPLOADED] = &c->uploaded_at, [S_ERROR] = &c->error, [S_UPLOADER] = &c->uploader,
 		[S_SHA] = &c->sha256, [S_ORIGINAL] = &c->original_name,
 		[S_CONTAINER] = &c->media.container, [S_VCODEC] = &c->media.video_codec,
-		[S_ACODEC] = &c->media.audio_codec,
+		[S_ACODEC] = &c->media.audio_codec, [S_BASIS] = &c->consent_basis,
+		[S_CONSENT_BY] = &c->consent_by, [S_CONSENT_AT] = &c->consent_at,
 	};
 	for (int i = 0; i < S_COUNT; i++) {
 		*s[i] = r->nulls >> i & 1 ? NULL : p;
@@ -343,6 +347,8 @@ void ix_clip_of(const struct iclip *r, struct cat_clip *c)
 	c->status = (enum cat_status)r->status;
 	c->uploader_id = r->uploader_id;
 	c->has_captions = r->has_captions;
+	c->held = r->held;
+	c->media_stale = r->media_stale;
 	c->media.probed = r->probed;
 	c->media.duration_s = r->duration_s;
 	c->media.fps = r->fps;

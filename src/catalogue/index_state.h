@@ -23,7 +23,8 @@ enum { VIS_DISTRICT, VIS_SCHOOL, VIS_PRIVATE };
 /* The strings of a clip, one after another in one allocation, in this
  * order; a NULL one is "" with its bit set in `nulls`. */
 enum { S_RECORDED, S_TITLE, S_DESCRIPTION, S_TEACHER, S_GRADE, S_SUBJECT, S_UPLOADED,
-       S_ERROR, S_UPLOADER, S_SHA, S_ORIGINAL, S_CONTAINER, S_VCODEC, S_ACODEC, S_COUNT };
+       S_ERROR, S_UPLOADER, S_SHA, S_ORIGINAL, S_CONTAINER, S_VCODEC, S_ACODEC, S_BASIS,
+       S_CONSENT_BY, S_CONSENT_AT, S_COUNT };
 /* (the two that orders compare come first: found without a walk) */
 
 struct iclip {
@@ -32,9 +33,9 @@ struct iclip {
 	double duration_s, fps;
 	int width, height, rotation;
 	uint32_t grade, subject;  /* interned, ASCII-lowercased; 0: none */
-	uint16_t nulls;
+	uint32_t nulls;
 	uint8_t status, consent, visibility;
-	bool probed, has_captions;
+	bool probed, has_captions, held, media_stale;
 	uint8_t n_practices, n_tags;
 	uint16_t school;      /* index in ix.schools, UINT16_MAX if unknown */
 	uint32_t strings_len; /* bytes of all the strings in the block */

@@ -59,6 +59,11 @@ char *paths_clip_file(const char *data_dir, int64_t id, enum kd_media_file f)
 	return kd_asprintf("%s/media/%lld/%s", data_dir, (long long)id, files[f].name);
 }
 
+char *paths_clip_blur_file(const char *data_dir, int64_t id)
+{
+	return kd_asprintf("%s/media/%lld/blur.json", data_dir, (long long)id);
+}
+
 void paths_clip_key(int64_t id, enum kd_media_file f, char key[PATHS_KEY_MAX])
 {
 	snprintf(key, PATHS_KEY_MAX, "%lld/%s", (long long)id, files[f].name);

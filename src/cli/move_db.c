@@ -33,6 +33,9 @@ static const struct {
 	{"visits", "visits"},
 	{"views", "views"},
 	{"jobs", "jobs"},
+	{"consent_events", "consent records"},
+	{"blur_regions", "blur regions"},
+	{"audit", "audit entries"},
 };
 
 /* Not copied: PostgreSQL's triggers make them from the rows above as they

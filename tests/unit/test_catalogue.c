@@ -110,7 +110,7 @@ static void privacy_rules_apply_to_get_and_list(void **state)
 	assert_int_equal(count(w, &w->coach_a, (struct cat_query){0}), 5);
 	assert_int_equal(count(w, &w->admin, (struct cat_query){0}), 5);
 	/* withdrawing consent hides a clip at once */
-	struct cat_clip_edit e = {.consent = "withdrawn"};
+	struct cat_clip_edit e = {.consent = "withdrawn", .consent_reason = "a parent asked"};
 	char err[KD_ERRMSG_MAX] = "";
 	assert_int_equal(cat_clip_update(w->db, w->open_clip, &e, err, sizeof err), 0);
 	assert_false(sees(w, &w->teacher_b, w->open_clip));

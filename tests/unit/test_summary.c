@@ -596,7 +596,7 @@ static void memory_answers_as_sql_does(void **state)
 		viewed[n++] = db_column_int64(st, 0);
 	db_finalize(st);
 	assert_int_equal(n, 8);
-	struct cat_clip_edit withdraw = {.consent = "withdrawn"};
+	struct cat_clip_edit withdraw = {.consent = "withdrawn", .consent_reason = "a parent asked"};
 	assert_int_equal(cat_clip_update(v->other, viewed[0], &withdraw, err, sizeof err), 0);
 	exec_fmt(v->other, "UPDATE clips SET consent = 'pending' WHERE id = %lld",
 	         (long long)viewed[1]);
