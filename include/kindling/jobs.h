@@ -34,6 +34,7 @@
 #include "kindling/storage.h"
 
 struct kd_db; /* db.h */
+struct media_blur_region; /* media.h */
 
 /* The channel on which processing nodes hear of queued work (db_notify). */
 #define JOBS_CHANNEL "kindling_jobs"
@@ -41,6 +42,12 @@ struct kd_db; /* db.h */
 /* Queue processing of a clip (inside the caller's transaction if any),
  * and tell the processing nodes when it commits. */
 int jobs_enqueue(struct kd_db *db, int64_t clip_id);
+
+/* Before a worker processes clip: write the clip's applied blur regions
+ * and its blur_rev from the catalogue into its folder (paths_clip_blur_file;
+ * no file for a clip never blurred).  0, or a KD_E* code with err. */
+int jobs_blur_prepare(struct kd_db *db, const char *data_dir, int64_t clip, char *err,
+                      size_t errlen);
 
 /* Who holds a running job: a runner process on a node (a machine sharing
  * the catalogue), for lease_s seconds at a time unless renewed. */
@@ -94,6 +101,16 @@ void jobs_runner_wake(struct jobs_runner *r);
 /* Stop claiming, let running workers finish within grace_s seconds, then
  * kill them (their jobs will be retried at the next start). */
 void jobs_runner_stop(struct jobs_runner **r, unsigned grace_s);
+/* How a runner is doing, for the server's metrics and health (issue 14):
+ * seconds since its thread last came round its loop (it does at least
+ * once a second when well; -1: not yet), and the worker runs that ended
+ * since it started, with their wall-clock seconds.  Thread-safe. */
+struct jobs_runner_stats {
+	double silent_s;
+	uint64_t runs;
+	double run_s;
+};
+void jobs_runner_stats(struct jobs_runner *r, struct jobs_runner_stats *out);
 
 /* A runner of this process's own for given clips only (`kindling ingest
  * --wait`; harmless beside a server's runner: a job is claimed once, and
@@ -121,6 +138,8 @@ struct jobs_result {
 	double duration_s, fps;
 	int width, height, rotation, coded_width, coded_height;
 	int64_t bit_rate, size_bytes;
+	int64_t blur_rev;              /* the rev of the blur.json the media were made with;
+	                                * 0 when the clip had none */
 };
 /* The line a worker writes (caller frees), and reading it back: 0, or
  * KD_EINVAL when it is not a report a worker writes. */
@@ -128,11 +147,31 @@ char *jobs_result_json(const struct jobs_result *r);
 int jobs_result_parse(const char *text, size_t len, struct jobs_result *r, char *err,
                       size_t errlen);
 
+/* The regions a clip's media hide, as its runner wrote them for the worker
+ * into the clip's folder (paths_clip_blur_file): at most
+ * JOBS_BLUR_MAX_BYTES of JSON,
+ *   {"rev": N, "regions": [{"from_s": S, "to_s": S, "x": F, "y": F,
+ *                            "w": F, "h": F}, ...]}
+ * (or a bare array of regions, rev 0), at most JOBS_BLUR_MAX_REGIONS of
+ * them (media.h says what the numbers mean).  Strict, since media made
+ * without a region they should hide is worse than none: rev an integer
+ * >= 0; every region all six numbers, finite, 0 <= from_s <= to_s, x and
+ * y in [0, 1), w and h in (0, 1], x + w and y + h at most 1 (a millionth
+ * over is taken as rounding and clamped); other members are ignored.
+ * Returns 0 with *regions (caller frees; NULL when there are none), *n and
+ * *rev set, or KD_EINVAL with err saying what is wrong. */
+#define JOBS_BLUR_MAX_BYTES (256 << 10)
+#define JOBS_BLUR_MAX_REGIONS 1000
+int jobs_blur_parse(const char *text, size_t len, struct media_blur_region **regions, size_t *n,
+                    int64_t *rev, char *err, size_t errlen);
+
 /* What `kindling worker` does: process one clip completely (probe, facts,
  * thumbnail, poster, storyboard, rendition) from the files of its folder
- * in data_dir, into r.  A bad file is not an error here: r says failed,
- * with the reason, and 0 is returned.  Errors are for the worker itself
- * failing (disk).  It touches no catalogue. */
+ * in data_dir, into r, with the regions of its blur.json blurred (an
+ * invalid one fails the clip: nothing is made unblurred).  A bad file is
+ * not an error here: r says failed, with the reason, and 0 is returned.
+ * Errors are for the worker itself failing (disk).  It touches no
+ * catalogue. */
 int jobs_process_clip(const char *data_dir, int64_t clip_id, struct jobs_result *r, char *err,
                       size_t errlen);
 

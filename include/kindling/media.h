@@ -53,6 +53,37 @@ struct media_facts {
 	bool browser_ready;
 };
 
+/*
+ * Regions to blur: rectangles over time ranges that an editor marked (or a
+ * face finder proposed and an editor applied).  x, y, w, h are fractions
+ * (0..1) of the UPRIGHT picture as displayed (after the sample aspect ratio
+ * and the turn); from_s and to_s are seconds of the clip's timeline as a
+ * player shows it (from the start of the file).  A region applies to a
+ * frame shown at t when from_s - s <= t <= to_s + s, s being one frame
+ * (plus the gap between the video stream's start and the file's, when
+ * there is one): a frame too many is blurred rather than one too few.  A
+ * storyboard tile or a thumbnail shows a frame and is blurred as that
+ * frame is.  Its rectangle, every edge rounded outward, is blurred beyond
+ * recognition (src/media/blur.h says how) in the rendition, the
+ * thumbnail, the poster and the storyboard; the rest of the picture is
+ * left as it was.  The worker checks the values when it reads them
+ * (jobs_blur_parse, jobs.h); here they are clamped to the picture, and a
+ * region with no area blurs nothing.
+ */
+struct media_blur_region {
+	double from_s, to_s;
+	double x, y, w, h;
+};
+/* regions[0..n); the caller owns them.  A NULL struct media_blur * or
+ * n == 0: nothing is blurred, and the outputs are made exactly as without
+ * (a browser-ready clip is remuxed).  With regions the rendition is always
+ * encoded again: a copy of the original's packets would show what the
+ * regions hide. */
+struct media_blur {
+	const struct media_blur_region *regions;
+	size_t n;
+};
+
 /* Set up once what FFmpeg keeps for the whole process: its log going to
  * ours, and the static tables of the decoders and encoders kindling uses
  * most, so that worker processes forked afterwards share them instead of
@@ -96,28 +127,31 @@ int media_make_storyboard(const char *path, const struct media_facts *f,
  * reaches (see frames_pass in src/media/frames.h): a keyframe every 250
  * frames at 30 fps is then at most about 4 s from its moment, which a
  * storyboard of a five-minute video (a tile every 3 s) shows as
- * neighbouring tiles sharing a picture. */
+ * neighbouring tiles sharing a picture.  blur: the regions each picture
+ * hides (NULL: none). */
 struct media_picture_paths {
 	const char *thumb_path, *poster_path;
 	const char *sprite_path, *vtt_path, *sprite_url;
 };
 int media_make_pictures(const char *path, const struct media_facts *f,
-                        const struct media_picture_paths *paths, char *err, size_t errlen);
+                        const struct media_picture_paths *paths, const struct media_blur *blur,
+                        char *err, size_t errlen);
 
 /* Everything a clip's processing makes from its original: the pictures
  * (media_make_pictures) and then the rendition (media_make_rendition),
  * every file synced and named at the end, together: a sync or two for the
  * lot rather than two a file.  A failure before that end leaves none of
- * them. */
+ * them.  blur: the regions every one of them hides (NULL: none). */
 int media_make_outputs(const char *path, const struct media_facts *f,
                        const struct media_picture_paths *pictures, const char *video_path,
-                       char *err, size_t errlen);
+                       const struct media_blur *blur, char *err, size_t errlen);
 
 /* A browser-playable MP4 with its index first (faststart): a remux when
  * f->browser_ready, otherwise H.264 (libx264, 8-bit 4:2:0, upright, at most
  * 1080p: short side 1080, long side 1920) + AAC.  Location and device
- * metadata are not copied. */
+ * metadata are not copied.  With blur regions (NULL: none) always the
+ * latter, the regions blurred in every frame they apply to. */
 int media_make_rendition(const char *path, const struct media_facts *f, const char *out_path,
-                         char *err, size_t errlen);
+                         const struct media_blur *blur, char *err, size_t errlen);
 
 #endif

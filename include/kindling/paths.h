@@ -43,6 +43,10 @@ char *paths_upload_dir(const char *data_dir, const char *upload_id);
 char *paths_clip_dir(const char *data_dir, int64_t id);
 char *paths_clip_file(const char *data_dir, int64_t id, enum kd_media_file f);
 
+/* <data>/media/<id>/blur.json: the regions to blur, written by the runner
+ * for the worker (jobs.h).  Not a kd_media_file: never served or stored. */
+char *paths_clip_blur_file(const char *data_dir, int64_t id);
+
 /* The storage key of a clip's file, "<id>/<name>" (storage.h), and the
  * prefix of all of them, "<id>/".  On the data folder a key is the file
  * paths_clip_file names. */

@@ -49,8 +49,11 @@ int jobs_claim(struct kd_db *db, const struct jobs_owner *owner, int64_t only_cl
 		return rc;
 	int64_t job = 0, clip = 0;
 	rc = claim(db, owner, only_clip, &job, &clip);
+	/* A clip that is ready (or failed) and made again, because its blur
+	 * regions changed, keeps its status: it stays listed, and its files
+	 * are held back by media_stale until this job records new ones. */
 	if (rc == 0)
-		rc = cat_clip_set_status(db, clip, CAT_PROCESSING, NULL);
+		rc = cat_clip_set_status_unfinished(db, clip, CAT_PROCESSING, NULL);
 	if (rc == KD_ENOTFOUND && clip)
 		rc = 0; /* the clip went meanwhile: its job is still to run (and find it gone) */
 	if (rc == 0)
@@ -249,6 +252,10 @@ int jobs_record(struct kd_db *db, int64_t job_id, int64_t clip_id, const struct 
 	if (rc == 0)
 		rc = cat_clip_set_status(db, clip_id, r->status,
 		                         r->status == CAT_FAILED ? r->error : NULL);
+	/* the files are now those of this blur_rev (served if it is the
+	 * clip's; another change of regions has queued another job) */
+	if (rc == 0 && r->status == CAT_READY)
+		rc = cat_blur_made(db, clip_id, r->blur_rev);
 	if (rc == KD_ENOTFOUND)
 		rc = 0; /* deleted while it was processed: only the job is left */
 	struct kd_stmt *st;

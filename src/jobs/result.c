@@ -9,7 +9,8 @@
 
 char *jobs_result_json(const struct jobs_result *r)
 {
-	json_t *o = json_pack("{ss ss}", "status", cat_status_name(r->status), "error", r->error);
+	json_t *o = json_pack("{ss ss sI}", "status", cat_status_name(r->status), "error", r->error,
+	                      "blur_rev", (json_int_t)r->blur_rev);
 	if (r->probed) {
 		json_t *m = json_pack("{ss sf si si si ss ss sf sI sI si si ss}", "container",
 		                      r->container, "duration_s", r->duration_s, "width", r->width,
@@ -45,6 +46,14 @@ int jobs_result_parse(const char *text, size_t len, struct jobs_result *r, char 
 		return KD_EINVAL;
 	}
 	copy(r->error, sizeof r->error, json_object_get(o, "error"));
+	/* (absent: a worker from before blurring, which blurred nothing) */
+	json_t *rev = json_object_get(o, "blur_rev");
+	if (rev && (!json_is_integer(rev) || json_integer_value(rev) < 0)) {
+		snprintf(err, errlen, "the worker's report has a blur_rev that is not a revision");
+		json_decref(o);
+		return KD_EINVAL;
+	}
+	r->blur_rev = rev ? json_integer_value(rev) : 0;
 	json_t *m = json_object_get(o, "media");
 	if (json_is_object(m)) {
 		r->probed = true;

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
 #include "kindling/db.h"
+#include "kindling/erase.h" /* the daily task (issue 14, retention) */
 #include "kindling/err.h"
 #include "kindling/jobs.h"
 #include "kindling/log.h"
@@ -79,6 +81,11 @@ struct jobs_runner {
 	int heard;                  /* the catalogue's notifications of work, or -1 */
 	pthread_t thread;
 	bool started;
+	struct erase_daily *daily;  /* retention and audit pruning (issue 14): a server's or
+	                             * a processing node's runner only, not a batch's */
+	/* for jobs_runner_stats (metrics and health, issue 14): other threads read them */
+	atomic_int_fast64_t seen_ms;  /* CLOCK_MONOTONIC ms of the loop's last round; 0: none yet */
+	atomic_uint_fast64_t runs, run_ms;
 
 	pthread_mutex_t lock;       /* guards what follows */
 	bool stopping;
@@ -105,6 +112,13 @@ void jobs_owner_of(const struct kd_config *cfg, struct jobs_owner *o)
 	o->pid = getpid();
 	o->node = cfg->node_name ? cfg->node_name : "node";
 	o->lease_s = cfg->job_lease_s ? cfg->job_lease_s : 60;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static double ms_since(const struct timespec *t)
@@ -273,6 +287,8 @@ static void fill(struct jobs_runner *r)
 		if (r->storage &&
 		    stored_fetch_original(r->storage, r->cfg->data_dir, s->clip_id, err, sizeof err) < 0)
 			snprintf(reason, sizeof reason, "cannot fetch the original: %s", err);
+		else if (jobs_blur_prepare(r->db, r->cfg->data_dir, s->clip_id, err, sizeof err) < 0)
+			snprintf(reason, sizeof reason, "cannot give the worker its blur regions: %s", err);
 		else if (start_worker(r, s) < 0)
 			snprintf(reason, sizeof reason, "the server could not start a worker");
 		if (reason[0]) {
@@ -365,6 +381,8 @@ static void collect(struct jobs_runner *r, struct slot *s, struct ended *e)
 	close(s->report);
 	kd_buf_release(&s->got);
 	s->busy = false;
+	atomic_fetch_add(&r->runs, 1);
+	atomic_fetch_add(&r->run_ms, (uint_fast64_t)ms_since(&s->started));
 }
 
 /* Its report recorded, or its job retried. */
@@ -562,6 +580,7 @@ static void *runner_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &r->idle_since);
 	unsigned grace_s = 0;
 	for (;;) {
+		atomic_store(&r->seen_ms, mono_ms());
 		pthread_mutex_lock(&r->lock);
 		bool stop = r->stopping || (r->batch && r->closed && r->todo_head == r->n_todo &&
 		                            !r->n_elsewhere && !busy(r));
@@ -689,7 +708,20 @@ static void runner_free(struct jobs_runner *r)
 int jobs_runner_start(const struct kd_config *cfg, const char *bin,
                       const struct jobs_limits *limits, struct jobs_runner **out)
 {
-	return runner_new(cfg, bin, limits, false, out);
+	int rc = runner_new(cfg, bin, limits, false, out);
+	/* retention (issue 14): once a day where processing runs, so that a
+	 * web node (--no-processing) adds no round of its own */
+	if (rc == 0 && erase_daily_start(cfg, &(*out)->daily) < 0)
+		log_warn("jobs", "no daily retention round on this node: see above");
+	return rc;
+}
+
+void jobs_runner_stats(struct jobs_runner *r, struct jobs_runner_stats *out)
+{
+	int64_t seen = atomic_load(&r->seen_ms);
+	out->silent_s = seen ? (double)(mono_ms() - seen) / 1e3 : -1;
+	out->runs = atomic_load(&r->runs);
+	out->run_s = (double)atomic_load(&r->run_ms) / 1e3;
 }
 
 void jobs_runner_wake(struct jobs_runner *r)
@@ -706,6 +738,7 @@ void jobs_runner_stop(struct jobs_runner **rp, unsigned grace_s)
 	struct jobs_runner *r = *rp;
 	if (!r)
 		return;
+	erase_daily_stop(&r->daily); /* retention (issue 14) */
 	pthread_mutex_lock(&r->lock);
 	r->stopping = true;
 	r->grace_s = grace_s;

@@ -18,6 +18,7 @@
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "media/blur.h"
 #include "media/frames.h"
 #include "media/lav_compat.h"
 #include "media/outputs.h"
@@ -44,6 +45,24 @@ static const double first_look[] = {0.10, 0.175, 0.25, 0.325, 0.40};
 static const double second_look[] = {0.50, 0.60, 0.70, 0.80, 0.90};
 #define LOOKS 5
 
+/* The regions to blur, and the clock of the frames they are timed by. */
+struct hide {
+	const struct media_blur *blur; /* NULL: nothing to blur */
+	double slack;                  /* blur_slack() */
+	int64_t origin;                /* the file's start, in tb */
+	AVRational tb;                 /* the video stream's time base */
+};
+
+/* Blur in img (made from frame) the regions that apply to frame. */
+static int hide_in(const struct hide *h, AVFrame *img, const AVFrame *frame)
+{
+	if (!h->blur)
+		return 0;
+	double t = (double)(frame->pts - h->origin) * av_q2d(h->tb);
+	int rc = blur_frame(img, h->blur, t, h->slack);
+	return rc < 0 ? rc : 0;
+}
+
 /* The best candidate of one look. */
 struct pick {
 	AVFrame *src;   /* the decoded frame, kept for the poster */
@@ -54,6 +73,7 @@ struct pick {
 
 struct thumbs {
 	bool on;
+	const struct hide *hide;
 	int tw, th;
 	struct SwsContext *sws;
 	struct pick look[2];   /* first, second */
@@ -63,6 +83,7 @@ struct thumbs {
 
 struct board {
 	bool on;
+	const struct hide *hide;
 	AVFrame *sprite;
 	int n;           /* tiles */
 	int cols;
@@ -77,6 +98,7 @@ struct board {
 
 struct work {
 	const struct media_facts *f;
+	struct hide hide;
 	struct thumbs t;
 	struct board b;
 	/* the moments of the pass: thumbnail looks first, then tiles */
@@ -98,8 +120,12 @@ static int consider(struct thumbs *t, struct pick *best, const AVFrame *frame,
 	AVFrame *thumb = NULL;
 	bool usable;
 	int rc = picture_upright(&t->sws, frame, f, t->tw, t->th, &thumb);
-	if (rc < 0)
+	if (rc == 0)
+		rc = hide_in(t->hide, thumb, frame);
+	if (rc < 0) {
+		av_frame_free(&thumb);
 		return rc;
+	}
 	double score = picture_detail(thumb, &usable);
 	log_debug("media", "thumbnail candidate at pts %" PRId64 ": detail %.1f%s", frame->pts,
 	          score, usable ? "" : " (black or blank)");
@@ -164,6 +190,8 @@ static int write_images(struct thumbs *t, const struct media_facts *f, struct ou
 	double s = fmin(1.0, (double)POSTER_MAX / fmax(f->width, f->height));
 	int pw = picture_even_down(f->width * s), ph = picture_even_down(f->height * s);
 	int rc = picture_upright(&sws, best->src, f, pw, ph, &poster);
+	if (rc == 0)
+		rc = hide_in(t->hide, poster, best->src);
 	if (rc < 0)
 		snprintf(err, errlen, "the picture could not be converted");
 	if (rc == 0)
@@ -208,8 +236,12 @@ static int place(struct board *b, int i, const AVFrame *frame, const struct medi
 	if (!b->tile || frame->pts != b->tile_pts) {
 		av_frame_free(&b->tile);
 		int rc = picture_upright(&b->sws, frame, f, b->tw, b->th, &b->tile);
-		if (rc < 0)
+		if (rc == 0)
+			rc = hide_in(b->hide, b->tile, frame);
+		if (rc < 0) {
+			av_frame_free(&b->tile);
 			return rc;
+		}
 		b->tile_pts = frame->pts;
 	}
 	picture_blit(b->sprite, (i % b->cols) * b->tw, (i / b->cols) * b->th, b->tile);
@@ -310,12 +342,14 @@ static int first_picture(struct work *w, struct frames_decoder *d)
 
 /* The pictures, their files joining out uncommitted. */
 static int pictures_make(const char *path, const struct media_facts *f,
-                         const struct media_picture_paths *p, struct outputs *out, char *err,
-                         size_t errlen)
+                         const struct media_picture_paths *p, const struct media_blur *blur,
+                         struct outputs *out, char *err, size_t errlen)
 {
 	struct frames_decoder d;
 	struct work w = {.f = f};
 	int rc;
+
+	w.t.hide = w.b.hide = &w.hide;
 
 	memset(&d, 0, sizeof d);
 	if (errlen)
@@ -341,6 +375,17 @@ static int pictures_make(const char *path, const struct media_facts *f,
 	rc = frames_decoder_open(&d, path, f, known ? FRAMES_ALL : FRAMES_KEYS, err, errlen);
 	if (rc < 0)
 		goto out;
+	if (blur && blur->n > 0) {
+		/* Times on the clip are read from a player, which starts at
+		 * the file's start; the stream may start a little after. */
+		int64_t file_start = d.in.fmt->start_time;
+		w.hide.blur = blur;
+		w.hide.tb = d.st->time_base;
+		w.hide.origin = file_start == AV_NOPTS_VALUE
+		                        ? d.start
+		                        : av_rescale_q(file_start, AV_TIME_BASE_Q, d.st->time_base);
+		w.hide.slack = blur_slack(f, (double)(d.start - w.hide.origin) * av_q2d(d.st->time_base));
+	}
 	if (known) {
 		moments(&w, false);
 		rc = frames_pass(&d, w.times, w.n, take, &w);
@@ -374,6 +419,8 @@ static int pictures_make(const char *path, const struct media_facts *f,
 out:
 	if (rc == KD_ENOMEM && errlen && !err[0])
 		snprintf(err, errlen, "out of memory");
+	if (rc == KD_EINVAL && errlen && !err[0])
+		snprintf(err, errlen, "the pictures of this video could not be made (or blurred)");
 	for (int k = 0; k < 2; k++) {
 		av_frame_free(&w.t.look[k].src);
 		av_frame_free(&w.t.look[k].thumb);
@@ -389,11 +436,12 @@ out:
 }
 
 int media_make_pictures(const char *path, const struct media_facts *f,
-                        const struct media_picture_paths *p, char *err, size_t errlen)
+                        const struct media_picture_paths *p, const struct media_blur *blur,
+                        char *err, size_t errlen)
 {
 	struct outputs out;
 	outputs_init(&out);
-	int rc = pictures_make(path, f, p, &out, err, errlen);
+	int rc = pictures_make(path, f, p, blur, &out, err, errlen);
 	if (rc == 0)
 		rc = outputs_commit(&out, err, errlen);
 	outputs_release(&out);
@@ -404,6 +452,7 @@ int media_make_pictures(const char *path, const struct media_facts *f,
 struct rendition_job {
 	const char *path, *video_path;
 	const struct media_facts *f;
+	const struct media_blur *blur;
 	struct outputs out;
 	char err[KD_ERRMSG_MAX];
 	int rc;
@@ -412,24 +461,24 @@ struct rendition_job {
 static void *rendition_thread(void *arg)
 {
 	struct rendition_job *j = arg;
-	j->rc = rendition_make(j->path, j->f, j->video_path, &j->out, j->err, sizeof j->err);
+	j->rc = rendition_make(j->path, j->f, j->video_path, j->blur, &j->out, j->err, sizeof j->err);
 	return NULL;
 }
 
 int media_make_outputs(const char *path, const struct media_facts *f,
-                       const struct media_picture_paths *p, const char *video_path, char *err,
-                       size_t errlen)
+                       const struct media_picture_paths *p, const char *video_path,
+                       const struct media_blur *blur, char *err, size_t errlen)
 {
 	/* The rendition mostly waits for the disk and the pictures for the
 	 * processor: side by side, a long clip takes the longer of the two
 	 * rather than both. */
-	struct rendition_job j = {.path = path, .video_path = video_path, .f = f};
+	struct rendition_job j = {.path = path, .video_path = video_path, .f = f, .blur = blur};
 	struct outputs out;
 	outputs_init(&out);
 	outputs_init(&j.out);
 	pthread_t t;
 	bool threaded = pthread_create(&t, NULL, rendition_thread, &j) == 0;
-	int rc = pictures_make(path, f, p, &out, err, errlen);
+	int rc = pictures_make(path, f, p, blur, &out, err, errlen);
 	if (threaded)
 		pthread_join(t, NULL);
 	else
@@ -452,7 +501,7 @@ int media_make_images(const char *path, const struct media_facts *f, const char 
                       const char *poster_path, char *err, size_t errlen)
 {
 	struct media_picture_paths p = {.thumb_path = thumb_path, .poster_path = poster_path};
-	return media_make_pictures(path, f, &p, err, errlen);
+	return media_make_pictures(path, f, &p, NULL, err, errlen);
 }
 
 int media_make_storyboard(const char *path, const struct media_facts *f,
@@ -461,5 +510,5 @@ int media_make_storyboard(const char *path, const struct media_facts *f,
 {
 	struct media_picture_paths p = {.sprite_path = sprite_path, .vtt_path = vtt_path,
 	                                .sprite_url = sprite_url};
-	return media_make_pictures(path, f, &p, err, errlen);
+	return media_make_pictures(path, f, &p, NULL, err, errlen);
 }

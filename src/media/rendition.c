@@ -11,6 +11,10 @@
  *    1920x1080 with square pixels, turn the pixels upright, encode libx264;
  *    decode the audio, resample to stereo float planar and encode AAC.
  *
+ * Regions to blur (media.h) rule out the remux: the frames are decoded,
+ * turned upright and scaled, and the regions blurred in them (blur.h)
+ * right before they are encoded.
+ *
  * Either way only the main video stream and the main audio stream are
  * written, and no metadata dictionary is copied: phones put the place of
  * filming (ISO 6709 location) and the device make and model there, and the
@@ -57,6 +61,7 @@
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/media.h"
+#include "media/blur.h"
 #include "media/input.h"
 #include "media/lav_compat.h"
 #include "media/outputs.h"
@@ -105,6 +110,8 @@ struct out_file {
 
 struct rend {
 	const struct media_facts *f;
+	const struct media_blur *blur; /* NULL: nothing to blur */
+	double blur_slack;
 	char *err;
 	size_t errlen;
 
@@ -960,6 +967,18 @@ static int video_frame(struct rend *r, AVFrame *in)
 		return rc;
 	enc_in->pts = pts;
 	double s = (double)pts * av_q2d(r->venc->time_base);
+	if (blur_any(r->blur, s, r->blur_slack)) {
+		/* A frame passed on as decoded may still be the decoder's
+		 * reference for the next ones: blur a copy. */
+		if (enc_in == r->pass && av_frame_make_writable(r->pass) < 0)
+			return KD_ENOMEM;
+		if (blur_frame(enc_in, r->blur, s, r->blur_slack) < 0) {
+			set_err(r, "the regions to blur could not be blurred in this video's "
+			        "pictures (%s)", av_get_pix_fmt_name(enc_in->format) ?
+			        av_get_pix_fmt_name(enc_in->format) : "?");
+			return KD_EINVAL;
+		}
+	}
 	if (r->vframes++ == 0)
 		r->vfirst_s = s;
 	r->vlast_s = s;
@@ -1249,6 +1268,12 @@ static int transcode(struct rend *r)
 			rc = 0;
 		}
 	}
+	if (r->blur) {
+		/* The video stream may start after the file (whose start is
+		 * the rendition's 0): a time read either way still counts. */
+		int64_t vstart = r->vist->start_time == AV_NOPTS_VALUE ? r->voff : r->vist->start_time;
+		r->blur_slack = blur_slack(r->f, (double)(vstart - r->voff) * av_q2d(r->vist->time_base));
+	}
 	rc = open_video_encoder(r);
 	if (!rc && r->aist)
 		rc = open_audio_encoder(r);
@@ -1341,9 +1366,10 @@ static int make(struct rend *r, const char *path, const char *out_path, int64_t 
 	rc = open_output(r, out_path);
 	if (rc)
 		return rc;
-	bool copy = r->f->browser_ready && streams_browser_ready(r);
+	bool copy = r->f->browser_ready && streams_browser_ready(r) && !r->blur;
 	if (r->f->browser_ready && !copy)
-		log_info(FAC, "%s: streams not browser-ready after all; transcoding", path);
+		log_info(FAC, "%s: %s; transcoding", path,
+		         r->blur ? "regions to blur" : "streams not browser-ready after all");
 	r->moov_reserve = !copy ? 0 : reserve >= 0 ? reserve : moov_room(r);
 	rc = copy ? remux(r) : transcode(r);
 	if (rc)
@@ -1362,9 +1388,12 @@ static int make(struct rend *r, const char *path, const char *out_path, int64_t 
 /* The rendition for out_path; with into, its file is handed to that set
  * for the caller to commit (outputs.h) instead of being committed here. */
 int rendition_make(const char *path, const struct media_facts *f, const char *out_path,
-                   struct outputs *into, char *err, size_t errlen)
+                   const struct media_blur *blur, struct outputs *into, char *err,
+                   size_t errlen)
 {
-	struct rend r = { .f = f, .err = err, .errlen = errlen };
+	/* No regions is no blur at all: the remux stays possible. */
+	const struct media_blur *b = blur && blur->n > 0 ? blur : NULL;
+	struct rend r = { .f = f, .blur = b, .err = err, .errlen = errlen };
 	int rc;
 
 	if (err && errlen)
@@ -1376,7 +1405,7 @@ int rendition_make(const char *path, const struct media_facts *f, const char *ou
 	rc = make(&r, path, out_path, -1, into);
 	if (rc == MOOV_TOO_SMALL) {
 		rend_free(&r);
-		r = (struct rend){ .f = f, .err = err, .errlen = errlen };
+		r = (struct rend){ .f = f, .blur = b, .err = err, .errlen = errlen };
 		rc = make(&r, path, out_path, 0, into);
 	}
 	rend_free(&r); /* removes the temporary file of a failed attempt */
@@ -1391,7 +1420,7 @@ int rendition_make(const char *path, const struct media_facts *f, const char *ou
 }
 
 int media_make_rendition(const char *path, const struct media_facts *f, const char *out_path,
-                         char *err, size_t errlen)
+                         const struct media_blur *blur, char *err, size_t errlen)
 {
-	return rendition_make(path, f, out_path, NULL, err, errlen);
+	return rendition_make(path, f, out_path, blur, NULL, err, errlen);
 }

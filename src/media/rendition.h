@@ -13,6 +13,7 @@
 /* media_make_rendition(), except that with into the finished file joins
  * that set (outputs.h) instead of being committed here. */
 int rendition_make(const char *path, const struct media_facts *f, const char *out_path,
-                   struct outputs *into, char *err, size_t errlen);
+                   const struct media_blur *blur, struct outputs *into, char *err,
+                   size_t errlen);
 
 #endif

@@ -818,7 +818,7 @@ static void pictures_in_one_pass_match_the_parts(void **state)
 		two[i] = kd_asprintf("%s.two.%s", p, ext[i]);
 	}
 	struct media_picture_paths paths = {one[0], one[1], one[2], one[3], "sb.jpg"};
-	assert_int_equal(media_make_pictures(p, &f, &paths, err, sizeof err), 0);
+	assert_int_equal(media_make_pictures(p, &f, &paths, NULL, err, sizeof err), 0);
 	assert_int_equal(media_make_images(p, &f, two[0], two[1], err, sizeof err), 0);
 	assert_int_equal(media_make_storyboard(p, &f, two[2], two[3], "sb.jpg", err, sizeof err), 0);
 	for (int i = 0; i < 4; i++) {

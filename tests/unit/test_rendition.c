@@ -330,7 +330,7 @@ static char *render(const char *src, const struct media_facts *f)
 {
 	char err[KD_ERRMSG_MAX] = "";
 	char *out = kd_asprintf("%s.web.mp4", src);
-	int rc = media_make_rendition(src, f, out, err, sizeof err);
+	int rc = media_make_rendition(src, f, out, NULL, err, sizeof err);
 	if (rc != 0)
 		fail_msg("media_make_rendition %s: %d %s", src, rc, err);
 	assert_true(exists(out));
@@ -794,7 +794,7 @@ static void fails_when_mostly_damaged(void **state)
 	f.browser_ready = false; /* (H.264 in MKV: make sure it is decoded) */
 	char err[KD_ERRMSG_MAX] = "";
 	char *out = path_in("broken.web.mp4");
-	int rc = media_make_rendition(src, &f, out, err, sizeof err);
+	int rc = media_make_rendition(src, &f, out, NULL, err, sizeof err);
 	assert_int_equal(rc, KD_EINVAL);
 	if (!strstr(err, "damaged from the start") && !strstr(err, "damaged half-way (at 00:00:01"))
 		fail_msg("unexpected message: %s", err);
@@ -816,7 +816,7 @@ static void unwritable_output_is_eio(void **state)
 	facts(src, &f);
 	char err[KD_ERRMSG_MAX] = "";
 	char *out = path_in("missing-folder/out.mp4");
-	assert_int_equal(media_make_rendition(src, &f, out, err, sizeof err), KD_EIO);
+	assert_int_equal(media_make_rendition(src, &f, out, NULL, err, sizeof err), KD_EIO);
 	assert_non_null(strstr(err, "could not write"));
 	free(out);
 	free(src);
