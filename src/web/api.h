@@ -43,6 +43,28 @@ struct clip_edit_json {
 };
 /* Returns 0, or KD_EINVAL with a message saying which field is wrong.
  * Release ej in either case. */
+/* Audit entries for an edit of clip was into now (consent, visibility,
+ * the other fields given in e), as the request's person. */
+void clip_audit_edit(struct request *req, const struct cat_clip *was, const struct cat_clip *now,
+                     const struct cat_clip_edit *e);
+/* api_governance.c: a clip's blur regions (GET, PUT), consent record
+ * (GET) and legal hold (PUT with {"reason"}, DELETE; admins). */
+enum MHD_Result api_clip_blur_get(struct request *req);
+enum MHD_Result api_clip_blur_put(struct request *req);
+enum MHD_Result api_clip_consent_get(struct request *req);
+enum MHD_Result api_clip_hold_put(struct request *req);
+enum MHD_Result api_clip_hold_delete(struct request *req);
+/* governance pages: the saves the API and the clip page's forms share
+ * (pages_clip_governance.c).  The caller has checked the person may edit
+ * c (blur) or is an admin (hold).  clip_blur_save: replace c's applied
+ * regions, audit, queue the files to be made again.  clip_hold_save: set
+ * (reason required) or lift a legal hold, audited.  0, or KD_EINVAL /
+ * KD_ENOTFOUND / another code with a sentence in err. */
+int clip_blur_save(struct request *req, const struct cat_clip *c, const struct cat_blur_region *r,
+                   size_t n, char *err, size_t errlen);
+int clip_hold_save(struct request *req, const struct cat_clip *c, bool on, const char *reason,
+                   char *err, size_t errlen);
+
 int clip_edit_from_json(json_t *body, struct clip_edit_json *ej, char *err, size_t errlen);
 void clip_edit_json_release(struct clip_edit_json *ej);
 

@@ -1,5 +1,6 @@
 /* api_catalogue.c - schools, practices, who am I, health. */
 #include "api.h"
+#include "metrics.h"
 #include "kindling/catalogue.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
@@ -50,6 +51,12 @@ enum MHD_Result api_me(struct request *req)
 
 enum MHD_Result api_healthz(struct request *req)
 {
+	/* ?deep=1: the catalogue writable, the disk, processing (metrics.h) */
+	int64_t deep;
+	if (req_int_arg(req, "deep", 0, 0, 1, &deep) < 0)
+		return respond_error(req, MHD_HTTP_BAD_REQUEST, "deep is 0 or 1");
+	if (deep)
+		return api_healthz_deep(req);
 	struct kd_stmt *st;
 	int ok = db_prepare(req->db, "SELECT 1", &st) == DB_OK &&
 	         db_step(st) == DB_ROW;

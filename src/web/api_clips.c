@@ -8,7 +8,9 @@
 #include "api.h"
 #include "json_out.h"
 #include "media_files.h"
+#include "kindling/audit.h"
 #include "kindling/catalogue.h"
+#include "kindling/erase.h" /* retention (issue 14): api_clip_delete */
 #include "kindling/err.h"
 #include "kindling/fs.h"
 #include "kindling/log.h"
@@ -78,9 +80,16 @@ static void clip_json(struct kd_buf *b, const struct cat_clip *c)
 		{"teacher", c->teacher}, {"grade", c->grade}, {"subject", c->subject},
 		{"recorded_on", c->recorded_on}, {"uploaded_at", c->uploaded_at},
 		{"uploader", c->uploader}, {"status", cat_status_name(c->status)},
-		{"error", c->error}, {"consent", c->consent}, {"visibility", c->visibility},
+		{"error", c->error}, {"consent", c->consent}, {"consent_basis", c->consent_basis},
+		{"consent_by", c->consent_by}, {"consent_at", c->consent_at},
+		{"visibility", c->visibility},
 	};
 	text_fields(b, about, sizeof about / sizeof *about);
+	json_out_key(b, "legal_hold", false);
+	kd_buf_puts(b, c->held ? "true" : "false");
+	/* blur regions changed: the files are being made again, not served */
+	json_out_key(b, "blur_pending", false);
+	kd_buf_puts(b, c->media_stale ? "true" : "false");
 	probed_real(b, m, "duration_s", m->duration_s);
 	probed_int(b, m, "width", m->width);
 	probed_int(b, m, "height", m->height);
@@ -231,6 +240,7 @@ enum MHD_Result api_clip_get(struct request *req)
 		return not_found(req);
 	if (rc < 0)
 		return respond_kd_error(req, rc, NULL);
+	req_audit_opened(req, c.id);
 	enum MHD_Result r = respond_clip(req, &c);
 	cat_clip_free(&c);
 	return r;
@@ -261,11 +271,13 @@ int clip_edit_from_json(json_t *body, struct clip_edit_json *ej, char *err, size
 {
 	static const char *const text_fields[] = {"title", "description", "teacher", "grade",
 	                                          "subject", "recorded_on", "consent",
+	                                          "consent_basis", "consent_reason",
 	                                          "visibility", "school"};
 	memset(ej, 0, sizeof *ej);
 	struct cat_clip_edit *e = &ej->edit;
 	const char **text[] = {&e->title, &e->description, &e->teacher, &e->grade, &e->subject,
-	                       &e->recorded_on, &e->consent, &e->visibility, &e->school};
+	                       &e->recorded_on, &e->consent, &e->consent_basis,
+	                       &e->consent_reason, &e->visibility, &e->school};
 	const char *key;
 	json_t *v;
 	if (!json_is_object(body)) {
@@ -302,7 +314,7 @@ int clip_edit_from_json(json_t *body, struct clip_edit_json *ej, char *err, size
 			snprintf(err, errlen,
 			         "unknown field '%.40s'; fields you can change: title, description, "
 			         "teacher, grade, subject, recorded_on, practices, tags, consent, "
-			         "visibility, school",
+			         "consent_basis, consent_reason, visibility, school",
 			         key);
 			return KD_EINVAL;
 		}
@@ -317,6 +329,47 @@ void clip_edit_json_release(struct clip_edit_json *ej)
 	memset(ej, 0, sizeof *ej);
 }
 
+static bool differs(const char *a, const char *b)
+{
+	return !(a == b || (a && b && !strcmp(a, b)));
+}
+
+void clip_audit_edit(struct request *req, const struct cat_clip *was, const struct cat_clip *now,
+                     const struct cat_clip_edit *e)
+{
+	char detail[1200];
+	if (differs(was->consent, now->consent) || differs(was->consent_basis, now->consent_basis)) {
+		snprintf(detail, sizeof detail, "%s%s%s%s -> %s%s%s%s%s%s", was->consent,
+		         was->consent_basis ? " (" : "", was->consent_basis ? was->consent_basis : "",
+		         was->consent_basis ? ")" : "", now->consent, now->consent_basis ? " (" : "",
+		         now->consent_basis ? now->consent_basis : "", now->consent_basis ? ")" : "",
+		         e->consent_reason && *e->consent_reason ? ": " : "",
+		         e->consent_reason ? e->consent_reason : "");
+		req_audit(req, AUDIT_CONSENT, now->id, now->title, detail);
+	}
+	if (differs(was->visibility, now->visibility)) {
+		snprintf(detail, sizeof detail, "%s -> %s", was->visibility, now->visibility);
+		req_audit(req, AUDIT_VISIBILITY, now->id, now->title, detail);
+	}
+	const struct {
+		const char *name;
+		bool given;
+	} fields[] = {
+		{"title", e->title}, {"description", e->description}, {"teacher", e->teacher},
+		{"grade", e->grade}, {"subject", e->subject}, {"recorded_on", e->recorded_on},
+		{"school", e->school}, {"practices", e->set_practices}, {"tags", e->set_tags},
+	};
+	size_t len = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		if (fields[i].given)
+			len += (size_t)snprintf(detail + len, sizeof detail - len, "%s%s",
+			                        len ? ", " : "set ", fields[i].name);
+	if (len && differs(was->title, now->title) && len < sizeof detail)
+		snprintf(detail + len, sizeof detail - len, " (was titled '%s')", was->title);
+	if (len)
+		req_audit(req, AUDIT_EDIT, now->id, now->title, detail);
+}
+
 enum MHD_Result api_clip_patch(struct request *req)
 {
 	struct cat_clip c;
@@ -324,16 +377,19 @@ enum MHD_Result api_clip_patch(struct request *req)
 	if (!load_editable(req, "change", &c, &answered))
 		return answered;
 	int64_t uploader = c.uploader_id, school_id = c.school_id;
-	cat_clip_free(&c);
+	struct cat_clip before = c;
 	int rc;
 
 	enum MHD_Result result;
 	json_t *body = req_json_body(req, &result);
-	if (!body)
+	if (!body) {
+		cat_clip_free(&before);
 		return result;
+	}
 	struct clip_edit_json ej;
 	char err[KD_ERRMSG_MAX] = "";
 	rc = clip_edit_from_json(body, &ej, err, sizeof err);
+	ej.edit.by = req->user.name;
 	int64_t target = 0;
 	if (rc == 0 && ej.edit.school && cat_school_id(req->db, ej.edit.school, &target) == 0 &&
 	    target != school_id && req->user.role != KD_ROLE_ADMIN &&
@@ -345,18 +401,20 @@ enum MHD_Result api_clip_patch(struct request *req)
 	}
 	if (rc == 0)
 		rc = cat_clip_update(req->db, req->ids[0], &ej.edit, err, sizeof err);
-	clip_edit_json_release(&ej);
-	json_decref(body);
-	if (rc == KD_ENOTFOUND || rc == KD_EINVAL)
-		return respond_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
-	if (rc < 0)
-		return respond_kd_error(req, rc, err);
 	/* Answer with what was saved, even when the edit (withdrawn consent,
 	 * private) hides the clip from its editor from now on. */
 	struct kd_user editor = req->user;
 	editor.role = KD_ROLE_ADMIN;
-	if ((rc = cat_clip_get(req->db, &editor, req->ids[0], &c)) < 0)
-		return rc == KD_ENOTFOUND ? not_found(req) : respond_kd_error(req, rc, NULL);
+	if (rc == 0 && (rc = cat_clip_get(req->db, &editor, req->ids[0], &c)) == 0)
+		clip_audit_edit(req, &before, &c, &ej.edit);
+	clip_edit_json_release(&ej);
+	json_decref(body);
+	cat_clip_free(&before);
+	if (rc == KD_ENOTFOUND || rc == KD_EINVAL)
+		return rc == KD_ENOTFOUND && !err[0] ? not_found(req)
+		                                     : respond_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (rc < 0)
+		return respond_kd_error(req, rc, err);
 	enum MHD_Result r = respond_clip(req, &c);
 	cat_clip_free(&c);
 	return r;
@@ -368,22 +426,29 @@ enum MHD_Result api_clip_delete(struct request *req)
 	enum MHD_Result answered;
 	if (!load_editable(req, "delete", &c, &answered))
 		return answered;
+	bool held = c.held;
 	cat_clip_free(&c);
-	int rc;
-	if ((rc = cat_clip_delete(req->db, req->ids[0])) < 0)
-		return rc == KD_ENOTFOUND ? not_found(req) : respond_kd_error(req, rc, NULL);
-	/* The row is gone first, so nothing can serve the files while they are
-	 * being removed; a failure here leaves orphans the log names. */
-	char *dir = paths_clip_dir(req->srv->cfg->data_dir, req->ids[0]);
-	if (kd_remove_tree(dir) < 0)
-		log_error("api", "clip %lld deleted but its files in %s could not be removed: %s",
-		          (long long)req->ids[0], dir, strerror(errno));
-	free(dir);
-	char prefix[PATHS_KEY_MAX], err[KD_ERRMSG_MAX] = "";
-	paths_clip_prefix(req->ids[0], prefix);
-	if (storage_kind(req->srv->storage) == STORAGE_S3 &&
-	    storage_delete_prefix(req->srv->storage, prefix, err, sizeof err) < 0)
-		log_error("api", "clip %lld deleted but its files in %s could not be removed: %s",
-		          (long long)req->ids[0], storage_describe(req->srv->storage), err);
+	/* retention (issue 14): clip_erase refuses a hold too (one set since
+	 * the clip was read), records the entry, and removes every file */
+	int rc = KD_EPERM;
+	char err[KD_ERRMSG_MAX] = "";
+	if (!held) {
+		char ip[64];
+		req_client_address(req, ip, sizeof ip);
+		struct audit_actor who = audit_actor_of(req->signed_in ? &req->user : NULL, ip);
+		rc = clip_erase(req->db, req->srv->storage, req->srv->cfg->data_dir, req->ids[0], &who,
+		                req_arg(req, "reason"), err, sizeof err);
+	}
+	if (rc == KD_EPERM)
+		return respond_error(req, MHD_HTTP_CONFLICT,
+		                     "clip %lld is under legal hold and may not be deleted; an admin "
+		                     "lifts the hold first (DELETE /api/v1/clips/%lld/hold)",
+		                     (long long)req->ids[0], (long long)req->ids[0]);
+	if (rc == KD_ENOTFOUND)
+		return not_found(req);
+	/* KD_EIO: the clip is deleted, files are left behind (logged, and
+	 * orphans for kindling check): the deletion itself succeeded */
+	if (rc < 0 && rc != KD_EIO)
+		return respond_kd_error(req, rc, NULL);
 	return respond_json(req, MHD_HTTP_NO_CONTENT, NULL);
 }

@@ -128,11 +128,14 @@ enum MHD_Result api_visit_patch(struct request *req)
 	char err[KD_ERRMSG_MAX] = "";
 	int rc = visit_update(req->db, &req->user, req->ids[0], fields[0], fields[1], fields[2],
 	                      fields[3], err, sizeof err);
+	bool answered = fields[0] != NULL; /* a new status, not a note alone */
 	json_decref(body);
 	if (rc == KD_EEXIST)
 		return respond_error(req, MHD_HTTP_CONFLICT, "%s", err);
 	if (rc < 0)
 		return respond_kd_error(req, rc, err);
+	if (answered) /* issue 14: the audit trail */
+		req_audit_visit_answer(req, req->ids[0]);
 	return answer_visit(req, MHD_HTTP_OK, req->ids[0]);
 }
 

@@ -96,6 +96,21 @@ bool req_via_trusted_proxy(struct request *req);
  * X-Forwarded-For names (see kd_client_address). */
 void req_client_address(struct request *req, char *out, size_t len);
 
+/* Record what the request did in the audit trail (audit.h), as the
+ * signed-in person (or kindling, when nobody is) from the client's
+ * address; a failure is logged, not answered: the deed is done.
+ * req_audit_opened: the person opened clip_id (once a day counts). */
+void req_audit(struct request *req, const char *action, int64_t clip_id, const char *target,
+               const char *detail);
+void req_audit_opened(struct request *req, int64_t clip_id);
+/* issue 14: sign-in (user, not yet the request's, came in by how:
+ * "password", "single sign-on"); a failed one (name: what was tried, why:
+ * what was wrong; bounded per minute, see audit_sign_in_failed); a visit's
+ * new status and date, about its clip. */
+void req_audit_signed_in(struct request *req, const struct kd_user *user, const char *how);
+void req_audit_sign_in_failed(struct request *req, const char *name, const char *why);
+void req_audit_visit_answer(struct request *req, int64_t visit_id);
+
 /* Parse the body as a JSON object.  On failure answers 400 (or 415) and
  * returns NULL with the answer's result in *result, for the caller to
  * return. */

@@ -67,7 +67,8 @@ void page_begin(struct html *h, struct request *req, const char *title)
 		static const char *const admin[][2] = {{"/admin/users", "People"},
 		                                       {"/admin/schools", "Schools"},
 		                                       {"/admin/practices", "Practices"},
-		                                       {"/admin/roster", "Roster"}};
+		                                       {"/admin/roster", "Roster"},
+		                                       {"/admin/audit", "Audit trail"}}; /* issue 14 */
 		html_raw(h, "<nav class=\"admin\" aria-label=\"Administration\">");
 		for (size_t i = 0; i < sizeof admin / sizeof *admin; i++) {
 			bool here = !strncmp(req->path, admin[i][0], strlen(admin[i][0]));

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kindling/audit.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
@@ -115,7 +116,33 @@ static struct MHD_Response *small_file(int fd, uint64_t len)
 
 bool media_file_made(const struct cat_clip *c, enum kd_media_file f)
 {
-	return c->status == CAT_READY && (f != KD_FILE_CAPTIONS || c->has_captions);
+	return c->status == CAT_READY && !c->media_stale && !media_withdrawn(c) &&
+	       (f != KD_FILE_CAPTIONS || c->has_captions);
+}
+
+bool media_withdrawn(const struct cat_clip *c)
+{
+	return c->consent && !strcmp(c->consent, "withdrawn");
+}
+
+/* Files nobody may have now, whoever asks: answered (true) with why. */
+static bool media_refused(struct request *req, const struct cat_clip *c, enum MHD_Result *r)
+{
+	if (media_withdrawn(c)) {
+		*r = respond_error(req, MHD_HTTP_FORBIDDEN,
+		                   "consent for clip %lld was withdrawn: its video and pictures are "
+		                   "shown to nobody (an admin can restore consent, or delete the clip)",
+		                   (long long)c->id);
+		return true;
+	}
+	if (c->media_stale) {
+		*r = respond_error(req, MHD_HTTP_CONFLICT,
+		                   "clip %lld is being made again with its new blurred regions; its "
+		                   "files are back when processing is done",
+		                   (long long)c->id);
+		return true;
+	}
+	return false;
 }
 
 /* How long a link to a file in object storage works: longer than anyone
@@ -172,26 +199,17 @@ static enum MHD_Result media_pass_through(struct request *req, int64_t id, enum 
 	return respond(req, MHD_HTTP_OK, resp);
 }
 
-/* A file of a clip in object storage: a redirect to a presigned URL, after
- * the same checks as a file on disk.  Its files are stored once the clip
- * is processed: before that there is nothing to link to. */
-static enum MHD_Result media_redirect(struct request *req, const struct cat_clip *c,
-                                      enum kd_media_file f)
+/* 302 to a presigned URL of clip id's file f in object storage, good for
+ * seconds. */
+static enum MHD_Result redirect_presigned(struct request *req, int64_t id, enum kd_media_file f,
+                                          unsigned seconds)
 {
-	if (!media_file_made(c, f))
-		return respond_error(req, MHD_HTTP_NOT_FOUND,
-		                     "clip %lld has no %s yet; it may still be processing",
-		                     (long long)c->id, paths_file_name(f));
 	char key[PATHS_KEY_MAX], err[KD_ERRMSG_MAX] = "";
-	paths_clip_key(c->id, f, key);
-	if (f == KD_FILE_STORYBOARD_VTT || f == KD_FILE_CAPTIONS)
-		return media_pass_through(req, c->id, f, key);
+	paths_clip_key(id, f, key);
 	char *url = NULL;
-	int rc = storage_presign_get(req->srv->storage, key, MEDIA_LINK_SECONDS, paths_file_type(f),
-	                             NULL, &url, err, sizeof err);
-	if (rc < 0) {
-		return storage_unavailable(req, c->id, f, err);
-	}
+	if (storage_presign_get(req->srv->storage, key, seconds, paths_file_type(f), NULL, &url, err,
+	                        sizeof err) < 0)
+		return storage_unavailable(req, id, f, err);
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
@@ -203,6 +221,23 @@ static enum MHD_Result media_redirect(struct request *req, const struct cat_clip
 	/* the link is for this person, now: kept by no cache, asked for again */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
 	return respond(req, MHD_HTTP_FOUND, resp);
+}
+
+/* A file of a clip in object storage: a redirect to a presigned URL, after
+ * the same checks as a file on disk.  Its files are stored once the clip
+ * is processed: before that there is nothing to link to. */
+static enum MHD_Result media_redirect(struct request *req, const struct cat_clip *c,
+                                      enum kd_media_file f)
+{
+	if (!media_file_made(c, f))
+		return respond_error(req, MHD_HTTP_NOT_FOUND,
+		                     "clip %lld has no %s yet; it may still be processing",
+		                     (long long)c->id, paths_file_name(f));
+	char key[PATHS_KEY_MAX];
+	paths_clip_key(c->id, f, key);
+	if (f == KD_FILE_STORYBOARD_VTT || f == KD_FILE_CAPTIONS)
+		return media_pass_through(req, c->id, f, key);
+	return redirect_presigned(req, c->id, f, MEDIA_LINK_SECONDS);
 }
 
 /* Where a file's bytes come from: a file of the data folder (fd), or an
@@ -390,6 +425,13 @@ enum MHD_Result media_get(struct request *req)
 		                     (long long)req->ids[0]);
 	if (rc < 0)
 		return respond_kd_error(req, rc, NULL);
+	enum MHD_Result refused;
+	if (media_refused(req, &c, &refused)) {
+		cat_clip_free(&c);
+		return refused;
+	}
+	if (f == KD_FILE_VIDEO)
+		req_audit_opened(req, c.id);
 	if (storage_kind(req->srv->storage) == STORAGE_S3) {
 		enum MHD_Result r = req->srv->cfg->media_proxy ? media_proxy(req, &c, f)
 		                                               : media_redirect(req, &c, f);
@@ -414,4 +456,52 @@ enum MHD_Result media_get(struct request *req)
 	snprintf(src.etag, sizeof src.etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
 	         (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
 	return serve_source(req, f, &src);
+}
+
+/* How long a link to an original lasts: long enough to start the
+ * download it was asked for, not to be passed on. */
+#define ORIGINAL_LINK_SECONDS 300u
+#define RECORDS_REASON_MAX 500
+
+enum MHD_Result media_original(struct request *req)
+{
+	const char *reason = req_arg(req, "reason");
+	if (!reason || !*reason || strlen(reason) > RECORDS_REASON_MAX)
+		return respond_error(req, MHD_HTTP_BAD_REQUEST,
+		                     "say which records request this original is for (?reason=, up to "
+		                     "%d characters): the audit trail keeps it",
+		                     RECORDS_REASON_MAX);
+	struct cat_clip c;
+	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
+	if (rc == KD_ENOTFOUND)
+		return respond_error(req, MHD_HTTP_NOT_FOUND, "no clip with id %lld",
+		                     (long long)req->ids[0]);
+	if (rc < 0)
+		return respond_kd_error(req, rc, NULL);
+	char detail[RECORDS_REASON_MAX + 300];
+	snprintf(detail, sizeof detail, "'%s' (%s): %s", c.title,
+	         c.original_name ? c.original_name : "", reason);
+	req_audit(req, AUDIT_ORIGINAL, c.id, c.title, detail);
+	cat_clip_free(&c);
+	req->keep_off = true;
+	struct source src = {.fd = -1, .storage = req->srv->storage};
+	if (storage_kind(req->srv->storage) == STORAGE_S3)
+		return redirect_presigned(req, req->ids[0], KD_FILE_ORIGINAL, ORIGINAL_LINK_SECONDS);
+	char *path = paths_clip_file(req->srv->cfg->data_dir, req->ids[0], KD_FILE_ORIGINAL);
+	src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	struct stat st;
+	if (src.fd < 0 || fstat(src.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (src.fd >= 0)
+			close(src.fd);
+		return respond_error(req, MHD_HTTP_NOT_FOUND,
+		                     "the original of clip %lld is missing from the server; `kindling "
+		                     "check` reports such clips, and a backup may hold it",
+		                     (long long)req->ids[0]);
+	}
+	src.size = (uint64_t)st.st_size;
+	src.mtime = st.st_mtime;
+	snprintf(src.etag, sizeof src.etag, "\"o%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
+	         (uint64_t)st.st_mtim.tv_sec);
+	return serve_source(req, KD_FILE_ORIGINAL, &src);
 }

@@ -17,8 +17,16 @@
 
 enum MHD_Result media_get(struct request *req);
 
-/* Has processing made file f of clip c, so that it can be asked for? */
+/* Has processing made file f of clip c, so that it can be asked for
+ * (made, with the clip's present blur regions, and consent not withdrawn)? */
 bool media_file_made(const struct cat_clip *c, enum kd_media_file f);
+/* Is c's consent withdrawn (its files then go to nobody)? */
+bool media_withdrawn(const struct cat_clip *c);
+
+/* GET /api/v1/clips/{id}/original?reason=: the original file, for an
+ * admin answering a records request (the route is admins only); the
+ * reason goes into the audit trail with who took it. */
+enum MHD_Result media_original(struct request *req);
 
 /* The URL path of a clip's file: "/media/clips/<id>/<name>". */
 const char *media_url(int64_t clip_id, enum kd_media_file f, char *out, size_t outlen);

@@ -37,6 +37,21 @@ enum MHD_Result page_clip_edit(struct request *req);
 enum MHD_Result page_comment_add(struct request *req);
 enum MHD_Result page_comment_delete(struct request *req);
 
+/* pages_clip_governance.c (issue 14: the clip page's governance) */
+/* Instead of the player, for a clip whose consent was withdrawn (when, by
+ * whom, why) or whose files are being made again with new blur regions:
+ * writes the notice and returns true; false (nothing written) otherwise. */
+bool page_clip_media_notice(struct html *h, struct request *req, const struct cat_clip *c);
+/* The sections for those who may edit the clip: its consent record and
+ * form, its blur regions and editor (assets/blur.js); for admins legal
+ * hold and the original for a records request.  Nothing for others. */
+void page_clip_governance(struct html *h, struct request *req, const struct cat_clip *c);
+/* POST /clips/{id}/consent, /blur (editors), /hold, /hold/lift (admins). */
+enum MHD_Result page_clip_consent(struct request *req);
+enum MHD_Result page_clip_blur(struct request *req);
+enum MHD_Result page_clip_hold(struct request *req);
+enum MHD_Result page_clip_hold_lift(struct request *req);
+
 /* pages_visits.c */
 enum MHD_Result page_visit_add(struct request *req);
 enum MHD_Result page_visits(struct request *req);
@@ -106,5 +121,11 @@ enum MHD_Result page_admin_practice_merge(struct request *req);
 enum MHD_Result page_admin_roster(struct request *req);
 enum MHD_Result page_admin_roster_upload(struct request *req);
 enum MHD_Result page_admin_roster_apply(struct request *req);
+
+/* pages_admin_audit.c (issue 14) */
+/* /admin/audit: the audit trail with its filters, newest first, for admins;
+ * /admin/audit.csv: what the filters match, as `kindling audit --format csv`. */
+enum MHD_Result page_admin_audit(struct request *req);
+enum MHD_Result page_admin_audit_csv(struct request *req);
 
 #endif

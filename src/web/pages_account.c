@@ -18,6 +18,7 @@
 #include "layout.h"
 #include "pages.h"
 #include "kindling/accounts.h"
+#include "kindling/audit.h"
 #include "kindling/err.h"
 #include "kindling/users.h"
 
@@ -276,9 +277,15 @@ enum MHD_Result page_account_token_add(struct request *req)
 	} else if (days && *days) {
 		rc = users_expiry(days, (int64_t)time(NULL), until, err, sizeof err);
 	}
+	int64_t token_id = 0;
 	if (rc == 0)
-		rc = users_token_issue(req->db, req->user.id, name, *until ? until : NULL, NULL, token,
-		                       err, sizeof err);
+		rc = users_token_issue(req->db, req->user.id, name, *until ? until : NULL, &token_id,
+		                       token, err, sizeof err);
+	if (rc == 0) { /* issue 14: the audit trail (never the secret) */
+		char words[300];
+		audit_token_words(req->db, req->user.id, token_id, words, sizeof words);
+		req_audit(req, AUDIT_TOKEN_ADD, 0, words, *until ? until : "until revoked");
+	}
 	enum MHD_Result r;
 	/* The secret is in this answer only: never in a URL (a redirect would
 	 * put it in the history and logs), and pages are never cached
@@ -299,11 +306,14 @@ enum MHD_Result page_account_token_revoke(struct request *req)
 	enum MHD_Result refused;
 	if (!page_form_ok(req, &refused))
 		return refused;
+	char words[300]; /* issue 14: whose it was, read before it goes */
+	audit_token_words(req->db, req->user.id, req->ids[0], words, sizeof words);
 	int rc = acct_token_revoke(req->db, req->ids[0], req->user.id);
 	if (rc == KD_ENOTFOUND)
 		return page_not_found(req, "You have no token with this number.");
 	if (rc < 0)
 		return page_failed(req, rc, "The token could not be revoked. Try again in a moment.");
+	req_audit(req, AUDIT_TOKEN_REVOKE, 0, words, NULL);
 	return respond_redirect(req, "/account#tokens", NULL);
 }
 

@@ -18,6 +18,7 @@
 #include "layout.h"
 #include "pages.h"
 #include "kindling/accounts.h"
+#include "kindling/audit.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/users.h"
@@ -253,6 +254,13 @@ enum MHD_Result page_admin_user_add(struct request *req)
 		snprintf(err, sizeof err, "choose a role: admin, coach, principal or teacher");
 	else
 		rc = users_create(req->db, &n, &id, err, sizeof err);
+	if (rc == 0) { /* issue 14: the audit trail */
+		char detail[600];
+		snprintf(detail, sizeof detail, "added: %s%s%s%s%s%s", role, n.school ? " of " : "",
+		         n.school ? n.school : "", n.email ? ", e-mail " : "", n.email ? n.email : "",
+		         n.password ? ", with a password" : "");
+		req_audit(req, AUDIT_USER, 0, n.name, detail);
+	}
 	if (password) {
 		sodium_memzero(password, strlen(password));
 		free(password);
@@ -458,6 +466,13 @@ enum MHD_Result page_admin_user_edit(struct request *req)
 	} else {
 		rc = acct_person_update(req->db, p.id, &c, err, sizeof err);
 	}
+	struct acct_person now;
+	if (rc == 0 && acct_person_get(req->db, p.id, &now) == 0) { /* issue 14 */
+		char detail[1200];
+		audit_person_changes(&p, &now, detail, sizeof detail);
+		if (*detail)
+			req_audit(req, AUDIT_USER, 0, now.name, detail);
+	}
 	enum MHD_Result r;
 	if (rc == 0)
 		r = done(req, "saved", "");
@@ -481,12 +496,16 @@ static enum MHD_Result set_disabled(struct request *req, bool disable)
 	if (disable && req->ids[0] == req->user.id)
 		return person_page(req, MHD_HTTP_FORBIDDEN, "You cannot disable your own account: "
 		                   "another admin can.", NULL);
-	int rc = disable ? acct_person_disable(req->db, req->ids[0], NULL)
-	                 : acct_person_enable(req->db, req->ids[0], NULL);
+	bool changed = false;
+	int rc = disable ? acct_person_disable(req->db, req->ids[0], &changed)
+	                 : acct_person_enable(req->db, req->ids[0], &changed);
 	if (rc == KD_ENOTFOUND)
 		return page_not_found(req, "There is no account with this number.");
 	if (rc < 0)
 		return page_failed(req, rc, "The account could not be changed. Try again in a moment.");
+	struct acct_person p;
+	if (changed && acct_person_get(req->db, req->ids[0], &p) == 0) /* issue 14 */
+		req_audit(req, AUDIT_USER, 0, p.name, disable ? "disabled" : "enabled");
 	return done(req, disable ? "disabled" : "enabled", "");
 }
 
@@ -529,6 +548,8 @@ enum MHD_Result page_admin_user_password(struct request *req)
 		free(password);
 	}
 	free(action);
+	if (rc == 0) /* issue 14: that it was set, never what to */
+		req_audit(req, AUDIT_USER, 0, p.name, remove ? "password removed" : "password set");
 	if (rc == 0)
 		return done(req, remove ? "nopassword" : "password", "#access");
 	return person_page(req, http_status_of(rc), err, "password");
@@ -539,11 +560,14 @@ enum MHD_Result page_admin_user_token_revoke(struct request *req)
 	enum MHD_Result refused;
 	if (!page_admin_form(req, &refused))
 		return refused;
+	char words[300]; /* issue 14: whose it was, read before it goes */
+	audit_token_words(req->db, req->ids[0], req->ids[1], words, sizeof words);
 	int rc = acct_token_revoke(req->db, req->ids[1], req->ids[0]);
 	if (rc == KD_ENOTFOUND)
 		return page_not_found(req, "This person has no token with this number.");
 	if (rc < 0)
 		return page_failed(req, rc, "The token could not be revoked. Try again in a moment.");
+	req_audit(req, AUDIT_TOKEN_REVOKE, 0, words, NULL);
 	return done(req, "revoked", "#tokens");
 }
 

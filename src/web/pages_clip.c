@@ -10,6 +10,7 @@
 #include "layout.h"
 #include "media_files.h"
 #include "pages.h"
+#include "kindling/audit.h"
 #include "kindling/catalogue.h"
 #include "kindling/comments.h"
 #include "kindling/err.h"
@@ -58,7 +59,11 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	html_raw(&h, "</h1>");
 	if (error)
 		page_error(&h, NULL, error);
-	if (ready) {
+	/* issue 14: withdrawn, or being made again with new blur regions */
+	bool held_back = page_clip_media_notice(&h, req, &c);
+	if (held_back) {
+		/* the notice stands instead of the player */
+	} else if (ready) {
 		media_url(c.id, KD_FILE_VIDEO, url, sizeof url);
 		html_raw(&h, "<div class=\"player\" id=\"player-box\"><video id=\"player\" controls "
 		             "preload=\"metadata\" playsinline src=\"");
@@ -152,7 +157,7 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	html_raw(&h, "</dl>");
 
 	/* Asking to visit: for a classroom at another school than one's own. */
-	if (ready && strcmp(c.school, req->user.school) != 0)
+	if (ready && !media_withdrawn(&c) /* issue 14 */ && strcmp(c.school, req->user.school) != 0)
 		page_visit_form(&h, req, &c, NULL);
 
 	if (cat_clip_may_edit(&req->user, &c)) {
@@ -256,7 +261,10 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	             "maxlength=\"4000\">");
 	html_text(&h, note_draft);
 	html_raw(&h, "</textarea><button type=\"submit\">Add note</button></form></section>");
-	html_raw(&h, "</div></article>");
+	html_raw(&h, "</div>");
+	/* issue 14: consent, blur, legal hold (pages_clip_governance.c) */
+	page_clip_governance(&h, req, &c);
+	html_raw(&h, "</article>");
 	page_end(&h);
 	cat_clip_free(&c);
 	comments_free(notes, nn);
@@ -393,6 +401,8 @@ enum MHD_Result page_clip_edit(struct request *req)
 	enum MHD_Result r;
 	if (!*err && rc == 0) {
 		char loc[64];
+		req_audit(req, AUDIT_EDIT, req->ids[0], title,
+		          tags ? "set title, practices, tags" : "set title, practices");
 		snprintf(loc, sizeof loc, "/clips/%lld", (long long)req->ids[0]);
 		r = respond_redirect(req, loc, NULL);
 	} else {
@@ -407,5 +417,8 @@ enum MHD_Result page_clip_edit(struct request *req)
 
 enum MHD_Result page_clip(struct request *req)
 {
-	return clip_page(req, MHD_HTTP_OK, NULL, NULL);
+	enum MHD_Result r = clip_page(req, MHD_HTTP_OK, NULL, NULL);
+	if (req->status == MHD_HTTP_OK)
+		req_audit_opened(req, req->ids[0]);
+	return r;
 }

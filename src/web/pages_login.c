@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "pages.h"
 #include "throttle.h"
+#include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
@@ -96,6 +97,27 @@ done:
 	                      ra);
 }
 
+/* Why a password sign-in failed, for the audit trail (never for the page,
+ * which must not tell which names exist).  issue 14 */
+static const char *failed_why(struct request *req, const char *name, const char *password)
+{
+	if (strlen(name) > 100 || strlen(password) > 1000)
+		return "the name or password is longer than any account's";
+	struct kd_stmt *st;
+	if (db_prepare(req->db, "SELECT CASE WHEN disabled <> 0 THEN 1 ELSE 0 END, "
+	                        "CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END "
+	                        "FROM users WHERE name = ?1", &st) != DB_OK)
+		return "a wrong name or password";
+	db_bind_text(st, 1, name, -1, DB_STATIC);
+	const char *why = "no account has this name";
+	if (db_step(st) == DB_ROW)
+		why = db_column_int(st, 0) ? "the account is disabled"
+		      : !db_column_int(st, 1) ? "the account has no password (single sign-on only)"
+		                              : "wrong password";
+	db_finalize(st);
+	return why;
+}
+
 enum MHD_Result page_login_get(struct request *req)
 {
 	const char *next = req_arg(req, "next");
@@ -158,6 +180,7 @@ enum MHD_Result page_login_post(struct request *req)
 		long lock = throttle_fail("name", name, NAME_FREE_TRIES, now);
 		log_info("auth", "failed sign-in as '%.100s' from %s%s", name, addr,
 		         lock ? " (now locked for a while)" : "");
+		req_audit_sign_in_failed(req, name, failed_why(req, name, password));
 		r = login_page(req, MHD_HTTP_UNAUTHORIZED, next, name,
 		               "That name and password do not match an account.", 0);
 	} else {
@@ -179,6 +202,7 @@ enum MHD_Result page_login_post(struct request *req)
 			         SESSION_TTL_S, proto && !strcmp(proto, "https") ? "; Secure" : "");
 			sodium_memzero(sid, sizeof sid);
 			log_info("auth", "user %lld signed in from %s", (long long)req->user.id, addr);
+			req_audit_signed_in(req, &req->user, "password");
 			r = respond_redirect(req, page_safe_next(next) ? next : "/", cookie);
 		}
 	}

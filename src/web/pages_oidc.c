@@ -134,6 +134,9 @@ enum MHD_Result page_oidc_callback(struct request *req)
 		const char *desc = req_arg(req, "error_description");
 		log_info("auth", "the identity provider answered a sign-in from %s with %.60s: %.200s",
 		         addr, perror, desc ? desc : "");
+		char why[160]; /* issue 14: the audit trail */
+		snprintf(why, sizeof why, "single sign-on: the identity provider answered %.60s", perror);
+		req_audit_sign_in_failed(req, "", why);
 		return refused(req, MHD_HTTP_FORBIDDEN, "Sign-in did not finish",
 		               !strcmp(perror, "access_denied")
 		               ? "The sign-in was cancelled or refused at your district's sign-in "
@@ -147,15 +150,21 @@ enum MHD_Result page_oidc_callback(struct request *req)
 	const char *iss = req_arg(req, "iss");
 	if (iss && strcmp(iss, req->srv->cfg->oidc_issuer) != 0) {
 		log_info("auth", "refused a sign-in answer from %s naming the issuer %.200s", addr, iss);
+		char why[300]; /* issue 14 */
+		snprintf(why, sizeof why, "single sign-on: an answer naming another issuer, %.200s", iss);
+		req_audit_sign_in_failed(req, "", why);
 		return refused(req, MHD_HTTP_BAD_REQUEST, "Sign-in refused",
 		               "The answer came from another sign-in service than your district's. "
 		               "Start again from kindling's sign-in page.", false);
 	}
 	if (!state || !code || !*state || !*code || strlen(state) > 200 || strlen(code) > 4096 ||
-	    !held || !auth_csrf_equal(state, held))
+	    !held || !auth_csrf_equal(state, held)) {
+		req_audit_sign_in_failed(req, "", "single sign-on: a sign-in this browser did not "
+		                         "begin, or one used already"); /* issue 14 */
 		return refused(req, MHD_HTTP_BAD_REQUEST, "Sign-in expired",
 		               "This sign-in link is not one this browser began, or it was used "
 		               "already. Start again from kindling's sign-in page.", false);
+	}
 
 	char redirect[600], next[1100] = "/", err[KD_ERRMSG_MAX] = "";
 	callback_uri(req, redirect, sizeof redirect);
@@ -165,6 +174,11 @@ enum MHD_Result page_oidc_callback(struct request *req)
 	if (rc < 0) {
 		/* (oidc.c has logged the reason; this says from where) */
 		log_info("auth", "refused a sign-in through the identity provider from %s", addr);
+		if (rc != KD_EDB) { /* issue 14: the reason names the address tried, when known */
+			char why[KD_ERRMSG_MAX + 32];
+			snprintf(why, sizeof why, "single sign-on: %s", err);
+			req_audit_sign_in_failed(req, "", why);
+		}
 		switch (rc) {
 		case KD_ENOTFOUND:
 			return refused(req, MHD_HTTP_FORBIDDEN, "No kindling account", err, true);
@@ -194,6 +208,7 @@ enum MHD_Result page_oidc_callback(struct request *req)
 	sodium_memzero(sid, sizeof sid);
 	log_info("auth", "user %lld signed in through the identity provider from %s",
 	         (long long)user.id, addr);
+	req_audit_signed_in(req, &user, "single sign-on");
 	enum MHD_Result r =
 		respond_redirect_cookies(req, page_safe_next(next) ? next : "/", session, clear);
 	sodium_memzero(session, sizeof session);

@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "layout.h"
 #include "pages.h"
+#include "kindling/audit.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
@@ -379,6 +380,16 @@ enum MHD_Result page_admin_roster_apply(struct request *req)
 		log_info("roster", "user %lld imported a roster: %zu added, %zu changed, %zu disabled, "
 		         "%zu enabled", (long long)req->user.id, rep->added.n, rep->changed.n,
 		         rep->disabled.n, rep->enabled.n);
+		/* issue 14: the import's counts in the audit trail (as kindling roster
+		 * import writes them) */
+		char detail[400];
+		snprintf(detail, sizeof detail, "schools: %zu added, %zu changed, %ld unchanged; "
+		         "people: %zu added, %zu changed, %zu disabled, %zu enabled, %zu kept, "
+		         "%ld unchanged%s", rep->schools_added.n, rep->schools_changed.n,
+		         rep->schools_unchanged, rep->added.n, rep->changed.n, rep->disabled.n,
+		         rep->enabled.n, rep->kept.n, rep->unchanged,
+		         opts.disable_missing ? " (disable missing)" : "");
+		req_audit(req, AUDIT_ROSTER, 0, "an upload at /admin/roster", detail);
 	}
 	enum MHD_Result res = roster_page(req, rc == 0 ? MHD_HTTP_OK : status_of_read(rc),
 	                                  rc == 0 ? NULL : "Nothing was imported.", rep, NULL, false);

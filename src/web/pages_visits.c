@@ -417,6 +417,8 @@ enum MHD_Result page_visit_update(struct request *req)
 		rc = visit_update(req->db, &req->user, req->ids[0], status, page_nonempty(date),
 		                  page_nonempty(note), page_nonempty(reflection), err, sizeof err);
 	enum MHD_Result r;
+	if (rc == 0) /* issue 14: the audit trail */
+		req_audit_visit_answer(req, req->ids[0]);
 	if (rc == 0) {
 		char loc[160];
 		if (school && cat_slug_valid(school))

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "layout.h"
 #include "media_files.h"
+#include "metrics.h"
 #include "pages.h"
 #include "static.h"
 #include "tus.h"
@@ -31,11 +32,19 @@
 
 static const struct route routes[] = {
 	ROUTE("GET", "/healthz", api_healthz, ROUTE_PUBLIC, NO_BODY),
+	ROUTE("GET", "/metrics", api_metrics, ROUTE_ADMIN | ROUTE_SCRAPE, NO_BODY),
 	ROUTE("GET", "/api/v1/me", api_me, 0, NO_BODY),
 	ROUTE("GET", "/api/v1/clips", api_clips_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("GET", "/api/v1/clips/{id}", api_clip_get, ROUTE_KEEP, NO_BODY),
 	ROUTE("PATCH", "/api/v1/clips/{id}", api_clip_patch, 0, JSON_BODY),
 	ROUTE("DELETE", "/api/v1/clips/{id}", api_clip_delete, 0, NO_BODY),
+	/* governance of one clip (api_governance.c, media_files.c) */
+	ROUTE("GET", "/api/v1/clips/{id}/blur", api_clip_blur_get, 0, NO_BODY),
+	ROUTE("PUT", "/api/v1/clips/{id}/blur", api_clip_blur_put, 0, JSON_BODY),
+	ROUTE("GET", "/api/v1/clips/{id}/consent", api_clip_consent_get, 0, NO_BODY),
+	ROUTE("PUT", "/api/v1/clips/{id}/hold", api_clip_hold_put, ROUTE_ADMIN, SMALL_BODY),
+	ROUTE("DELETE", "/api/v1/clips/{id}/hold", api_clip_hold_delete, ROUTE_ADMIN, NO_BODY),
+	ROUTE("GET", "/api/v1/clips/{id}/original", media_original, ROUTE_ADMIN, NO_BODY),
 	ROUTE("GET", "/api/v1/schools", api_schools_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("GET", "/api/v1/practices", api_practices_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/api/v1/clips/{id}/views", api_clip_view, 0, SMALL_BODY),
@@ -70,6 +79,12 @@ static const struct route routes[] = {
 	ROUTE("POST", "/clips/{id}/edit", page_clip_edit, ROUTE_PAGE, FORM_BODY),
 	ROUTE("POST", "/clips/{id}/comments", page_comment_add, ROUTE_PAGE, FORM_BODY),
 	ROUTE("POST", "/clips/{id}/comments/{id}/delete", page_comment_delete, ROUTE_PAGE,
+	      SMALL_BODY),
+	/* issue 14: the clip page's governance forms (pages_clip_governance.c) */
+	ROUTE("POST", "/clips/{id}/consent", page_clip_consent, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/clips/{id}/blur", page_clip_blur, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/clips/{id}/hold", page_clip_hold, ROUTE_PAGE | ROUTE_ADMIN, FORM_BODY),
+	ROUTE("POST", "/clips/{id}/hold/lift", page_clip_hold_lift, ROUTE_PAGE | ROUTE_ADMIN,
 	      SMALL_BODY),
 	ROUTE("GET", "/search", page_search, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/clips/{id}/visit", page_visit_add, ROUTE_PAGE, FORM_BODY),
@@ -124,6 +139,9 @@ static const struct route routes[] = {
 	      ROUTE_PAGE | ROUTE_ADMIN | ROUTE_LARGE, 64u << 20),
 	ROUTE("POST", "/admin/roster/apply", page_admin_roster_apply, ROUTE_PAGE | ROUTE_ADMIN,
 	      SMALL_BODY),
+	/* the audit trail (pages_admin_audit.c, issue 14) */
+	ROUTE("GET", "/admin/audit", page_admin_audit, ROUTE_PAGE | ROUTE_ADMIN, NO_BODY),
+	ROUTE("GET", "/admin/audit.csv", page_admin_audit_csv, ROUTE_PAGE | ROUTE_ADMIN, NO_BODY),
 	ROUTE("GET", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("HEAD", "/assets/{slug}/{slug}", asset_get, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("HEAD", "/media/clips/{id}/{slug}", media_get, 0, NO_BODY),
@@ -211,6 +229,8 @@ static enum MHD_Result sign_in(struct request *req, const struct route *r, bool 
 {
 	*ok = true;
 	if (r->flags & ROUTE_PUBLIC)
+		return MHD_YES;
+	if ((r->flags & ROUTE_SCRAPE) && metrics_token_ok(req))
 		return MHD_YES;
 	if (req->signed_in)
 		return admin_only(req, r, ok);

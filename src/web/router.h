@@ -24,6 +24,8 @@ enum {
 	ROUTE_ADMIN = 8, /* admins only: others are refused (403) before the body is read */
 	ROUTE_LARGE = 16, /* its max_body is its own, above the max_body_kb setting (an
 	                   * admin's upload of a roster); only with ROUTE_ADMIN */
+	ROUTE_SCRAPE = 32, /* also open to a scraper sending the metrics_token setting as its
+	                    * bearer token, signed in as nobody (metrics.h) */
 };
 
 struct route {

@@ -18,6 +18,7 @@
 #include "answers.h"
 #include "conns.h"
 #include "http.h"
+#include "metrics.h"
 #include "router.h"
 #include "tus_shared.h"
 #include "tus_state.h"
@@ -89,6 +90,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			/* A sink that fails remembers why and drops the rest: MHD only
 			 * lets an answer be queued once the body is in. */
 			(void)req->stream_write(req, upload_data, *upload_data_size);
+			metrics_upload_bytes(*upload_data_size);
 		} else if (!req->body_too_big &&
 		    kd_buf_append(&req->body, upload_data, *upload_data_size) < 0) {
 			req->body_too_big = true;
@@ -126,6 +128,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	log_info("access", "%s \"%s %s\" %u %.2fms user=%lld%s", addr, req->method, req->path,
 	         req->status, ms, req->signed_in ? (long long)req->user.id : 0LL,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	metrics_request_done(req->route, req->status, ms / 1e3);
 	if (req->stream_close)
 		req->stream_close(req);
 	conns_request_done(conn);
@@ -282,6 +285,9 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	                 MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	size_t n_routes;
+	const struct route *routes = router_table(&n_routes);
+	metrics_start(routes, n_routes, process);
 	struct conns *conns;
 	conns_new(cfg, &conns);
 	struct MHD_Daemon *d = MHD_start_daemon(
@@ -321,6 +327,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 		if (rc < 0)
 			log_error("server", "cannot start processing clips (%s); uploads will wait in "
 			          "the queue until the next start", kd_strerror(rc));
+		metrics_set_runner(srv.runner);
 	} else {
 		log_info("server", "processing nothing: clips wait for `kindling work` nodes");
 	}
@@ -360,6 +367,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	answers_clear();
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
+	metrics_set_runner(NULL);
 	jobs_runner_stop(&srv.runner, DRAIN_SECONDS);
 	db_pool_close(&srv.pool);
 	storage_close(&srv.storage);

@@ -151,7 +151,7 @@ for s in "${STATES[@]}"; do
 	VB[$s]=$((2000 + CLIP[$s]))
 	[ "$s" == processing ] && continue
 	mkdir -p "$DATA/media/${CLIP[$s]}"
-	for f in video.mp4 thumbnail.jpg poster.jpg storyboard.vtt storyboard.jpg; do
+	for f in original video.mp4 thumbnail.jpg poster.jpg storyboard.vtt storyboard.jpg; do
 		head -c 2000 /dev/urandom >"$DATA/media/${CLIP[$s]}/$f"
 	done
 done
@@ -261,6 +261,14 @@ cell() {
 		cleanup="sql 'DELETE FROM clips WHERE id = $id'; rm -rf '$DATA/media/$id'" ;;
 	"PATCH /api/v1/clips/{id}")
 		a+=(-H 'Content-Type: application/json' --data-binary '{"description": "Checked by the authz suite."}') ;;
+	"PUT /api/v1/clips/{id}/blur")
+		a+=(-H 'Content-Type: application/json'
+			--data-binary '[{"from_s": 5, "to_s": 1, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}]') ;;
+	"PUT /api/v1/clips/{id}/hold")
+		a+=(-H 'Content-Type: application/json' --data-binary '{"reason": "Records request 7 (authz suite)"}')
+		cleanup="sql \"UPDATE clips SET hold_at = NULL, hold_by = NULL, hold_reason = '' WHERE id = $id\"" ;;
+	"GET /api/v1/clips/{id}/original")
+		path="$p?reason=Records%20request%207" ;;
 	"POST /api/v1/clips/{id}/notes")
 		a+=(-H 'Content-Type: application/json' --data-binary '{"body": "A note from the authz suite"}') ;;
 	"DELETE /api/v1/notes/{id}")

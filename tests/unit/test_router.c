@@ -59,7 +59,7 @@ static bool segment_ok(const char *seg, size_t n)
 static void every_route_is_complete_and_unique(void **state)
 {
 	(void)state;
-	static const char *methods[] = {"GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"};
+	static const char *methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 	size_t n;
 	const struct route *t = router_table(&n);
 	assert_non_null(t);
@@ -115,9 +115,10 @@ static void only_sign_in_health_and_assets_are_public(void **state)
 		if (listed != !!(t[i].flags & ROUTE_PUBLIC))
 			fail_msg("%s is %spublic", what, listed ? "not " : "");
 		n_public += listed;
-		/* pages are the routes outside /api/, /media/, /assets/ and /healthz */
+		/* pages are the routes outside /api/, /media/, /assets/, /healthz and /metrics */
 		bool page = strncmp(t[i].pattern, "/api/", 5) && strncmp(t[i].pattern, "/media/", 7) &&
-		            strncmp(t[i].pattern, "/assets/", 8) && strcmp(t[i].pattern, "/healthz");
+		            strncmp(t[i].pattern, "/assets/", 8) && strcmp(t[i].pattern, "/healthz") &&
+		            strcmp(t[i].pattern, "/metrics");
 		bool sign_in = !strcmp(t[i].pattern, "/login") || !strcmp(t[i].pattern, "/logout") ||
 		               !strncmp(t[i].pattern, "/auth/", 6);
 		if (page && !sign_in && !(t[i].flags & ROUTE_PAGE))
@@ -149,6 +150,8 @@ static void every_documented_route_is_there(void **state)
 		"GET /login", "POST /login", "POST /logout", "GET /", "GET /practices",
 		"GET /practices/{slug}", "GET /schools/{slug}", "GET /clips/{id}", "GET /search",
 		"GET /visits", "POST /clips/{id}/visit", "GET /schools/{slug}/summary", "GET /district",
+		"GET /metrics",
+		"GET /admin/audit", "GET /admin/audit.csv", /* issue 14: the audit trail */
 	};
 	size_t n;
 	const struct route *t = router_table(&n);
@@ -164,14 +167,34 @@ static void every_documented_route_is_there(void **state)
 	}
 }
 
-static void only_posts_and_patches_take_a_bounded_body(void **state)
+/* /metrics: admins, or a scraper with the metrics_token (ROUTE_SCRAPE), and
+ * no other route lets a token that is nobody's in. */
+static void only_metrics_takes_the_scrapers_token(void **state)
+{
+	(void)state;
+	size_t n, n_scrape = 0;
+	const struct route *t = router_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (!(t[i].flags & ROUTE_SCRAPE))
+			continue;
+		n_scrape++;
+		assert_string_equal(t[i].method, "GET");
+		assert_string_equal(t[i].pattern, "/metrics");
+		assert_true(t[i].flags & ROUTE_ADMIN);
+		assert_false(t[i].flags & (ROUTE_PUBLIC | ROUTE_PAGE | ROUTE_KEEP));
+	}
+	assert_int_equal(n_scrape, 1);
+}
+
+static void only_writes_take_a_bounded_body(void **state)
 {
 	(void)state;
 	size_t n, n_bodies = 0;
 	const struct route *t = router_table(&n);
 	for (size_t i = 0; i < n; i++) {
 		const struct route *r = &t[i];
-		bool writes = !strcmp(r->method, "POST") || !strcmp(r->method, "PATCH");
+		bool writes = !strcmp(r->method, "POST") || !strcmp(r->method, "PATCH") ||
+		              !strcmp(r->method, "PUT");
 		if (r->begin) /* streamed elsewhere: the begin handler checks its length */
 			continue;
 		if (!writes && r->max_body != 0)
@@ -327,8 +350,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_route_is_complete_and_unique),
 		cmocka_unit_test(only_sign_in_health_and_assets_are_public),
+		cmocka_unit_test(only_metrics_takes_the_scrapers_token),
 		cmocka_unit_test(every_documented_route_is_there),
-		cmocka_unit_test(only_posts_and_patches_take_a_bounded_body),
+		cmocka_unit_test(only_writes_take_a_bounded_body),
 		cmocka_unit_test(ids_are_positive_decimals_of_at_most_15_digits),
 		cmocka_unit_test(slugs_are_captured_up_to_64_bytes),
 		cmocka_unit_test(unknown_paths_find_nothing_and_allow_nothing),
