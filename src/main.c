@@ -45,6 +45,14 @@ static const struct {
 	{"roster", cli_roster, "roster import [--data DIR] [--dry-run] [--disable-missing] [--json] PATH"},
 	{"backup", cli_backup, "backup [--data DIR] DEST   (a checked copy of the data folder while "
 	                       "the server runs)"},
+	{"check", cli_check, "check [--repair] [--json] [--data DIR]   (every clip's files and "
+	                     "SHA-256; --repair requeues and removes orphans)"},
+	{"audit", cli_audit, "audit [--data DIR] [--from DATE] [--to DATE] [--user NAME] [--clip ID] "
+	                     "[--action WORD] [--format table|csv|json] [--limit N]   (the audit "
+	                     "trail, oldest first)"},
+	{"retention", cli_retention, "retention [--data DIR] [--apply] [--json]   (the clips past "
+	                             "retention_months and those kept under legal hold; --apply "
+	                             "deletes the former)"},
 	{"routes", cli_routes, "routes   (the HTTP routes the server answers)"},
 	{"seed", cli_seed, "seed [--data DIR] [--clips N]   (sample schools and synthetic clips)"},
 };

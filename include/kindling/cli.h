@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kindling/config.h"
 
@@ -29,6 +30,9 @@ int cli_upload(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_roster(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_audit(int argc, char **argv); /* issue 14: the audit trail (cli_audit.c) */
+int cli_retention(int argc, char **argv); /* issue 14: clips past retention (cli_retention.c) */
 
 /* Does a file name look like a video (by its extension)? */
 bool cli_is_video_name(const char *name);
@@ -55,6 +59,13 @@ void cli_strings_free(char **items, size_t n);
  * catalogue (migrating it).  On failure prints why and returns 1; on
  * success the caller closes *db and frees cfg. */
 int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, struct kd_db **db);
+
+/* Record in the audit trail (audit.h) what a command run on the server
+ * did: nobody is signed in, so the entry names "command line (<unix
+ * login>)" with user id 0.  A failure is said on standard error (the deed
+ * is done) and returned (KD_EDB).  (cli_audit.c, issue 14) */
+int cli_audit_record(struct kd_db *db, const char *action, int64_t clip_id, const char *target,
+                     const char *detail);
 
 /* Print "kindling: <message>" on standard error. */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -63,6 +63,19 @@
  *                       (default: any the provider vouches for)
  *   password_login      true (default) or false: with the provider set,
  *                       false hides the password form and refuses it
+ *   metrics_token       a secret (16 to 200 characters, no spaces) that a
+ *                       Prometheus scraper sends as its bearer token to
+ *                       read /metrics; absent: only admins may read it
+ *   audit_months        how long the audit trail keeps an entry: the server
+ *                       removes older ones once a day (default 84, seven
+ *                       years; at least 12: younger entries are never
+ *                       deleted)
+ *   retention_months    how long clips are kept (issue 14): a clip whose
+ *                       recorded date (else its upload day) is more than
+ *                       this many months ago is deleted by `kindling
+ *                       retention --apply` and by the server once a day,
+ *                       unless under legal hold.  1 to 1200; 0 or absent:
+ *                       off (the default), nothing is deleted for its age
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
@@ -108,6 +121,9 @@ struct kd_config {
 	char *oidc_name;       /* never NULL after kd_config_load */
 	char *oidc_domains;    /* "a.org, b.org", or NULL: any */
 	bool password_login;
+	char *metrics_token;   /* NULL: only admins read /metrics */
+	unsigned audit_months; /* 12..1200 */
+	unsigned retention_months; /* 0: off, else 1..1200 (retention) */
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and

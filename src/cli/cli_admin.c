@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "kindling/accounts.h"
+#include "kindling/audit.h"
 #include "kindling/catalogue.h"
 #include "kindling/cli.h"
 #include "kindling/db.h"
@@ -172,13 +173,26 @@ static int user_add(int argc, char **argv)
 		return 1;
 	}
 	char err[KD_ERRMSG_MAX] = "", token[USERS_TOKEN_MAX];
-	int64_t id;
+	int64_t id, token_id = 0;
 	int rc = users_create(db, &n, &id, err, sizeof err);
 	forget_password(password);
-	if (rc == 0 && (rc = users_token_issue(db, id, "made with user add", NULL, NULL, token, err,
-	                                       sizeof err)) < 0)
+	if (rc == 0) { /* issue 14: the audit trail */
+		char detail[600];
+		snprintf(detail, sizeof detail, "added: %s%s%s%s%s%s", role_name,
+		         n.school ? " of " : "", n.school ? n.school : "",
+		         n.email ? ", e-mail " : "", n.email ? n.email : "",
+		         password ? ", with a password" : "");
+		cli_audit_record(db, AUDIT_USER, 0, n.name, detail);
+	}
+	if (rc == 0 && (rc = users_token_issue(db, id, "made with user add", NULL, &token_id, token,
+	                                       err, sizeof err)) < 0)
 		snprintf(err, sizeof err, "the user was added but no token could be made: %s",
 		         db_errmsg(db));
+	if (rc == 0) { /* issue 14 */
+		char words[300];
+		audit_token_words(db, id, token_id, words, sizeof words);
+		cli_audit_record(db, AUDIT_TOKEN_ADD, 0, words, "until revoked");
+	}
 	if (rc == 0) {
 		fprintf(stderr, "added %s '%s'%s%s (id %lld); their API token follows, shown once:\n",
 		        role_name, n.name, n.school ? " of " : "", n.school ? n.school : "",
@@ -346,6 +360,8 @@ static int user_switch(int argc, char **argv, bool disable)
 			cli_fail("cannot %s '%s': %s", disable ? "disable" : "enable", p.name,
 			         kd_strerror(rc));
 	}
+	if (rc == 0 && changed) /* issue 14: the audit trail */
+		cli_audit_record(db, AUDIT_USER, 0, p.name, disable ? "disabled" : "enabled");
 	if (rc == 0 && disable && changed)
 		printf("disabled '%s' (id %lld): their sessions and API tokens are ended; 'kindling "
 		       "user enable %lld' lets them sign in again (with new tokens)\n", p.name,
@@ -427,14 +443,31 @@ static int user_set(int argc, char **argv)
 		return 1;
 	}
 	char err[KD_ERRMSG_MAX] = "";
-	struct acct_person p;
+	struct acct_person p = {0}, was;
 	int rc = find_person(db, argv[optind], &p);
+	was = p;
+	bool updated = false, password_done = false;
 	if (rc == 0 && fields && (rc = acct_person_update(db, p.id, &ch, err, sizeof err)) < 0)
 		cli_fail("%s", err);
+	updated = rc == 0 && fields;
 	if (rc == 0 && (want_password || no_password) &&
 	    (rc = users_set_password(db, p.id, password, err, sizeof err)) < 0)
 		cli_fail("%s", err);
+	password_done = rc == 0 && (want_password || no_password);
 	forget_password(password);
+	struct acct_person now;
+	if ((updated || password_done) && acct_person_get(db, p.id, &now) == 0) {
+		/* issue 14: what changed, in the audit trail; the password by what
+		 * was asked (a new one over an old one changes no field) */
+		char detail[1200];
+		now.has_password = was.has_password;
+		audit_person_changes(&was, &now, detail, sizeof detail);
+		if (password_done)
+			snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s%s",
+			         *detail ? "; " : "", no_password ? "password removed" : "password set");
+		if (*detail)
+			cli_audit_record(db, AUDIT_USER, 0, now.name, detail);
+	}
 	if (rc == 0 && (rc = acct_person_get(db, p.id, &p)) == 0)
 		printf("changed '%s' (id %lld): %s%s%s, e-mail %s, %s\n", p.name, (long long)p.id,
 		       users_role_name(p.role), *p.school ? " of " : " of no school",
@@ -503,6 +536,11 @@ static int token_add(int argc, char **argv)
 	                                       *until ? until : NULL, &id, token, err,
 	                                       sizeof err)) < 0)
 		cli_fail("%s", err);
+	if (rc == 0) { /* issue 14: the audit trail (never the secret) */
+		char words[300];
+		audit_token_words(db, p.id, id, words, sizeof words);
+		cli_audit_record(db, AUDIT_TOKEN_ADD, 0, words, *until ? until : "until revoked");
+	}
 	if (rc == 0) {
 		fprintf(stderr, "made token %lld for '%s' (%s); it follows, shown once:\n",
 		        (long long)id, p.name, *until ? until : "until revoked");
@@ -616,7 +654,11 @@ static int token_revoke(int argc, char **argv)
 	struct kd_db *db;
 	if (cli_open_catalogue(data, &cfg, &db) != 0)
 		return 1;
+	char words[300]; /* issue 14: whose it was, read before it goes */
+	audit_token_words(db, 0, id, words, sizeof words);
 	int rc = acct_token_revoke(db, id, 0);
+	if (rc == 0)
+		cli_audit_record(db, AUDIT_TOKEN_REVOKE, 0, words, NULL);
 	if (rc == 0)
 		printf("revoked token %lld: it is refused from now on\n", (long long)id);
 	else if (rc == KD_ENOTFOUND)

@@ -8,9 +8,9 @@
  * never changed once written (processing writes new ones under a temporary
  * name and renames), so copying them after the snapshot gives the files
  * that snapshot describes.  Each original is read back from the copy and
- * its SHA-256 compared with the catalogue's; every other file's size with
- * its source.  The result is a data folder: `kindling serve --data DEST`
- * serves it. */
+ * its SHA-256 compared with the catalogue's, as `kindling check` checks
+ * originals (check_original); every other file's size with its source.
+ * The result is a data folder: `kindling serve --data DEST` serves it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kindling/check.h"
 #include "kindling/cli.h"
 #include "kindling/config.h"
 #include "kindling/db.h"
@@ -31,6 +32,7 @@
 #include "kindling/mem.h"
 #include "kindling/paths.h"
 #include "kindling/sha256.h"
+#include "kindling/storage.h"
 
 #define PROBLEMS_SHOWN 20
 
@@ -94,9 +96,21 @@ static void problem(struct totals *t, const char *fmt, ...)
 	}
 }
 
-/* One clip's files, from its folder in from/ to the same in to/. */
-static void copy_clip(const char *from, const char *to, int64_t id, const char *sha256,
-                      struct totals *t)
+/* Copy the object key of bucket to the file dst; *size its bytes. */
+static int fetch_file(struct kd_storage *bucket, const char *key, const char *dst,
+                      uint64_t *size, char *err, size_t errlen)
+{
+	int rc = storage_get_file(bucket, key, 0, STORAGE_TO_END, dst, err, errlen);
+	struct stat st;
+	if (rc == 0 && stat(dst, &st) == 0)
+		*size = (uint64_t)st.st_size;
+	return rc;
+}
+
+/* One clip's files, from its folder in from/ (or its objects in bucket,
+ * when not NULL) to the same in to/ (whose media/ is copy). */
+static void copy_clip(const char *from, struct kd_storage *bucket, const char *to,
+                      struct kd_storage *copy, int64_t id, const char *sha256, struct totals *t)
 {
 	char *dst_dir = paths_clip_dir(to, id);
 	if (kd_mkdirs(dst_dir, 0750) < 0) {
@@ -109,7 +123,21 @@ static void copy_clip(const char *from, const char *to, int64_t id, const char *
 		char *src = paths_clip_file(from, id, (enum kd_media_file)f);
 		char *dst = paths_clip_file(to, id, (enum kd_media_file)f);
 		uint64_t size = 0;
-		int rc = copy_file(src, dst, &size);
+		char key[PATHS_KEY_MAX], why[KD_ERRMSG_MAX] = "";
+		paths_clip_key(id, (enum kd_media_file)f, key);
+		int rc = bucket ? fetch_file(bucket, key, dst, &size, why, sizeof why)
+		                : copy_file(src, dst, &size);
+		if (bucket) {
+			/* name the object, not a file that is not there */
+			free(src);
+			src = kd_asprintf("%s: %s", storage_describe(bucket), key);
+			if (rc < 0 && rc != KD_ENOTFOUND) {
+				problem(t, "cannot copy %s to %s: %s", src, dst, why);
+				free(src);
+				free(dst);
+				continue;
+			}
+		}
 		if (rc == KD_ENOTFOUND) {
 			/* only the original is owed by every clip; the rest come with
 			 * processing (or not at all, for a clip that failed) */
@@ -120,11 +148,11 @@ static void copy_clip(const char *from, const char *to, int64_t id, const char *
 			problem(t, "cannot copy %s to %s: %s", src, dst, strerror(errno));
 		} else {
 			struct stat st;
-			if (stat(src, &st) == 0 && (uint64_t)st.st_size != size)
+			if (!bucket && stat(src, &st) == 0 && (uint64_t)st.st_size != size)
 				problem(t, "%s changed while it was copied: run the backup again", src);
 			char hex[KD_SHA256_HEX];
 			if (f == KD_FILE_ORIGINAL && sha256 && *sha256 &&
-			    (kd_sha256_file(dst, hex) < 0 || strcmp(hex, sha256) != 0))
+			    check_original(copy, id, sha256, hex, NULL, 0) != 0)
 				problem(t, "the copy of clip %lld's original does not have the SHA-256 the "
 				        "catalogue holds (%s): the original on disk may be damaged; "
 				        "'kindling check' will say more", (long long)id, sha256);
@@ -183,6 +211,7 @@ int cli_backup(int argc, char **argv)
 	}
 	int rc = 1;
 	struct kd_db *db = NULL, *copy = NULL;
+	struct kd_storage *bucket = NULL; /* the media's, when in a bucket */
 	char *db_copy = kd_path_join(dest, "catalogue.db");
 	struct stat st;
 	if (db_is_postgres_url(cfg.db_path)) {
@@ -234,15 +263,31 @@ int cli_backup(int argc, char **argv)
 		n_users = (long)db_column_int64(q, 1);
 	}
 	db_finalize(q);
-	if (!cfg.storage) {
+	if (cfg.storage && storage_open(&bucket, &cfg, err, sizeof err) < 0) {
+		cli_fail("the catalogue is copied, but not the media: cannot reach %s: %s", cfg.storage,
+		         err);
+		goto out;
+	}
+	{
 		if (db_prepare(copy, "SELECT id, sha256 FROM clips ORDER BY id", &q) != DB_OK) {
 			cli_fail("cannot read the copy's clips: %s", db_errmsg(copy));
 			goto out;
 		}
 		char *to = kd_strdup(dest);
+		char *media = kd_path_join(dest, "media");
+		struct kd_storage *copy_media = NULL;
+		if (storage_open_local(&copy_media, media, err, sizeof err) < 0) {
+			cli_fail("cannot read the copy's media back: %s", err);
+			db_finalize(q);
+			free(media);
+			free(to);
+			goto out;
+		}
 		while (db_step(q) == DB_ROW)
-			copy_clip(cfg.data_dir, to, db_column_int64(q, 0),
+			copy_clip(cfg.data_dir, bucket, to, copy_media, db_column_int64(q, 0),
 			          (const char *)db_column_text(q, 1), &t);
+		storage_close(&copy_media);
+		free(media);
 		free(to);
 		db_finalize(q);
 	}
@@ -255,16 +300,19 @@ int cli_backup(int argc, char **argv)
 	}
 	printf("backed up %s to %s: the catalogue (%ld clips, %ld people; SQLite's integrity check "
 	       "passed)", cfg.data_dir, dest, n_clips, n_users);
-	if (cfg.storage)
-		printf("; the media stay in %s (back the bucket up with its versioning or "
-		       "replication)\n", cfg.storage);
-	else
-		printf(", %ld files (%llu bytes) of %ld clips, every original's SHA-256 checked\n",
-		       t.files, (unsigned long long)t.bytes, t.clips);
+	printf(", %ld files (%llu bytes) of %ld clips%s%s, every original's SHA-256 checked\n",
+	       t.files, (unsigned long long)t.bytes, t.clips, cfg.storage ? " from " : "",
+	       cfg.storage ? cfg.storage : "");
 	printf("to restore: stop the server and serve the copy (kindling serve --data %s), or "
 	       "copy it back in place of the data folder\n", dest);
+	if (cfg.storage)
+		printf("its kindling.conf still names %s: served as it is, the copy reads the media "
+		       "there; should the bucket be lost, remove the storage lines to serve the "
+		       "media of the copy's media/, and 'kindling move-to --storage' puts them in a "
+		       "bucket again\n", cfg.storage);
 	rc = 0;
 out:
+	storage_close(&bucket);
 	db_close(&copy);
 	db_close(&db);
 	free(db_copy);

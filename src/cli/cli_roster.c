@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kindling/audit.h"
 #include "kindling/cli.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
@@ -86,6 +87,18 @@ int cli_roster(int argc, char **argv)
 			return 1;
 		}
 		rc = roster_apply(db, r, &ro, rep);
+		if (rc == 0 && rep->applied && !rep->dry_run) {
+			/* issue 14: the import's counts in the audit trail (the people
+			 * it changed are in the report, not one entry each) */
+			char detail[400];
+			snprintf(detail, sizeof detail, "schools: %zu added, %zu changed, %ld unchanged; "
+			         "people: %zu added, %zu changed, %zu disabled, %zu enabled, %zu kept, "
+			         "%ld unchanged%s", rep->schools_added.n, rep->schools_changed.n,
+			         rep->schools_unchanged, rep->added.n, rep->changed.n, rep->disabled.n,
+			         rep->enabled.n, rep->kept.n, rep->unchanged,
+			         ro.disable_missing ? " (--disable-missing)" : "");
+			cli_audit_record(db, AUDIT_ROSTER, 0, rep->source ? rep->source : path, detail);
+		}
 		db_close(&db);
 		kd_config_free(&cfg);
 		roster_free(r);

@@ -168,7 +168,8 @@ static bool node_name_valid(const char *s)
 
 /* How a setting's text becomes its field. */
 enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS, K_STORAGE, K_ENDPOINT,
-            K_REGION, K_NODE, K_DATABASE, K_DELIVERY, K_URL, K_TEXT, K_BOOL };
+            K_REGION, K_NODE, K_DATABASE, K_DELIVERY, K_URL, K_TEXT, K_BOOL,
+            K_SECRET, K_AUDIT_MONTHS /* audit_months (issue 14) */ };
 
 static const struct setting {
 	const char *key;
@@ -209,6 +210,9 @@ static const struct setting {
 	S("oidc_name", K_TEXT, oidc_name, 0, 0),
 	S("oidc_domains", K_TEXT, oidc_domains, 0, 0),
 	S("password_login", K_BOOL, password_login, 0, 0),
+	S("metrics_token", K_SECRET, metrics_token, 0, 0),
+	S("audit_months", K_AUDIT_MONTHS, audit_months, 0, 0),
+	S("retention_months", K_UINT, retention_months, 0, 1200), /* retention: 0 is off */
 #undef S
 };
 #define N_SETTINGS (sizeof SETTINGS / sizeof *SETTINGS)
@@ -353,6 +357,32 @@ static int apply(struct kd_config *cfg, const struct setting *st, const char *va
 			return KD_EINVAL;
 		}
 		return 0;
+	case K_AUDIT_MONTHS:
+		/* the catalogue refuses to delete entries younger than a year */
+		if (parse_int(val, 12, 1200, &n) < 0) {
+			snprintf(err, errlen, "the audit trail is kept at least 12 months (entries "
+			         "younger than a year are never deleted) and at most 1200; the default "
+			         "is 84, seven years");
+			return KD_EINVAL;
+		}
+		*(unsigned *)(void *)field = (unsigned)n;
+		return 0;
+	case K_SECRET: {
+		/* a bearer token: long enough not to be guessed, and sent as it is */
+		size_t len = strlen(val);
+		bool ok = len >= 16 && len <= 200;
+		for (size_t i = 0; i < len && ok; i++)
+			ok = (unsigned char)val[i] > 0x20 && val[i] != 0x7f;
+		if (!ok) {
+			snprintf(err, errlen, "a secret of 16 to 200 characters without spaces (make one "
+			         "with: head -c 24 /dev/urandom | base64)");
+			return KD_EINVAL;
+		}
+		char **slot = (char **)(void *)field;
+		free(*slot);
+		*slot = kd_strdup(val);
+		return 0;
+	}
 	case K_NODE:
 		if (!node_name_valid(val)) {
 			snprintf(err, errlen, "a node name is 1 to 63 of A-Z a-z 0-9 . _ -");
@@ -488,6 +518,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->s3_region = kd_strdup("us-east-1");
 	cfg->job_lease_s = 60;
 	cfg->password_login = true;
+	cfg->audit_months = 84;
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);
@@ -575,6 +606,9 @@ void kd_config_free(struct kd_config *cfg)
 	free(cfg->oidc_client_secret_file);
 	free(cfg->oidc_name);
 	free(cfg->oidc_domains);
+	if (cfg->metrics_token)
+		memset(cfg->metrics_token, 0, strlen(cfg->metrics_token));
+	free(cfg->metrics_token);
 	memset(cfg, 0, sizeof *cfg);
 }
 
