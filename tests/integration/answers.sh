@@ -40,7 +40,7 @@ check_jq "and the first teacher still does not get 904" '[.clips[].id] | index(9
 
 # ---------------------------------------------------------------- a change through the API
 n_before=$(total "$TEACH_N" "practice=kite-flying")
-patch 903 "$ADMIN" '{"consent": "withdrawn"}'
+patch 903 "$ADMIN" '{"consent": "withdrawn", "consent_reason": "a parent asked"}'
 check_status "an admin withdraws consent for 903" 200
 n_after=$(total "$TEACH_N" "practice=kite-flying")
 check_eq "the very next list no longer counts it" "$((n_before - 1))" "$n_after"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tests/integration/backup.sh - kindling backup DEST: a copy of a data
 # folder taken while the server runs and writes, checked, and served again
-# with the same answers and bytes; the refusals (a folder not empty, a
-# damaged original, no catalogue, a PostgreSQL catalogue).
+# with the same answers and bytes; one taken while clips are being
+# uploaded restores (the copy used as a data folder) to a catalogue that
+# passes SQLite's integrity check and `kindling check`; the refusals (a
+# folder not empty, a damaged original, no catalogue, a PostgreSQL
+# catalogue).
 #
 #   KINDLING_BIN=/abs/path/to/kindling bash tests/integration/backup.sh
 #
@@ -11,7 +14,7 @@
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
-begin_suite backup ffmpeg sqlite3
+begin_suite backup ffmpeg sqlite3 cp
 
 if on_postgres; then
 	"$BIN" school add north-high "North High" --data "$DATA" >/dev/null 2>&1
@@ -70,6 +73,34 @@ check_eq "... and the same video bytes" "$video_sha" \
 	"$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/media/clips/1/video.mp4" | sha256sum)"
 stop_server "$SERVER_PID"
 URL=$ORIG_URL
+
+# a backup while clips are uploaded (slowly: the backup lands among them),
+# restored by copying it into place as a data folder
+mkdir -p "$WORK/up"
+for i in 1 2 3 4 5; do
+	ff -f lavfi -i "testsrc2=size=320x240:rate=25:duration=4" -f lavfi \
+		-i "sine=frequency=$((200 * i)):duration=4" -vf "hue=h=$((60 * i))" -c:v libx264 \
+		-preset veryfast -pix_fmt yuv420p -c:a aac -shortest "$WORK/up/lesson-$i.mp4" ||
+		fatal "ffmpeg makes the clips to upload" "see above"
+done
+"$BIN" upload --server "$URL" --token "$TOKEN" --school north-high --practice station-rotation \
+	--limit-rate 150000 --json "$WORK/up" >"$WORK/up.json" 2>"$WORK/up.err" &
+UPLOADER=$!
+more_clips() { [ "$(sqlite3 -cmd '.timeout 5000' "$DB" 'SELECT count(*) FROM clips')" -gt 2 ]; }
+wait_until 60 more_clips || not_ok "the first upload is filed" "$(tail -c 300 "$WORK/up.err")"
+run_cli backup --data "$DATA" "$WORK/copy4"
+check_match "a backup while clips are uploaded and processed: exit 0" "^0 backed up" "$RC $OUT"
+uploading=$(kill -0 "$UPLOADER" 2>/dev/null && echo yes)
+wait "$UPLOADER"
+check_eq "... taken while the uploads went on; all five then uploaded" "yes 5" \
+	"$uploading $(jq -s '[.[] | select(.id)] | length' "$WORK/up.json" 2>/dev/null)"
+cp -a "$WORK/copy4" "$WORK/restored"
+check_eq "the restored catalogue passes SQLite's integrity check" ok \
+	"$(sqlite3 "$WORK/restored/catalogue.db" 'PRAGMA integrity_check')"
+n=$(sqlite3 "$WORK/restored/catalogue.db" 'SELECT count(*) FROM clips')
+run_cli check --data "$WORK/restored"
+check_eq "... and kindling check: every clip it holds checks" "0 checked $n clips: $n ok" "$RC $OUT"
+check_match "... some of the uploads in it, not all" '^[3-6]$' "$n"
 
 # refusals
 run_cli backup --data "$DATA" "$WORK/copy"

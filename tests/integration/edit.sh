@@ -118,7 +118,7 @@ check_status "PATCH by an admin: 200" 200
 
 # Withdrawing consent hides a clip from everyone else at once.
 before=$(total "$TEACH_R" "")
-patch 915 "$ADMIN" '{"consent":"withdrawn"}'
+patch 915 "$ADMIN" '{"consent":"withdrawn","consent_reason":"a parent asked"}'
 check_jq "admin withdraws consent: 200 and the clip says withdrawn" '.consent == "withdrawn"'
 req GET /api/v1/clips/915 "$TEACH_R"
 check_status "a withdrawn clip is 404 for others at once" 404
@@ -129,7 +129,7 @@ req GET /api/v1/clips/915 "$TEACH_R"
 check_status "consent back on file: visible again" 200
 # A coach of the school may withdraw consent; the PATCH must report success
 # even though the coach can no longer see the clip.
-patch 916 "$COACH_R" '{"consent":"withdrawn"}'
+patch 916 "$COACH_R" '{"consent":"withdrawn","consent_reason":"a parent asked"}'
 check_status "a coach withdrawing consent of their school's clip gets a 2xx answer" 200 204
 req GET /api/v1/clips/916 "$ADMIN"
 check_jq "the coach's withdrawal was applied" '.consent == "withdrawn"'

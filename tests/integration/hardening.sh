@@ -267,7 +267,7 @@ req_json POST /api/v1/visits "$TEACH_S" "{\"clip_id\": $CLIP, \"dates\": [\"2031
 VISIT=$(jb .id)
 req_json PATCH "/api/v1/visits/$VISIT" "$PRINC_N" '{"status": "accepted", "date": "2031-04-01"}'
 check_status "a visit is asked and accepted" 200
-patch "$CLIP" "$ADMIN" '{"consent":"withdrawn"}'
+patch "$CLIP" "$ADMIN" '{"consent":"withdrawn","consent_reason":"a parent asked"}'
 req GET "/api/v1/visits/$VISIT" "$TEACH_S"
 check_jq "after consent is withdrawn the visit no longer names the clip" \
 	'.clip_id == null and .clip_title == null and .teacher == null'

@@ -126,7 +126,7 @@ check_eq "a teacher of another school: 404, no link" "404 " "$STATUS $(header Lo
 req GET "/media/clips/$CLIP/video.mp4" "$TEACH_N"
 check_eq "a teacher of the school still gets one" 302 "$STATUS"
 
-patch "$CLIP" "$ADMIN" '{"consent":"withdrawn"}'
+patch "$CLIP" "$ADMIN" '{"consent":"withdrawn","consent_reason":"a parent asked"}'
 check_eq "consent is withdrawn" 200 "$STATUS"
 req GET "/media/clips/$CLIP/video.mp4" "$TEACH_N"
 check_eq "the next request for its video: 404, no link" "404 " "$STATUS $(header Location)"
@@ -180,6 +180,26 @@ check_none "the pages need no other origin" "$(header Content-Security-Policy | 
 req GET "/media/clips/$CLIP/video.mp4" "$TEACH_R"
 check_eq "still nothing for a teacher of another school" 404 "$STATUS"
 check_server_log
+stop_server
+
+# ------------------------------------------------------------ backup
+run_cli backup --data "$DATA" "$WORK/backup"
+check_eq "kindling backup copies a catalogue whose media are in a bucket: exit 0" 0 "$RC"
+check_match "it says the media came from the bucket, and how to serve them without it" \
+	'from s3://kindling-media/district-3.*remove the storage lines' "$(tr '\n' ' ' <<<"$OUT")"
+check "the copy holds the clip's original, the very object" \
+	cmp -s "$WORK/backup/media/$CLIP/original" "$(object "$CLIP/original")"
+check "and its rendition" cmp -s "$WORK/backup/media/$CLIP/video.mp4" "$(object "$CLIP/video.mp4")"
+# the bucket lost: the copy, without its storage lines, serves its own media
+grep -v '^storage\|^s3_\|^media_delivery' "$WORK/backup/kindling.conf" >"$WORK/backup/conf.new"
+mv "$WORK/backup/conf.new" "$WORK/backup/kindling.conf"
+start_server "$WORK/backup" || fatal "the backup serves as a data folder" "$(log_tail)"
+req GET "/media/clips/$CLIP/video.mp4" "$TEACH_N"
+check_eq "restored without the bucket, it serves the video from its own folder" "200 " \
+	"$STATUS $(header Location)"
+check "the bytes of the stored video" cmp -s "$WORK/body" "$(object "$CLIP/video.mp4")"
+run_cli check --data "$WORK/backup"
+check_eq "and kindling check finds it whole" 0 "$RC"
 stop_server
 
 # ------------------------------------------------------------ move-to
