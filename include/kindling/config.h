@@ -28,7 +28,7 @@
  *   uploads_per_person  unfinished uploads one person may have (20)
  *   notes_per_day       notes one person may add to one clip a day (30)
  *   answer_cache_mb     memory for whole answers kept for the same person's
- *                       same request (20; 0: none; see web/answers.h)
+ *                       same request (28; 0: none; see web/answers.h)
  *   storage             where media bytes live: s3://BUCKET[/PREFIX] for an
  *                       S3-compatible bucket; absent: the data folder's
  *                       media/ (see storage.h).  Credentials come from the

@@ -514,7 +514,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->disk_reserve_mb = 1024;
 	cfg->uploads_per_person = 20;
 	cfg->notes_per_day = 30;
-	cfg->answer_cache_mb = 20;
+	cfg->answer_cache_mb = 28;
 	cfg->s3_region = kd_strdup("us-east-1");
 	cfg->job_lease_s = 60;
 	cfg->password_login = true;
