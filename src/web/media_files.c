@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "kindling/audit.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
@@ -471,6 +472,15 @@ enum MHD_Result media_original(struct request *req)
 		                     "say which records request this original is for (?reason=, up to "
 		                     "%d characters): the audit trail keeps it",
 		                     RECORDS_REASON_MAX);
+	/* A browser's GET writes to the audit trail: it must come from the
+	 * clip page's form, not from a link another site made an admin follow
+	 * (a token, which no other site holds, needs no such proof). */
+	const char *csrf = req_arg(req, "csrf");
+	if (req->by_session && (!csrf || !auth_csrf_equal(csrf, req->csrf)))
+		return respond_error(req, MHD_HTTP_FORBIDDEN,
+		                     "download the original with the form on the clip's page (this "
+		                     "link lacks the page's form token, or it is out of date: reload "
+		                     "the page)");
 	struct cat_clip c;
 	int rc = cat_clip_get(req->db, &req->user, req->ids[0], &c);
 	if (rc == KD_ENOTFOUND)

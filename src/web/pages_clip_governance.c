@@ -514,7 +514,7 @@ static void hold_section(struct html *h, struct request *req, const struct cat_c
 	html_raw(h, "</section>");
 }
 
-static void original_section(struct html *h, const struct cat_clip *c)
+static void original_section(struct html *h, struct request *req, const struct cat_clip *c)
 {
 	html_raw(h, "<section id=\"original\" class=\"governance\" aria-labelledby=\"orig-h\">"
 	            "<h2 id=\"orig-h\">Download the original for a records request</h2><p "
@@ -525,7 +525,10 @@ static void original_section(struct html *h, const struct cat_clip *c)
 	html_raw(h, "\"><label for=\"orig-reason\">Which records request this is for</label>"
 	            "<input id=\"orig-reason\" name=\"reason\" required maxlength=\""
 	            STR(RECORDS_REASON_MAX) "\" aria-describedby=\"orig-hint\">"
-	            "<button type=\"submit\">Download the original</button></form></section>");
+	            "<button type=\"submit\">Download the original</button>");
+	/* a GET that writes to the audit trail: only from this form (media_original) */
+	page_csrf_field(h, req);
+	html_raw(h, "</form></section>");
 }
 
 /* ---------------------------------------------------------------- on the clip page */
@@ -587,7 +590,7 @@ void page_clip_governance(struct html *h, struct request *req, const struct cat_
 	blur_section(h, req, c, NULL);
 	if (req->user.role == KD_ROLE_ADMIN) {
 		hold_section(h, req, c, NULL);
-		original_section(h, c);
+		original_section(h, req, c);
 	}
 	html_raw(h, "</div>");
 }

@@ -313,11 +313,14 @@ check_eq "  not held" "" "$(sql "SELECT hold_at FROM clips WHERE id = $C")"
 check_eq "  audited as lifted" 1 "$(sql "SELECT count(*) FROM audit WHERE action = 'hold' AND clip_id = $C AND detail = 'lifted'")"
 
 # ------------------------------------------------------------------ records request
-code=$(curl -s -o "$WORK/original" -w '%{http_code}' -b "$J_ADMIN" -G --data-urlencode "reason=Records request 2026-18" "$URL/api/v1/clips/$C/original")
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J_ADMIN" -G --data-urlencode "reason=Planted by another site" "$URL/api/v1/clips/$C/original")
+check_eq "an admin's browser sent to the original by a link without the page's form token: 403" 403 "$code"
+check_eq "  and nothing is recorded" 0 "$(sql "SELECT count(*) FROM audit WHERE detail LIKE '%Planted by another site%'")"
+code=$(curl -s -o "$WORK/original" -w '%{http_code}' -b "$J_ADMIN" -G --data-urlencode "reason=Records request 2026-18" --data-urlencode "csrf=$X_ADMIN" "$URL/api/v1/clips/$C/original")
 check_eq "the records-request form's GET gives the admin the original" 200 "$code"
 check_eq "  byte for byte" "$(sha256sum <"$M/c.mp4" | cut -d' ' -f1)" "$(sha256sum <"$WORK/original" | cut -d' ' -f1)"
 check_eq "  audited with the request" 1 "$(sql "SELECT count(*) FROM audit WHERE action = 'download-original' AND clip_id = $C AND user_name = 'Ada Admin' AND detail LIKE '%Records request 2026-18'")"
-check_eq "  a teacher's session gets 403" 403 "$(curl -s -o /dev/null -w '%{http_code}' -b "$J_TESS" -G --data-urlencode "reason=x" "$URL/api/v1/clips/$C/original")"
+check_eq "  a teacher's session gets 403" 403 "$(curl -s -o /dev/null -w '%{http_code}' -b "$J_TESS" -G --data-urlencode "reason=x" --data-urlencode "csrf=$X_TESS" "$URL/api/v1/clips/$C/original")"
 
 # ------------------------------------------------------------------ CSRF
 held_before=$(sql "SELECT count(*) FROM audit")
