@@ -99,21 +99,6 @@ struct jobs_runner {
 	size_t n_elsewhere, cap_elsewhere;
 };
 
-void jobs_limits_from_config(const struct kd_config *cfg, struct jobs_limits *l)
-{
-	l->timeout_s = cfg->job_timeout;
-	l->mem_mb = cfg->job_memory_mb;
-	/* Workers use up to two threads: twice the wall clock in CPU time. */
-	l->cpu_s = cfg->job_timeout * 2 + 10;
-}
-
-void jobs_owner_of(const struct kd_config *cfg, struct jobs_owner *o)
-{
-	o->pid = getpid();
-	o->node = cfg->node_name ? cfg->node_name : "node";
-	o->lease_s = cfg->job_lease_s ? cfg->job_lease_s : 60;
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec t;
