@@ -29,7 +29,8 @@ PKGS := $(foreach l,$(LIBS),$(firstword $(subst :, ,$(l))))
 # Debian packages: to build, to test, to benchmark.
 DEB_BUILD := gcc make pkg-config $(foreach l,$(LIBS),$(lastword $(subst :, ,$(l))))
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg sqlite3 \
-             chromium fonts-dejavu-core postgresql nginx-light zip python3 python3-prometheus-client
+             chromium fonts-dejavu-core postgresql nginx-light zip python3 python3-prometheus-client \
+             pocketsphinx pocketsphinx-en-us espeak-ng
 DEB_DEMO  := $(DEB_BUILD) ffmpeg
 DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq ffmpeg
 
@@ -156,7 +157,7 @@ integration: $(O)/kindling $(O)/tests/storage_tool
 # The unit tests and the suites that touch the catalogue again, on
 # PostgreSQL (a throwaway cluster for the run: tests/run_pg.sh).  `make
 # postgres SUITE=upload` runs one suite (and the unit tests).
-PG_SUITES := answers auth authz browser catalogue cli edit hardening media nodes pipeline s3media server upload visits catadmin accounts oidc rosterpage roster backup consent metrics check retention audit
+PG_SUITES := answers auth authz browser catalogue cli edit hardening media nodes pipeline s3media server upload visits catadmin accounts oidc rosterpage roster backup consent metrics check retention audit moments moment_pages captions transcribe spread
 postgres: $(UNIT_BIN) $(O)/kindling $(O)/tests/storage_tool
 	@bash tests/run_pg.sh $(abspath $(O)) $(UNIT_BIN) -- $(if $(SUITE),$(SUITE),$(PG_SUITES))
 

@@ -45,19 +45,33 @@
   seek.className = 'seek';
   seek.setAttribute('role', 'slider');
   seek.setAttribute('tabindex', '0');
-  seek.setAttribute('aria-label', 'Seek');
+  // issue 15: a slider's name, range and position from the start (before
+  // the video's length is known), and what its preview shows
+  seek.setAttribute('aria-label', 'Seek in the video');
   seek.setAttribute('aria-valuemin', '0');
+  seek.setAttribute('aria-valuemax', '0');
+  seek.setAttribute('aria-valuenow', '0');
+  seek.setAttribute('aria-valuetext', '0:00');
+  seek.setAttribute('aria-describedby', 'seek-hint');
+  var hint = document.createElement('span');
+  hint.id = 'seek-hint';
+  hint.className = 'vh';
+  hint.textContent = 'Arrow keys move 5 seconds, Page Up and Page Down 30, Home and End ' +
+    'to the start and the end; a picture of that point shows above the bar.';
   var fill = document.createElement('div');
   fill.className = 'seek-fill';
   seek.appendChild(fill);
   var scrub = document.createElement('div');
   scrub.className = 'scrub';
   scrub.hidden = true;
+  // issue 15: the tile repeats, as a picture, the time the slider says
+  scrub.setAttribute('aria-hidden', 'true');
   var scrubTime = document.createElement('span');
   scrubTime.className = 'scrub-time';
   scrub.appendChild(scrubTime);
   box.appendChild(scrub);
   box.appendChild(seek);
+  box.appendChild(hint);
 
   var cues = [];
   var sb = video.dataset.storyboard;
@@ -81,6 +95,7 @@
   }
   video.addEventListener('timeupdate', update);
   video.addEventListener('loadedmetadata', update);
+  update();  // issue 15: the length may be known before this script runs
 
   // Show the tile for time t, centred over x (pixels from the box's left).
   function preview(t, x) {
@@ -119,14 +134,33 @@
     if (duration()) video.currentTime = timeAt(ev, seek).t;
   });
   seek.addEventListener('keydown', function (ev) {
-    var d = duration(), step = ev.shiftKey ? 10 : 5;
+    var d = duration(), step = ev.shiftKey ? 10 : 5, to;
     if (!d) return;
-    if (ev.key === 'ArrowRight') video.currentTime = Math.min(d, video.currentTime + step);
-    else if (ev.key === 'ArrowLeft') video.currentTime = Math.max(0, video.currentTime - step);
-    else if (ev.key === 'Home') video.currentTime = 0;
-    else if (ev.key === 'End') video.currentTime = d;
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowUp') to = Math.min(d, video.currentTime + step);
+    else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowDown') to = Math.max(0, video.currentTime - step);
+    else if (ev.key === 'PageUp') to = Math.min(d, video.currentTime + 30);  /* issue 15 */
+    else if (ev.key === 'PageDown') to = Math.max(0, video.currentTime - 30);
+    else if (ev.key === 'Home') to = 0;
+    else if (ev.key === 'End') to = d;
     else return;
     ev.preventDefault();
+    video.currentTime = to;
+    update();
+    keyPreview(to);
+  });
+  // issue 15: keyboard users see the storyboard too: the tile of where the
+  // slider is, over its place on the bar, while the slider has the focus
+  function keyPreview(t) {
+    var d = duration();
+    if (!d) return;
+    var x = seek.offsetLeft + seek.offsetWidth * (t / d);
+    preview(t, x);
+  }
+  seek.addEventListener('focus', function () { keyPreview(video.currentTime); });
+  seek.addEventListener('blur', function () { scrub.hidden = true; });
+  // issue 15: Escape puts the tile away, from the mouse or the keyboard (WCAG 1.4.13)
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && !scrub.hidden) scrub.hidden = true;
   });
   // The bottom of the video itself, where the native controls' bar is.
   video.addEventListener('mousemove', function (ev) {

@@ -201,6 +201,7 @@ struct cat_clip {
 	char *sha256;
 	char *original_name;
 	bool has_captions;
+	int captions;        /* issue 15: enum captions_source (captions.h) */
 	struct cat_media media;
 	/* Private to the catalogue: when set, every string and list above is
 	 * in this one allocation (a clip from the index), freed as one. */

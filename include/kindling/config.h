@@ -76,6 +76,18 @@
  *                       retention --apply` and by the server once a day,
  *                       unless under legal hold.  1 to 1200; 0 or absent:
  *                       off (the default), nothing is deleted for its age
+ *   require_captions    true or false (default): with true, a clip without
+ *                       captions is seen only by its uploader and admins
+ *                       (issue 15; catalogue/captions.c)
+ *   transcribe_command  a command line (run by /bin/sh, the path of a 16 kHz
+ *                       mono WAV file added as its last argument) that
+ *                       prints WebVTT captions of it; each processed clip
+ *                       with sound and without captions gets them as
+ *                       automatic captions (issue 15; jobs/transcribe.c).
+ *                       Absent (the default): no transcription
+ *   transcribe_timeout  seconds the command may take (default 600, 10 to
+ *                       86400); past it, it is killed and the clip stays
+ *                       without captions
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
@@ -124,6 +136,12 @@ struct kd_config {
 	char *metrics_token;   /* NULL: only admins read /metrics */
 	unsigned audit_months; /* 12..1200 */
 	unsigned retention_months; /* 0: off, else 1..1200 (retention) */
+	/* issue 15: captions: clips without captions are seen only by their
+	 * uploader and admins */
+	bool require_captions;
+	/* issue 15: transcription: the command (NULL: none) and its time */
+	char *transcribe_command;
+	unsigned transcribe_timeout; /* seconds */
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and

@@ -85,6 +85,10 @@ struct jobs_limits {
 	unsigned timeout_s;       /* wall clock per job */
 	unsigned long mem_mb;     /* address space */
 	unsigned cpu_s;           /* CPU seconds */
+	/* issue 15: transcription (src/jobs/transcribe.h): the command (NULL:
+	 * none) and how long it may take, on top of timeout_s */
+	const char *transcribe_command;
+	unsigned transcribe_timeout_s;
 };
 /* The limits of the configuration (job_timeout, job_memory_mb). */
 void jobs_limits_from_config(const struct kd_config *cfg, struct jobs_limits *l);
@@ -140,6 +144,10 @@ struct jobs_result {
 	int64_t bit_rate, size_bytes;
 	int64_t blur_rev;              /* the rev of the blur.json the media were made with;
 	                                * 0 when the clip had none */
+	/* issue 15: transcription: the command's output is in the clip's
+	 * folder (transcript), or why it was not made when it was tried */
+	bool transcript;
+	char transcribe_error[256];
 };
 /* The line a worker writes (caller frees), and reading it back: 0, or
  * KD_EINVAL when it is not a report a worker writes. */

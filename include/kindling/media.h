@@ -154,4 +154,15 @@ int media_make_outputs(const char *path, const struct media_facts *f,
 int media_make_rendition(const char *path, const struct media_facts *f, const char *out_path,
                          const struct media_blur *blur, char *err, size_t errlen);
 
+/* issue 15: transcription (src/media/audio.c).  The sound of path's main
+ * audio stream as a transcription engine takes it: a WAV file of 16-bit
+ * mono PCM at MEDIA_WAV_RATE, its second 0 the picture's (silence first
+ * when the sound starts late), at most max_s seconds (0: all), written to
+ * a temporary name, synced and renamed to wav_path.  0 with *samples set;
+ * KD_ENOTFOUND when the file has no sound; KD_EINVAL (err says why) when
+ * it cannot be decoded; KD_EIO when the file cannot be written. */
+#define MEDIA_WAV_RATE 16000
+int media_make_wav(const char *path, const char *wav_path, double max_s, int64_t *samples,
+                   char *err, size_t errlen);
+
 #endif

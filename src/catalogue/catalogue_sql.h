@@ -16,12 +16,14 @@
 
 /* The privacy rule of catalogue.h as an SQL condition on clips c.  It uses
  * parameters ?90 (is admin), ?91 (user id) and ?92 (user's school id),
- * which cat_bind_viewer() binds. */
+ * and ?93 (issue 15: the require_captions setting, captions.h), which
+ * cat_bind_viewer() binds. */
 #define CAT_VISIBLE                                                                   \
 	"(?90 <> 0 OR c.uploader_id = ?91 OR (c.status = 'ready' AND c.consent = 'on-file' " \
+	"AND (?93 = 0 OR c.captions <> 'none') "                                          \
 	"AND (c.visibility = 'district' OR (c.visibility = 'school' AND c.school_id = ?92))))"
 
-/* Bind the viewer's ?90-?92 (sql.c). */
+/* Bind the viewer's ?90-?92, and ?93 (sql.c). */
 void cat_bind_viewer(struct kd_stmt *st, const struct kd_user *user);
 
 /* Full-text search, which the back ends do differently: an FTS5 table
@@ -36,6 +38,11 @@ struct cat_fts_sql {
 	const char *rank_order; /* best first */
 	const char *ids;        /* the ids of the matches, ascending */
 	const char *ranked;     /* the ids, best first */
+	/* issue 15: the clips whose captions match (a cue has every word):
+	 * from, where, id_col and rank_order above take them in already,
+	 * ranked after the clips whose own words match; ids and ranked do
+	 * not (the index adds these, index_fts.c) */
+	const char *caption_ids;
 };
 const struct cat_fts_sql *cat_fts_sql(struct kd_db *db);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "catalogue_sql.h"
+#include "kindling/captions.h"
 #include "kindling/catalogue.h"
 #include "kindling/mem.h"
 
@@ -21,7 +22,8 @@ const char CAT_CLIP_COLUMNS[] =
 	"c.has_captions, c.container, c.duration_s, c.width, c.height, c.rotation, "
 	"c.video_codec, c.audio_codec, c.fps, c.bit_rate, c.size_bytes, "
 	"c.consent_basis, c.consent_by, c.consent_at, c.hold_at IS NOT NULL, "
-	"c.blur_rev <> c.media_blur_rev";
+	"c.blur_rev <> c.media_blur_rev, "
+	"c.captions"; /* issue 15 */
 
 const char CAT_CLIP_JOINS[] =
 	" JOIN schools s ON s.id = c.school_id LEFT JOIN users u ON u.id = c.uploader_id";
@@ -110,6 +112,11 @@ void cat_read_clip(struct kd_stmt *st, struct cat_clip *c)
 	c->consent_at = cat_col_dup(st, i++);
 	c->held = db_column_int(st, i++) != 0;
 	c->media_stale = db_column_int(st, i++) != 0;
+	/* issue 15: where its captions came from */
+	const char *cap = (const char *)db_column_text(st, i++);
+	c->captions = !cap || !strcmp(cap, "none") ? CAPTIONS_NONE
+	              : !strcmp(cap, "uploaded")   ? CAPTIONS_UPLOADED
+	                                           : CAPTIONS_AUTOMATIC;
 }
 
 static void free_list(char **items, size_t n)

@@ -53,7 +53,7 @@ static bool may_see(const struct kd_user *u, const struct iclip *r)
 {
 	if (u->role == KD_ROLE_ADMIN || (r->uploader_id && r->uploader_id == u->id))
 		return true;
-	return r->status == CAT_READY && r->consent == CONSENT_ON_FILE &&
+	return ix_shared(r) &&
 	       (r->visibility == VIS_DISTRICT ||
 	        (r->visibility == VIS_SCHOOL && r->school_id == u->school_id));
 }
@@ -310,7 +310,7 @@ const char *idx_fact_teacher(const struct idx_fact *f)
 static void fact_of(const struct iclip *r, struct idx_fact *f)
 {
 	bool recorded_null = r->nulls >> S_RECORDED & 1;
-	bool shared = r->status == CAT_READY && r->consent == CONSENT_ON_FILE;
+	bool shared = ix_shared(r);
 	*f = (struct idx_fact){
 		.id = r->id, .school_id = r->school_id, .uploader_id = r->uploader_id,
 		.status = (enum cat_status)r->status,

@@ -56,6 +56,46 @@ void fts_forget(void)
 	pthread_mutex_unlock(&fts_lock);
 }
 
+static int u32_rcmp(const void *a, const void *b)
+{
+	return u32_cmp(b, a);
+}
+
+/* issue 15: the clips matched only by their captions, after slots[0, *n)
+ * (those matched by their own words), newest first, as list.c's SQL ranks
+ * them.  Returns slots, grown. */
+static uint32_t *caption_matches(struct kd_db *db, const struct fts_view *v, const char *match,
+                                 uint32_t *slots, size_t *n, size_t *cap)
+{
+	struct kd_stmt *st;
+	if (db_stmt(db, cat_fts_sql(db)->caption_ids, &st) < 0)
+		return slots;
+	db_bind_text(st, 1, match, -1, DB_STATIC);
+	uint64_t *seen = NULL;
+	size_t own = *n;
+	while (db_step(st) == DB_ROW) {
+		size_t slot = slots_find(v->slot_id, v->n_slots, db_column_int64(st, 0));
+		if (slot == SIZE_MAX)
+			continue;
+		if (!seen) { /* the first caption match: which are in already */
+			seen = slots_bits_new(v->nw);
+			for (size_t i = 0; i < own; i++)
+				bit_set(seen, slots[i], true);
+		}
+		if (bit_get(seen, slot))
+			continue;
+		bit_set(seen, slot, true);
+		if (*n == *cap)
+			slots = kd_realloc(slots, (*cap = *cap ? *cap * 2 : 256) * sizeof *slots);
+		slots[(*n)++] = (uint32_t)slot;
+	}
+	db_stmt_done(st);
+	free(seen);
+	if (*n > own)
+		qsort(slots + own, *n - own, sizeof *slots, u32_rcmp);
+	return slots;
+}
+
 /* The matches of an FTS5 expression, asked of the catalogue (outside
  * fts_lock: a search can take milliseconds, and other requests would
  * wait on it).  With ranked, in rank order too.  With ix_lock held. */
@@ -89,6 +129,7 @@ static void fts_query(struct kd_db *db, const struct fts_view *v, const char *ma
 		}
 		db_stmt_done(st);
 	}
+	slots = caption_matches(db, v, match, slots, &n, &cap);
 	if (ranked) {
 		e->ranked = kd_malloc((n ? n : 1) * sizeof *e->ranked);
 		if (n) {

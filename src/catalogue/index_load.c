@@ -267,6 +267,7 @@ static void record_of(const struct cat_clip *c, struct iclip *r)
 	r->consent = consent_of(c->consent ? c->consent : "");
 	r->visibility = visibility_of(c->visibility ? c->visibility : "");
 	r->has_captions = c->has_captions;
+	r->captions = (uint8_t)c->captions; /* issue 15 */
 	r->held = c->held;
 	r->media_stale = c->media_stale;
 	r->n_practices = (uint8_t)np;
@@ -347,6 +348,7 @@ void ix_clip_of(const struct iclip *r, struct cat_clip *c)
 	c->status = (enum cat_status)r->status;
 	c->uploader_id = r->uploader_id;
 	c->has_captions = r->has_captions;
+	c->captions = r->captions; /* issue 15 */
 	c->held = r->held;
 	c->media_stale = r->media_stale;
 	c->media.probed = r->probed;
@@ -363,7 +365,7 @@ void ix_clip_of(const struct iclip *r, struct cat_clip *c)
 static void mark(const struct iclip *r, size_t i, bool on)
 {
 	bit_set(ix.live, i, on);
-	bool shared = r->status == CAT_READY && r->consent == CONSENT_ON_FILE;
+	bool shared = ix_shared(r);
 	bit_set(ix.public_ready, i, on && shared && r->visibility == VIS_DISTRICT);
 	if (r->school != UINT16_MAX) {
 		bit_set(ix.schools[r->school].bits, i, on);
@@ -581,6 +583,7 @@ static int rebuild(struct kd_db *db)
 	ix.bulk = false;
 	sort_orders();
 	ix.built = rc == 0;
+	ix.captions_required = cat_captions_required(); /* issue 15 */
 	return rc;
 }
 
@@ -608,7 +611,7 @@ static int catch_up(struct kd_db *db, int64_t seq)
 {
 	/* Behind what is still recorded, or ahead of it (another catalogue,
 	 * or this one restored from a backup): start again. */
-	if (!ix.built || seq < ix.seq ||
+	if (!ix.built || seq < ix.seq || ix.captions_required != cat_captions_required() ||
 	    last_change(db, "SELECT coalesce(min(seq), 0) FROM clip_changes") > ix.seq + 1)
 		return rebuild(db);
 	struct kd_stmt *st;
@@ -653,12 +656,14 @@ int ix_sync_and_read(struct kd_db *db)
 	if (seq < 0)
 		return KD_EDB;
 	pthread_rwlock_rdlock(&ix_lock);
-	if (ix.built && ix.seq == seq)
+	/* (issue 15: the require_captions setting changes who sees what) */
+	bool same = ix.captions_required == cat_captions_required();
+	if (ix.built && ix.seq == seq && same)
 		return 0;
 	pthread_rwlock_unlock(&ix_lock);
 	pthread_rwlock_wrlock(&ix_lock);
 	int rc = 0;
-	if (!ix.built || ix.seq != seq) {
+	if (!ix.built || ix.seq != seq || ix.captions_required != cat_captions_required()) {
 		rc = catch_up(db, seq);
 		if (rc == 0)
 			ix.seq = seq;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "index_fts.h"
+#include "kindling/captions.h"
 #include "kindling/catalogue.h"
 
 struct kd_db; /* db.h */
@@ -35,6 +36,7 @@ struct iclip {
 	uint32_t grade, subject;  /* interned, ASCII-lowercased; 0: none */
 	uint32_t nulls;
 	uint8_t status, consent, visibility;
+	uint8_t captions;     /* issue 15: enum captions_source */
 	bool probed, has_captions, held, media_stale;
 	uint8_t n_practices, n_tags;
 	uint16_t school;      /* index in ix.schools, UINT16_MAX if unknown */
@@ -64,6 +66,7 @@ struct interned {
  * has a lock of its own, taken with ix_lock held). */
 struct index_state {
 	bool built;
+	bool captions_required;  /* issue 15: the setting it was built under */
 	bool bulk;               /* loading everything: orders are sorted at the end */
 	int64_t seq;             /* the last clip_changes row applied */
 	struct iclip *slots;     /* in id order */
@@ -87,6 +90,15 @@ struct index_state {
 /* Read under ix_lock held for reading, changed with it held for writing. */
 extern struct index_state ix;
 extern pthread_rwlock_t ix_lock;
+
+/* Seen by others than its uploader and admins (catalogue.h's rule, as
+ * CAT_VISIBLE has it): ready, consent on file, and (issue 15) captions
+ * when require_captions is on; the visibility says by whom. */
+static inline bool ix_shared(const struct iclip *r)
+{
+	return r->status == CAT_READY && r->consent == CONSENT_ON_FILE &&
+	       (r->captions != CAPTIONS_NONE || !cat_captions_required());
+}
 
 /* A bitmap of the index's size, all clear. */
 uint64_t *ix_bits_new(void);

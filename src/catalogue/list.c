@@ -8,6 +8,7 @@
 #include "catalogue_sql.h"
 #include "index.h"
 #include "kindling/buf.h"
+#include "kindling/captions.h"
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
@@ -62,26 +63,39 @@ char *cat_fts_query(const char *typed)
 	return kd_buf_take(&b, NULL);
 }
 
+/* issue 15: a clip matches by its own words or by a cue of its captions;
+ * one found only in its captions ranks after those found by their own
+ * (bm25's ranks are below 0). */
 static const struct cat_fts_sql fts5 = {
-	.from = " FROM clips_fts f JOIN clips c ON c.id = f.rowid",
-	.where = " AND clips_fts MATCH ?1",
-	.id_col = "f.rowid",
+	.from = " FROM (SELECT id, min(rank) AS rank FROM ("
+	        "SELECT rowid AS id, rank FROM clips_fts WHERE clips_fts MATCH ?1 UNION ALL "
+	        "SELECT cc.clip_id, 0 FROM caption_fts cf JOIN caption_cues cc ON cc.id = cf.rowid "
+	        "WHERE caption_fts MATCH ?1) GROUP BY id) f JOIN clips c ON c.id = f.id",
+	.where = "",
+	.id_col = "f.id",
 	.rank_order = "f.rank, c.id DESC",
 	.ids = "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1",
 	.ranked = "SELECT rowid FROM clips_fts WHERE clips_fts MATCH ?1 ORDER BY rank, rowid DESC",
+	.caption_ids = "SELECT DISTINCT cc.clip_id FROM caption_fts cf JOIN caption_cues cc "
+	               "ON cc.id = cf.rowid WHERE caption_fts MATCH ?1",
 };
 
 /* (ts_rank with the document's weights: title over practices and tags,
  * over school and teacher, over description, as FTS5's bm25 ranks them
  * by where the words are; the query in a subquery, made once, not per row) */
 static const struct cat_fts_sql tsvector = {
-	.from = " FROM clips_fts f JOIN clips c ON c.id = f.id",
-	.where = " AND f.doc @@ kd_fts_match(?1)",
+	.from = " FROM (SELECT id, max(r) AS r FROM ("
+	        "SELECT id, ts_rank(doc, (SELECT kd_fts_match(?1))) AS r FROM clips_fts "
+	        "WHERE doc @@ kd_fts_match(?1) UNION ALL "
+	        "SELECT clip_id, -1::real FROM caption_cues WHERE doc @@ kd_fts_match(?1)) u "
+	        "GROUP BY id) f JOIN clips c ON c.id = f.id",
+	.where = "",
 	.id_col = "f.id",
-	.rank_order = "ts_rank(f.doc, (SELECT kd_fts_match(?1))) DESC, c.id DESC",
+	.rank_order = "f.r DESC, c.id DESC",
 	.ids = "SELECT id FROM clips_fts WHERE doc @@ kd_fts_match(?1) ORDER BY id",
 	.ranked = "SELECT id FROM clips_fts WHERE doc @@ kd_fts_match(?1) "
 	          "ORDER BY ts_rank(doc, (SELECT kd_fts_match(?1))) DESC, id DESC",
+	.caption_ids = "SELECT DISTINCT clip_id FROM caption_cues WHERE doc @@ kd_fts_match(?1)",
 };
 
 const struct cat_fts_sql *cat_fts_sql(struct kd_db *db)
@@ -165,8 +179,10 @@ int cat_clips_list(struct kd_db *db, const struct kd_user *user, const struct ca
 	/* The count is remembered per question and viewer until the catalogue
 	 * changes (cache.c). */
 	int64_t gen = cat_generation(db);
-	char *key = kd_asprintf("list|%d|%lld|%lld|%lld|%lld|%s|%s|%s|%s",
-	                        user->role == KD_ROLE_ADMIN, (long long)user->id,
+	char *key = kd_asprintf("list|%d%d|%lld|%lld|%lld|%lld|%s|%s|%s|%s",
+	                        user->role == KD_ROLE_ADMIN,
+	                        cat_captions_required(), /* issue 15: who sees what */
+	                        (long long)user->id,
 	                        (long long)user->school_id, (long long)practice_id,
 	                        (long long)school_id, q->grade ? q->grade : "",
 	                        q->subject ? q->subject : "", q->sha256 ? q->sha256 : "",

@@ -175,6 +175,9 @@ int cat_practice_merge(struct kd_db *db, const char *from, const char *into,
 	                   NULL)) < 0 ||
 	    (rc = exec_ids(db, "UPDATE visits SET practice_id = ?2 WHERE practice_id = ?1", a, b,
 	                   &done->visits)) < 0 ||
+	    /* issue 15: moments refer to their practice, which is deleted below */
+	    (rc = exec_ids(db, "UPDATE moments SET practice_id = ?2 WHERE practice_id = ?1", a, b,
+	                   NULL)) < 0 ||
 	    /* from's counts are all 0 now that it has no clip (schema 006) */
 	    (rc = exec_ids(db, "DELETE FROM view_practice_counts WHERE practice_id = ?1", a, 0,
 	                   NULL)) < 0 ||

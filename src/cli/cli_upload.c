@@ -12,7 +12,9 @@
  * growing pauses, each time from the offset the server reports.  The
  * server hashes the bytes as they arrive and refuses a duplicate at the
  * end in any case.  The pieces: client.c (HTTP), resume.c, progress.c,
- * manifest.c, meta.c (the flags shared with ingest).
+ * manifest.c, meta.c (the flags shared with ingest), upload_extras.c (a
+ * clip's captions and moments, sent once every file is up and the clip is
+ * ready: issue 15).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +36,7 @@
 #include "meta.h"
 #include "progress.h"
 #include "resume.h"
+#include "upload_extras.h"
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
 #include "kindling/cli.h"
@@ -55,6 +58,9 @@ struct opts {
 	const char *manifest;
 	bool wait, json, dry_run;
 	curl_off_t limit_rate;   /* bytes/s, 0: no limit */
+	const char **moments;    /* --moment, as given (one file only) */
+	size_t n_moments;
+	const char *captions;    /* --captions FILE (one file only) */
 };
 
 /* One file's tus metadata: the command line's, overridden by its manifest
@@ -101,6 +107,9 @@ struct outcome {
 	char error[KD_ERRMSG_MAX];
 	long long sent;
 	bool duplicate;
+	/* captions and moments sent after the upload (upload_extras.h) */
+	bool extras;
+	struct extras_result x;
 };
 
 static char *b64(const char *s)
@@ -544,6 +553,21 @@ static void wait_for(const struct opts *o, struct outcome *out)
 	free(url);
 }
 
+/* The lines about a clip's captions and moments, after its own. */
+static void report_extras(const char *file, const struct extras_result *x)
+{
+	if (x->captions_sent)
+		printf("%s: captions sent\n", file);
+	if (x->captions_error[0])
+		printf("%s: %s\n", file, x->captions_error);
+	if (x->moments_added || x->moments_present)
+		printf("%s: %d moment%s added%s\n", file, x->moments_added,
+		       x->moments_added == 1 ? "" : "s",
+		       x->moments_present ? " (the others were on the clip already)" : "");
+	if (x->moments_error[0])
+		printf("%s: %s\n", file, x->moments_error);
+}
+
 static void report(const struct opts *o, const char *file, const struct outcome *out)
 {
 	const char *status = OUTCOME_NAMES[out->status];
@@ -552,6 +576,14 @@ static void report(const struct opts *o, const char *file, const struct outcome 
 		                      out->duplicate, "sent_bytes", (json_int_t)out->sent);
 		json_object_set_new(j, "id", out->id ? json_integer(out->id) : json_null());
 		json_object_set_new(j, "error", out->error[0] ? json_string(out->error) : json_null());
+		if (out->extras) {
+			json_object_set_new(j, "moments_added", json_integer(out->x.moments_added));
+			json_object_set_new(j, "captions_sent", json_boolean(out->x.captions_sent));
+			json_object_set_new(j, "moments_error", out->x.moments_error[0]
+			                    ? json_string(out->x.moments_error) : json_null());
+			json_object_set_new(j, "captions_error", out->x.captions_error[0]
+			                    ? json_string(out->x.captions_error) : json_null());
+		}
 		char *s = json_dumps(j, JSON_COMPACT);
 		printf("%s\n", s ? s : "{}");
 		free(s);
@@ -566,6 +598,8 @@ static void report(const struct opts *o, const char *file, const struct outcome 
 		       : out->sent ? " (already on the server)"
 		                   : " (already on the server; not sent again)");
 	}
+	if (!o->json && out->extras)
+		report_extras(file, &out->x);
 	fflush(stdout);
 }
 
@@ -589,13 +623,14 @@ static void file_meta(const struct opts *o, const struct manifest *man, const ch
 	const char *k;
 	json_t *v;
 	json_object_foreach(manifest_row(man, path), k, v)
-		meta_set(m, k, json_string_value(v));
+		if (strcmp(k, "moments")) /* sent after the upload, not as metadata */
+			meta_set(m, k, json_string_value(v));
 }
 
 /* --dry-run: say what would be sent.  Returns true when it printed a line
  * of its own (nothing more to report). */
 static bool dry_run(const struct opts *o, const char *path, const struct meta *m,
-                    struct outcome *out)
+                    const struct upload_extras *x, struct outcome *out)
 {
 	struct stat st;
 	out->status = UP_WOULD_SEND;
@@ -610,11 +645,33 @@ static bool dry_run(const struct opts *o, const char *path, const struct meta *m
 	for (size_t f = 0; f < m->n; f++)
 		printf("%s %s=\"%s\"", f ? "," : "", m->fields[f][0], m->fields[f][1]);
 	printf("\n");
+	if (x->captions)
+		printf("%s: would then send the captions %s\n", path, x->captions);
+	for (size_t i = 0; i < x->n_moments; i++)
+		printf("%s: would then add the moment \"%s\"\n", path, x->moments[i]);
 	return true;
+}
+
+/* A file whose captions and moments wait for it to be ready. */
+struct later {
+	const char *path;
+	struct outcome out;
+	struct upload_extras x;
+};
+
+/* Report a file and fold its result into the exit status. */
+static void finish_file(const struct opts *o, const char *path, const struct outcome *out,
+                        int *exit_code)
+{
+	report(o, path, out);
+	bool good = o->wait || out->extras ? out->status == UP_READY : out->status != UP_FAILED;
+	if (!good || out->x.moments_error[0] || out->x.captions_error[0])
+		*exit_code = 1;
 }
 
 static const char usage[] =
 	"upload [--server URL] [--token T] " META_USAGE " [--manifest FILE.csv] "
+	"[--moment \"M:SS-M:SS PRACTICE TITLE\"]... [--captions FILE.vtt|FILE.srt] "
 	"[--limit-rate BYTES/S] [--dry-run] [--wait] [--json] FILE|DIR...";
 
 int cli_upload(int argc, char **argv)
@@ -628,6 +685,8 @@ int cli_upload(int argc, char **argv)
 		{"dry-run", no_argument, NULL, 'n'},
 		{"wait", no_argument, NULL, 'w'},
 		{"json", no_argument, NULL, 'j'},
+		{"moment", required_argument, NULL, 'M'},
+		{"captions", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -645,6 +704,11 @@ int cli_upload(int argc, char **argv)
 		case 'n': o.dry_run = true; break;
 		case 'w': o.wait = true; break;
 		case 'j': o.json = true; break;
+		case 'M':
+			o.moments = kd_realloc(o.moments, (o.n_moments + 1) * sizeof *o.moments);
+			o.moments[o.n_moments++] = optarg;
+			break;
+		case 'C': o.captions = optarg; break;
 		case 'h': printf("usage: kindling %s\n", usage); goto out_flags;
 		default: exit_code = 2; goto out_flags;
 		}
@@ -657,6 +721,8 @@ int cli_upload(int argc, char **argv)
 	struct manifest man = {0};
 	struct cli_files files = {0};
 	struct resume state = {0};
+	struct later *later = NULL;
+	size_t n_later = 0;
 	char *tags = meta_tags_joined(&o.meta);
 	char err[KD_ERRMSG_MAX];
 	if ((exit_code = client_open(&o.client, server, token, !o.dry_run)) != 0)
@@ -670,40 +736,69 @@ int cli_upload(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (cli_collect_files(&files, argv[i]) < 0)
 			exit_code = 1;
+	extras_drop_captions_files(&files);
+	if ((exit_code = extras_check_flags(o.moments, o.n_moments, o.captions, files.n)) != 0)
+		goto out;
 	if (sodium_init() < 0) {
 		cli_fail("cannot initialise libsodium");
 		exit_code = 1;
 		goto out;
 	}
 	resume_load(&state);
+	later = kd_calloc(files.n ? files.n : 1, sizeof *later);
 	for (size_t i = 0; i < files.n; i++) {
 		const char *path = files.paths[i];
 		char *auto_title = cli_title_from_name(path);
 		struct meta m = {0};
 		file_meta(&o, &man, path, auto_title, tags, &m);
 		struct outcome out = {0};
-		if (!meta_get(&m, "school") || !meta_get(&m, "practices")) {
+		struct upload_extras x;
+		if (extras_for(path, o.moments, o.n_moments, o.captions, manifest_row(&man, path), &x,
+		               err, sizeof err) < 0) {
+			out.status = UP_FAILED;
+			snprintf(out.error, sizeof out.error, "%.400s; nothing was sent: fix it and upload "
+			         "again", err);
+		} else if (!meta_get(&m, "school") || !meta_get(&m, "practices")) {
 			out.status = UP_FAILED;
 			snprintf(out.error, sizeof out.error,
 			         "no school or practices for this file: give --school and --practice, or "
 			         "add them to its manifest row");
 		} else if (o.dry_run) {
-			if (dry_run(&o, path, &m, &out)) {
+			if (dry_run(&o, path, &m, &x, &out)) {
+				extras_free(&x);
 				free(auto_title);
 				continue;
 			}
 		} else {
 			upload_one(&o, path, &m, &state, &out);
+			if (extras_any(&x) && out.id && out.status != UP_FAILED) {
+				/* Every file goes up first; this one's captions and
+				 * moments once it is ready (below). */
+				later[n_later++] = (struct later){.path = path, .out = out, .x = x};
+				free(auto_title);
+				continue;
+			}
 			if (o.wait && out.id && out.status != UP_FAILED)
 				wait_for(&o, &out);
 		}
-		report(&o, path, &out);
-		bool good = o.wait ? out.status == UP_READY : out.status != UP_FAILED;
-		if (!good)
-			exit_code = 1;
+		extras_free(&x);
+		finish_file(&o, path, &out, &exit_code);
 		free(auto_title);
 	}
+	for (size_t i = 0; i < n_later; i++) {
+		struct later *l = &later[i];
+		wait_for(&o, &l->out);
+		l->out.extras = true;
+		if (l->out.status == UP_READY)
+			extras_send(&o.client, l->out.id, &l->x, &l->out.x);
+		else
+			extras_not_sent(&l->x, "the clip could not be processed (see its error)",
+			                &l->out.x);
+		finish_file(&o, l->path, &l->out, &exit_code);
+		extras_free(&l->x);
+	}
 out:
+	free(later);
 	resume_free(&state);
 	manifest_free(&man);
 	cli_files_free(&files);
@@ -711,5 +806,6 @@ out:
 	free(tags);
 out_flags:
 	meta_flags_free(&o.meta);
+	free(o.moments);
 	return exit_code;
 }

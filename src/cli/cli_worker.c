@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "jobs/transcribe.h" /* issue 15: transcription */
 #include "kindling/cli.h"
 #include "kindling/err.h"
 #include "kindling/jobs.h"
@@ -38,12 +39,17 @@ int cli_worker(int argc, char **argv)
 		{"mem-mb", required_argument, NULL, 'm'},
 		{"cpu-s", required_argument, NULL, 'u'},
 		{"file-mb", required_argument, NULL, 'f'},
+		/* issue 15: transcription (src/jobs/transcribe.h) */
+		{"transcribe", required_argument, NULL, 't'},
+		{"transcribe-s", required_argument, NULL, 's'},
 		{0},
 	};
 	const char *data = NULL;
 	long long clip = 0;
 	int zygote = -1;
 	struct sandbox_limits limits = {.mem_mb = 4096, .cpu_s = 3600, .open_files = 64};
+	const char *transcribe = NULL; /* issue 15 */
+	unsigned transcribe_s = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -53,6 +59,8 @@ int cli_worker(int argc, char **argv)
 		case 'm': limits.mem_mb = strtoull(optarg, NULL, 10); break;
 		case 'u': limits.cpu_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'f': limits.file_mb = strtoull(optarg, NULL, 10); break;
+		case 't': transcribe = optarg; break;
+		case 's': transcribe_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -62,6 +70,10 @@ int cli_worker(int argc, char **argv)
 	}
 	if (follow_parent() < 0)
 		return 1;
+	/* issue 15: a zygote's workers transcribe the clips their runner says;
+	 * a worker started for one clip with --transcribe, its clip */
+	transcribe_configure(transcribe, transcribe_s);
+	transcribe_want(transcribe && zygote < 0);
 	if (zygote >= 0)
 		return jobs_zygote_main(zygote, data, &limits, argv, argc) < 0 ? 1 : 0;
 	char err[KD_ERRMSG_MAX] = "";

@@ -16,7 +16,9 @@
 
 const char *const MANIFEST_COLUMNS[] = {"title", "teacher", "grade", "subject", "recorded",
                                          "practices", "tags", "school", "consent",
-                                         "visibility", "description", NULL};
+                                         "visibility", "description",
+                                         /* issue 15: "0:45-2:10 practice Title; ..." */
+                                         "moments", NULL};
 
 /* Split a CSV line in place.  Returns the number of fields (at most max). */
 static size_t csv_row(char *line, char **fields, size_t max)

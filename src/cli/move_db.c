@@ -35,6 +35,9 @@ static const struct {
 	{"jobs", "jobs"},
 	{"consent_events", "consent records"},
 	{"blur_regions", "blur regions"},
+	/* issue 15: moments and caption cues (caption_fts is derived, below) */
+	{"moments", "moments"},
+	{"caption_cues", "caption cues"},
 	{"audit", "audit entries"},
 };
 
@@ -55,6 +58,10 @@ static const char *const DERIVED[] = {"catalogue_generation", "clip_changes", "v
  * caught by the switch is begun again from the sign-in page. */
 static const char *const NOT_MOVED[] = {"uploads", "oidc_logins"};
 #define FTS_PREFIX "clips_fts"
+/* issue 15: the captions' search index, made like clips_fts: by SQLite's
+ * triggers here, and on PostgreSQL as caption_cues.doc by its trigger as
+ * each cue goes in. */
+#define CAPTION_FTS_PREFIX "caption_fts"
 
 /* A line on standard error every so many rows copied, for big tables. */
 #define PROGRESS_ROWS 100000
@@ -144,7 +151,8 @@ int move_db_open_source(const char *path, struct kd_db **out, char *err, size_t 
 
 static bool known_table(const char *name)
 {
-	if (!strncmp(name, "sqlite_", 7) || !strncmp(name, FTS_PREFIX, strlen(FTS_PREFIX)))
+	if (!strncmp(name, "sqlite_", 7) || !strncmp(name, FTS_PREFIX, strlen(FTS_PREFIX)) ||
+	    !strncmp(name, CAPTION_FTS_PREFIX, strlen(CAPTION_FTS_PREFIX)))
 		return true;
 	for (size_t i = 0; i < MOVE_DB_TABLES; i++)
 		if (!strcmp(name, TABLES[i].name))

@@ -21,6 +21,11 @@ char *jobs_result_json(const struct jobs_result *r)
 		                      "coded_height", r->coded_height, "created_time", r->created_time);
 		json_object_set_new(o, "media", m);
 	}
+	/* issue 15: transcription */
+	if (r->transcript)
+		json_object_set_new(o, "transcript", json_true());
+	if (r->transcribe_error[0])
+		json_object_set_new(o, "transcribe_error", json_string(r->transcribe_error));
 	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
@@ -54,6 +59,9 @@ int jobs_result_parse(const char *text, size_t len, struct jobs_result *r, char 
 		return KD_EINVAL;
 	}
 	r->blur_rev = rev ? json_integer_value(rev) : 0;
+	/* issue 15: transcription */
+	r->transcript = json_is_true(json_object_get(o, "transcript"));
+	copy(r->transcribe_error, sizeof r->transcribe_error, json_object_get(o, "transcribe_error"));
 	json_t *m = json_object_get(o, "media");
 	if (json_is_object(m)) {
 		r->probed = true;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "jobs/stored.h"
+#include "jobs/transcribe.h" /* issue 15: transcription */
 #include "jobs/zygote.h"
 #include "kindling/buf.h"
 #include "kindling/catalogue.h"
@@ -45,6 +46,7 @@ struct slot {
 	bool status_known;  /* and status is how it ended */
 	int status;
 	bool killed;        /* we had it killed: past its time */
+	bool transcribe;    /* issue 15: its clip is transcribed too (more time) */
 };
 
 /* A report is one short line; a worker writing more is broken. */
@@ -182,6 +184,16 @@ static int threads_for(struct jobs_runner *r)
 	return cores > 8 ? 8 : (int)cores;
 }
 
+/* issue 15: how long a worker may take: a transcription has its own time
+ * on top of the job's (and a little for making its WAV). */
+static double limit_ms(const struct jobs_runner *r, const struct slot *s)
+{
+	unsigned t = r->limits.timeout_s;
+	if (s->transcribe)
+		t += r->limits.transcribe_timeout_s + 60;
+	return t * 1000.0;
+}
+
 static int start_worker(struct jobs_runner *r, struct slot *s)
 {
 	if (!r->zygote.pid &&
@@ -194,14 +206,17 @@ static int start_worker(struct jobs_runner *r, struct slot *s)
 	}
 	s->token = ++r->tokens;
 	int threads = threads_for(r);
-	int rc = zygote_run(&r->zygote, s->token, s->clip_id, threads, out[1]);
+	/* issue 15: transcription, for a clip without captions */
+	s->transcribe = transcribe_wanted(r->db, &r->limits, s->clip_id);
+	uint32_t flags = s->transcribe ? ZYGOTE_TRANSCRIBE : 0;
+	int rc = zygote_run(&r->zygote, s->token, s->clip_id, threads, out[1], flags);
 	if (rc < 0) {
 		/* It died since the last clip: its workers with it.  Once more
 		 * with a new one. */
 		zygote_lost(r);
 		rc = zygote_start(&r->zygote, r->bin, r->cfg->data_dir, &r->limits, r->file_mb);
 		if (rc == 0)
-			rc = zygote_run(&r->zygote, s->token, s->clip_id, threads, out[1]);
+			rc = zygote_run(&r->zygote, s->token, s->clip_id, threads, out[1], flags);
 	}
 	close(out[1]);
 	if (rc < 0) {
@@ -376,8 +391,18 @@ static void record(struct jobs_runner *r, const struct ended *e)
 	int rc;
 	char err[KD_ERRMSG_MAX] = "", reason[KD_ERRMSG_MAX + 64];
 	bool parsed = e->parsed;
+	/* issue 15: automatic captions, written beside the other files so the
+	 * storage takes them too (src/jobs/transcribe.h) */
+	bool captions = false;
+	if (parsed && e->res.status == CAT_READY && e->res.transcript)
+		captions = transcribe_take(r->db, r->cfg->data_dir, e->clip_id, e->res.duration_s);
+	else if (parsed && e->res.transcribe_error[0])
+		log_warn("jobs", "clip %lld: no automatic captions: %s", (long long)e->clip_id,
+		         e->res.transcribe_error);
 	if (parsed && r->storage &&
 	    stored_put_files(r->storage, r->cfg->data_dir, e->clip_id, err, sizeof err) < 0) {
+		if (captions)
+			transcribe_undo(r->db, e->clip_id);
 		/* recorded as an attempt that failed: it is tried again */
 		snprintf(reason, sizeof reason, "cannot store the clip's files: %s", err);
 		log_warn("jobs", "clip %lld: %s", (long long)e->clip_id, reason);
@@ -495,7 +520,7 @@ static void wait_and_handle(struct jobs_runner *r, int timeout_ms, bool start_mo
 			drain(s);
 			if (s->eof)
 				collect(r, s, &r->ended[n_ended++]);
-		} else if (!s->killed && ms_since(&s->started) > r->limits.timeout_s * 1000.0) {
+		} else if (!s->killed && ms_since(&s->started) > limit_ms(r, s)) {
 			log_warn("jobs", "clip %lld: worker %d passed %u s; stopping it",
 			         (long long)s->clip_id, (int)s->pid, r->limits.timeout_s);
 			s->killed = true;
@@ -517,7 +542,7 @@ static int next_timeout(struct jobs_runner *r)
 	for (int i = 0; i < r->n_slots; i++) {
 		const struct slot *s = &r->slots[i];
 		if (s->busy && !s->ended && !s->killed) {
-			double left = r->limits.timeout_s * 1000.0 - ms_since(&s->started);
+			double left = limit_ms(r, s) - ms_since(&s->started);
 			if (left < t)
 				t = left;
 		}

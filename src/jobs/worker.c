@@ -19,6 +19,7 @@
 #include "kindling/mem.h"
 #include "kindling/paths.h"
 #include "kindling/sandbox.h"
+#include "jobs/transcribe.h" /* issue 15: transcription */
 
 static void failed(struct jobs_result *r, int64_t id, const char *why)
 {
@@ -252,7 +253,7 @@ int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_lim
 {
 	char *dir = paths_clip_dir(data_dir, clip);
 	char *original = paths_clip_file(data_dir, clip, KD_FILE_ORIGINAL);
-	struct jobs_result r;
+	struct jobs_result r = {0};
 	int rc = 0;
 	/* A worker of an earlier run may still be writing this clip's files
 	 * (its runner died a moment ago): wait for it rather than write
@@ -269,6 +270,10 @@ int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_lim
 		rc = report(&r, err, errlen);
 		goto out;
 	}
+	/* issue 15: transcription: its process is started now, since the
+	 * sandbox forbids starting any (src/jobs/transcribe.h) */
+	struct transcriber tr;
+	transcribe_fork(dir, limits, &tr);
 	bool confined = false;
 	rc = sandbox_enter(dir, limits, &confined, err, errlen);
 	if (rc == 0 && !confined)
@@ -277,6 +282,9 @@ int jobs_worker_run(const char *data_dir, int64_t clip, const struct sandbox_lim
 	media_set_threads(threads);
 	if (rc == 0)
 		rc = jobs_process_clip(data_dir, clip, &r, err, errlen);
+	/* issue 15: transcription, once the clip is ready; never fails it */
+	transcribe_clip(&tr, rc == 0 && r.status == CAT_READY && r.audio_codec[0], original, dir,
+	                r.duration_s, &r);
 	if (rc == 0)
 		rc = report(&r, err, errlen);
 	close(lock);

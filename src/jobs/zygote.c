@@ -2,6 +2,7 @@
  * clip (see zygote.h): the runner's side and the zygote's own loop. */
 #define _GNU_SOURCE
 #include "jobs/zygote.h"
+#include "jobs/transcribe.h" /* issue 15: transcription */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,8 +57,14 @@ int zygote_start(struct zygote *z, const char *bin, const char *data_dir,
 	snprintf(mem, sizeof mem, "%lu", limits->mem_mb);
 	snprintf(cpu, sizeof cpu, "%u", limits->cpu_s);
 	snprintf(file, sizeof file, "%llu", (unsigned long long)file_mb);
+	/* issue 15: transcription: its command and time, for the workers */
+	char tsec[16];
+	snprintf(tsec, sizeof tsec, "%u", limits->transcribe_timeout_s);
+	bool tr = limits->transcribe_command && *limits->transcribe_command;
 	char *argv[] = {"kindling", "worker", "--data", (char *)data_dir, "--zygote", fd,
-	                "--mem-mb", mem, "--cpu-s", cpu, "--file-mb", file, NULL};
+	                "--mem-mb", mem, "--cpu-s", cpu, "--file-mb", file,
+	                tr ? "--transcribe" : NULL, (char *)limits->transcribe_command,
+	                "--transcribe-s", tsec, NULL};
 	/* posix_spawn, not fork: the server is multi-threaded, and a child of
 	 * a threaded process may only call async-signal-safe functions.  The
 	 * server blocks SIGINT/SIGTERM in its threads and ignores SIGPIPE; the
@@ -155,10 +162,11 @@ static int send_msg(int sock, const struct zygote_msg *m, int fd)
 	}
 }
 
-int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int threads, int report)
+int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int threads, int report,
+               uint32_t flags)
 {
 	struct zygote_msg m = {.type = ZYGOTE_RUN, .token = token, .clip = clip,
-	                       .threads = threads};
+	                       .threads = threads, .flags = flags};
 	return z->pid ? send_msg(z->sock, &m, report) : KD_EIO;
 }
 
@@ -256,8 +264,9 @@ static void retitle(char **argv, int argc, const char *data_dir, int64_t clip)
 
 /* In the child, right after fork: become a worker for clip, writing to
  * report.  Never returns. */
-static void child_main(struct zyg *z, int report, int64_t clip, int threads)
+static void child_main(struct zyg *z, int report, int64_t clip, int threads, uint32_t flags)
 {
+	transcribe_want(flags & ZYGOTE_TRANSCRIBE); /* issue 15: transcription */
 	/* The zygote's own signal handling is not the worker's. */
 	sigset_t none;
 	sigemptyset(&none);
@@ -312,7 +321,7 @@ static int run(struct zyg *z, const struct zygote_msg *m, int report)
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		child_main(z, report, m->clip, m->threads);
+		child_main(z, report, m->clip, m->threads, m->flags);
 	int e = errno;
 	close(report);
 	if (pid < 0) {

@@ -49,7 +49,11 @@ struct zygote_msg {
 	int32_t threads; /* RUN: threads per decoder and encoder */
 	uint64_t token;  /* which RUN it is about */
 	int64_t clip;    /* RUN */
+	uint32_t flags;  /* RUN: ZYGOTE_TRANSCRIBE (issue 15) */
 };
+
+/* issue 15: transcription: the clip is to be transcribed (it has no captions). */
+#define ZYGOTE_TRANSCRIBE 1u
 
 /* The runner's side. */
 struct zygote {
@@ -64,9 +68,11 @@ int zygote_start(struct zygote *z, const char *bin, const char *data_dir,
 
 /* Ask for clip to be processed in a new child whose standard output is
  * report (a pipe's write end; the caller still closes its own copy), with
- * up to threads threads per decoder and encoder.  Returns 0 or KD_EIO
+ * up to threads threads per decoder and encoder, flags ZYGOTE_TRANSCRIBE
+ * or 0.  Returns 0 or KD_EIO
  * when the zygote is gone. */
-int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int threads, int report);
+int zygote_run(struct zygote *z, uint64_t token, int64_t clip, int threads, int report,
+               uint32_t flags);
 
 /* Ask for the child of token to be killed.  Returns 0 or KD_EIO. */
 int zygote_kill(struct zygote *z, uint64_t token);

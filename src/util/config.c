@@ -213,6 +213,10 @@ static const struct setting {
 	S("metrics_token", K_SECRET, metrics_token, 0, 0),
 	S("audit_months", K_AUDIT_MONTHS, audit_months, 0, 0),
 	S("retention_months", K_UINT, retention_months, 0, 1200), /* retention: 0 is off */
+	S("require_captions", K_BOOL, require_captions, 0, 0), /* issue 15: captions */
+	/* issue 15: transcription (src/jobs/transcribe.c) */
+	S("transcribe_command", K_TEXT, transcribe_command, 0, 0),
+	S("transcribe_timeout", K_UINT, transcribe_timeout, 10, 24 * 3600),
 #undef S
 };
 #define N_SETTINGS (sizeof SETTINGS / sizeof *SETTINGS)
@@ -519,6 +523,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->job_lease_s = 60;
 	cfg->password_login = true;
 	cfg->audit_months = 84;
+	cfg->transcribe_timeout = 600; /* issue 15: transcription */
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);
@@ -609,6 +614,7 @@ void kd_config_free(struct kd_config *cfg)
 	if (cfg->metrics_token)
 		memset(cfg->metrics_token, 0, strlen(cfg->metrics_token));
 	free(cfg->metrics_token);
+	free(cfg->transcribe_command); /* issue 15: transcription */
 	memset(cfg, 0, sizeof *cfg);
 }
 

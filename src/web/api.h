@@ -22,6 +22,15 @@ enum MHD_Result api_clip_view(struct request *req);
 enum MHD_Result api_notes_list(struct request *req);
 enum MHD_Result api_note_add(struct request *req);
 enum MHD_Result api_note_delete(struct request *req);
+/* issue 15: moments (api_moments.c) */
+enum MHD_Result api_clip_moments(struct request *req);
+enum MHD_Result api_moment_add(struct request *req);
+enum MHD_Result api_moment_patch(struct request *req);
+enum MHD_Result api_moment_delete(struct request *req);
+enum MHD_Result api_moments_list(struct request *req);
+/* issue 15: captions (api_captions.c) */
+enum MHD_Result api_clip_captions_put(struct request *req);
+enum MHD_Result api_clip_captions_delete(struct request *req);
 enum MHD_Result api_schools_list(struct request *req);
 enum MHD_Result api_practices_list(struct request *req);
 enum MHD_Result api_me(struct request *req);
@@ -33,6 +42,8 @@ enum MHD_Result api_visits_list(struct request *req);
 enum MHD_Result api_visit_ics(struct request *req);
 enum MHD_Result api_school_summary(struct request *req);
 enum MHD_Result api_district_summary(struct request *req);
+/* issue 15: how a practice spread (api_spread.c) */
+enum MHD_Result api_practice_spread(struct request *req);
 
 /* A PATCH body turned into a catalogue edit.  The strings point into the
  * JSON value, which must outlive the edit; the arrays are owned here. */

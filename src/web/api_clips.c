@@ -9,6 +9,7 @@
 #include "json_out.h"
 #include "media_files.h"
 #include "kindling/audit.h"
+#include "kindling/captions.h" /* issue 15 */
 #include "kindling/catalogue.h"
 #include "kindling/erase.h" /* retention (issue 14): api_clip_delete */
 #include "kindling/err.h"
@@ -103,6 +104,9 @@ static void clip_json(struct kd_buf *b, const struct cat_clip *c)
 	probed_int(b, m, "size_bytes", m->size_bytes);
 	const struct text_field rest[] = {{"container", m->container}, {"sha256", c->sha256}};
 	text_fields(b, rest, 2);
+	/* issue 15: none, uploaded or automatic */
+	json_out_key(b, "captions", false);
+	json_out_string(b, captions_source_name((enum captions_source)c->captions));
 	const struct {
 		const char *key;
 		enum kd_media_file f;
@@ -125,6 +129,33 @@ static enum MHD_Result respond_clip(struct request *req, const struct cat_clip *
 	clip_json(&b, c);
 	kd_buf_putc(&b, '\n');
 	return respond_text(req, MHD_HTTP_OK, RESPOND_JSON_TYPE, NULL, kd_buf_take(&b, NULL));
+}
+
+/* issue 15: with words searched for, a clip of the page whose captions
+ * have them gains "caption_hit": {"at": seconds, "text": the cue}, the
+ * first cue that has them all, inside its object (just written, its '}'
+ * last).  Only clips with captions are asked: a list without costs nothing
+ * more. */
+static void caption_hit(struct request *req, struct kd_buf *b, const struct cat_clip *c,
+                        const char *q, char **match)
+{
+	if (!q || !*q || c->captions == CAPTIONS_NONE || !media_file_made(c, KD_FILE_CAPTIONS))
+		return;
+	if (!*match && !(*match = cat_fts_query(q)))
+		return;
+	double at;
+	char *text;
+	if (cat_caption_hit(req->db, c->id, *match, &at, &text) < 0)
+		return;
+	b->data[--b->len] = '\0'; /* the object's '}' */
+	json_out_key(b, "caption_hit", false);
+	kd_buf_putc(b, '{');
+	json_out_key(b, "at", true);
+	json_out_real(b, at);
+	json_out_key(b, "text", false);
+	json_out_string(b, text);
+	kd_buf_puts(b, "}}");
+	free(text);
 }
 
 static const struct {
@@ -182,6 +213,7 @@ enum MHD_Result api_clips_list(struct request *req)
 	for (size_t i = 0; i < sizeof sorts / sizeof *sorts; i++)
 		if (sorts[i].sort == page.sort)
 			sort_used = sorts[i].name;
+	char *match = NULL; /* issue 15: made when a clip of the page has captions */
 	struct kd_buf b = KD_BUF_INIT(SIZE_MAX);
 	kd_buf_putc(&b, '{');
 	json_out_key(&b, "total", true);
@@ -198,7 +230,9 @@ enum MHD_Result api_clips_list(struct request *req)
 		if (i)
 			kd_buf_putc(&b, ',');
 		clip_json(&b, &page.clips[i]);
+		caption_hit(req, &b, &page.clips[i], q.q, &match);
 	}
+	free(match);
 	kd_buf_puts(&b, "]}\n");
 	cat_page_free(&page);
 	return respond_text(req, MHD_HTTP_OK, RESPOND_JSON_TYPE, NULL, kd_buf_take(&b, NULL));

@@ -291,3 +291,16 @@ void page_error(struct html *h, const char *id, const char *message)
 	html_text(h, message);
 	html_raw(h, "</p>");
 }
+
+/* issue 15: see layout.h */
+void page_wide_begin(struct html *h, const char *label)
+{
+	html_raw(h, "<div class=\"wide\" role=\"region\" tabindex=\"0\" aria-label=\"");
+	html_attr(h, label);
+	html_raw(h, "\">");
+}
+
+void page_wide_end(struct html *h)
+{
+	html_raw(h, "</div>");
+}

@@ -74,5 +74,10 @@ const char *page_nonempty(const char *s);
 void page_duration(double s, char *out, size_t len);
 /* <p class="error" role="alert" id=ID>message</p>; id may be NULL. */
 void page_error(struct html *h, const char *id, const char *message);
+/* issue 15: a table that may be wider than a phone: it scrolls sideways in a box of its
+ * own instead of the whole page (WCAG 1.4.10), a box keyboard users can focus to scroll it
+ * (2.1.1) and that is named for screen readers by label.  page_wide_end closes it. */
+void page_wide_begin(struct html *h, const char *label);
+void page_wide_end(struct html *h);
 
 #endif

@@ -67,6 +67,7 @@ void page_tokens_table(struct html *h, struct request *req, const struct acct_to
 		html_raw(h, "<p class=\"empty\">No API tokens.</p>");
 		return;
 	}
+	page_wide_begin(h, "API tokens"); /* issue 15: scrolls on a phone */
 	html_raw(h, "<table class=\"figures tokens\"><thead><tr><th scope=\"col\">Name</th>"
 	            "<th scope=\"col\">Made</th><th scope=\"col\">Expires</th>"
 	            "<th scope=\"col\">Last used</th><th scope=\"col\"><span class=\"vh\">"
@@ -96,6 +97,7 @@ void page_tokens_table(struct html *h, struct request *req, const struct acct_to
 		html_raw(h, "</td></tr>");
 	}
 	html_raw(h, "</tbody></table>");
+	page_wide_end(h);
 	if (n > ROWS_MAX) {
 		html_raw(h, "<p class=\"hint\">");
 		html_textf(h, "And %zu older ones, not shown.", n - ROWS_MAX);
@@ -111,6 +113,7 @@ void page_sessions_table(struct html *h, struct request *req, const struct acct_
 		return;
 	}
 	const struct kd_config *cfg = req->srv->cfg;
+	page_wide_begin(h, "Signed-in browsers"); /* issue 15: scrolls on a phone */
 	html_raw(h, "<table class=\"figures sessions\"><thead><tr><th scope=\"col\">Browser</th>"
 	            "<th scope=\"col\">Signed in</th><th scope=\"col\">How</th>"
 	            "<th scope=\"col\">Last used</th><th scope=\"col\">Ends</th>"
@@ -145,6 +148,7 @@ void page_sessions_table(struct html *h, struct request *req, const struct acct_
 		html_raw(h, "</td></tr>");
 	}
 	html_raw(h, "</tbody></table>");
+	page_wide_end(h);
 	if (n > ROWS_MAX) {
 		html_raw(h, "<p class=\"hint\">");
 		html_textf(h, "And %zu older ones, not shown.", n - ROWS_MAX);

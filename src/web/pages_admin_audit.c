@@ -199,6 +199,7 @@ static int list_entries(struct html *h, struct request *req, const struct filter
 	f->newest_first = true;
 	f->limit = PER_PAGE + 1;
 	struct rows r = {.h = h};
+	page_wide_begin(h, "Audit entries"); /* issue 15: scrolls on a phone */
 	html_raw(h, "<table class=\"figures audit\"><caption>");
 	html_text(h, fl->before ? "Older audit entries, newest first"
 	                        : "Audit entries, newest first");
@@ -210,6 +211,7 @@ static int list_entries(struct html *h, struct request *req, const struct filter
 	char err[KD_ERRMSG_MAX] = "";
 	int rc = audit_each(req->db, f, row, &r, err, sizeof err);
 	html_raw(h, "</tbody></table>");
+	page_wide_end(h);
 	if (rc < 0) {
 		log_error("audit", "/admin/audit: %s", err);
 		kd_buf_release(&q);

@@ -147,7 +147,8 @@ static enum MHD_Result schools_page(struct request *req, unsigned status, const 
 		html_raw(&h, "<p class=\"empty\">No schools yet: add the first below, or import a "
 		             "roster.</p>");
 	} else {
-		html_raw(&h, "<div class=\"wide\"><table class=\"figures\"><caption>");
+		page_wide_begin(&h, "Schools"); /* issue 15: a region keyboards can scroll */
+		html_raw(&h, "<table class=\"figures\"><caption>");
 		html_textf(&h, "%zu school%s", n, n == 1 ? "" : "s");
 		html_raw(&h, "</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Slug"
 		             "</th><th scope=\"col\">District</th><th scope=\"col\">Clips</th>"
@@ -355,7 +356,8 @@ static enum MHD_Result practices_page(struct request *req, unsigned status,
 	merged_note(&h, req);
 	if (r && !adding && !merging && !r->slug)
 		page_error(&h, NULL, r->why);
-	html_raw(&h, "<div class=\"wide\"><table class=\"figures\"><caption>");
+	page_wide_begin(&h, "Practices"); /* issue 15: a region keyboards can scroll */
+	html_raw(&h, "<table class=\"figures\"><caption>");
 	html_textf(&h, "%zu practice%s", n, n == 1 ? "" : "s");
 	html_raw(&h, "</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Slug</th>"
 	             "<th scope=\"col\">Clips</th><th scope=\"col\">Status</th><th scope=\"col\">"

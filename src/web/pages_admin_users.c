@@ -158,6 +158,7 @@ static enum MHD_Result people_page(struct request *req, unsigned status, const c
 	html_textf(&h, "%lld %s", (long long)total, total == 1 ? "person" : "people");
 	html_raw(&h, "</p>");
 	if (n) {
+		page_wide_begin(&h, "People"); /* issue 15: scrolls on a phone */
 		html_raw(&h, "<table class=\"figures people\"><thead><tr><th scope=\"col\">Name</th>"
 		             "<th scope=\"col\">E-mail</th><th scope=\"col\">Full name</th>"
 		             "<th scope=\"col\">Role</th><th scope=\"col\">School</th>"
@@ -185,6 +186,7 @@ static enum MHD_Result people_page(struct request *req, unsigned status, const c
 			html_raw(&h, "</td></tr>");
 		}
 		html_raw(&h, "</tbody></table>");
+		page_wide_end(&h);
 	} else {
 		html_raw(&h, "<p class=\"empty\">Nobody matches.</p>");
 	}

@@ -2,6 +2,7 @@
  * or school with filters, and search.  Each list is a grid of cards in
  * pages of PER_PAGE, filtered by a plain GET form (it works without
  * JavaScript and the address can be shared). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,9 @@
 #include "layout.h"
 #include "media_files.h"
 #include "pages.h"
+#include "pages_moments.h" /* issue 15 */
+#include "pages_spread.h" /* issue 15 */
+#include "kindling/captions.h" /* issue 15 */
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/mem.h"
@@ -54,19 +58,82 @@ static void clip_card(struct html *h, const struct cat_clip *c, const char *quer
 		html_raw(h, " · ");
 		html_text_marked(h, c->teacher, query);
 	}
-	html_raw(h, "</span></li>");
+	html_raw(h, "</span>");
 }
 
-static void clip_grid(struct html *h, const struct cat_page *p, const char *query)
+/* issue 15: where a searched clip's captions say the words: "Said at
+ * 1:23: “...”", opening the clip at that second.  The cue's WebVTT tags
+ * are left out of what is shown and its entities read; the text is then
+ * escaped like any other. */
+static void said_at(struct html *h, struct request *req, const struct cat_clip *c,
+                    const char *query, char **match)
+{
+	if (c->captions == CAPTIONS_NONE || !media_file_made(c, KD_FILE_CAPTIONS))
+		return;
+	if (!*match && !(*match = cat_fts_query(query)))
+		return;
+	double at;
+	char *text;
+	if (cat_caption_hit(req->db, c->id, *match, &at, &text) < 0)
+		return;
+	char *w = text;
+	for (const char *r = text; *r; r++) {
+		if (*r == '<') { /* a tag: <b>, <v Speaker>, <00:01.000> */
+			const char *e = strchr(r, '>');
+			if (e) {
+				r = e;
+				continue;
+			}
+		}
+		static const struct {
+			const char *name, *is;
+		} ENTITIES[] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "},
+		                {"&lrm;", ""}, {"&rlm;", ""}};
+		size_t k = 0, n = sizeof ENTITIES / sizeof *ENTITIES;
+		while (*r == '&' && k < n && strncmp(r, ENTITIES[k].name, strlen(ENTITIES[k].name)))
+			k++;
+		if (*r == '&' && k < n) { /* shown as the character it stands for */
+			size_t len = strlen(ENTITIES[k].is);
+			memcpy(w, ENTITIES[k].is, len); /* never longer than the entity */
+			w += len;
+			r += strlen(ENTITIES[k].name) - 1;
+			continue;
+		}
+		*w++ = *r == '\n' ? ' ' : *r;
+	}
+	*w = '\0';
+	char when[24];
+	long s = (long)floor(at);
+	page_duration((double)s, when, sizeof when);
+	html_raw(h, "<p class=\"said\"><a href=\"");
+	html_attrf(h, "/clips/%lld?t=%ld", (long long)c->id, s);
+	html_raw(h, "\">Said at ");
+	html_text(h, when);
+	html_raw(h, "</a>: “");
+	html_text_marked(h, text, query);
+	html_raw(h, "”</p>");
+	free(text);
+}
+
+/* query: the words searched for (marked, and looked for in captions:
+ * issue 15), or NULL. */
+static void clip_grid(struct html *h, const struct cat_page *p, const char *query,
+                      struct request *req)
 {
 	if (p->n == 0) {
 		html_raw(h, "<p class=\"empty\">No clips here yet.</p>");
 		return;
 	}
+	char *match = NULL;
 	html_raw(h, "<ul class=\"grid\">");
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		clip_card(h, &p->clips[i], query);
+		if (query && req)
+			said_at(h, req, &p->clips[i], query, &match);
+		html_raw(h, "</li>");
+	}
 	html_raw(h, "</ul>");
+	free(match);
 }
 
 
@@ -147,6 +214,11 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 	}
 	if (school)
 		page_school_visits(&h, req, school);
+	/* issue 15: a practice leads with its moments across schools (pages_moments_practice.c) */
+	if (practice)
+		page_practice_moments(&h, req, practice, q.school);
+	if (practice) /* issue 15: how it spread (pages_spread.c) */
+		page_spread_section(&h, req, practice);
 	/* Filters: a plain GET form, so they work without JavaScript and the
 	 * address can be shared. */
 	html_raw(&h, "<form class=\"filters\" method=\"get\" action=\"");
@@ -193,7 +265,7 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 	html_raw(&h, "<p class=\"count\">");
 	html_textf(&h, "%lld clip%s", (long long)p.total, p.total == 1 ? "" : "s");
 	html_raw(&h, "</p>");
-	clip_grid(&h, &p, NULL);
+	clip_grid(&h, &p, NULL, NULL);
 	page_pagination(&h, req, path, "page", q.page, p.total, q.per_page, NULL);
 	page_end(&h);
 	cat_page_free(&p);
@@ -218,7 +290,7 @@ enum MHD_Result page_home(struct request *req)
 	page_begin(&h, req, "Home");
 	html_raw(&h, "<h1>Classroom practice, shared</h1><section aria-labelledby=\"recent-h\">"
 	             "<h2 id=\"recent-h\">Recent clips</h2>");
-	clip_grid(&h, &p, NULL);
+	clip_grid(&h, &p, NULL, NULL);
 	html_raw(&h, "</section><div class=\"cols\"><section aria-labelledby=\"pr-h\">"
 	             "<h2 id=\"pr-h\">Practices</h2><ul class=\"list\">");
 	for (size_t i = 0; i < np; i++) {
@@ -345,7 +417,7 @@ enum MHD_Result page_search(struct request *req)
 	page_begin(&h, req, q && *q ? "Search results" : "Search");
 	html_raw(&h, "<h1>Search</h1><form class=\"filters\" role=\"search\" method=\"get\" "
 	             "action=\"/search\"><div class=\"field\"><label for=\"q\">Words to find (title, teacher, school, "
-	             "practice, tags)</label><input id=\"q\" type=\"search\" name=\"q\" value=\"");
+	             "practice, tags, captions)</label><input id=\"q\" type=\"search\" name=\"q\" value=\"");
 	html_attr(&h, q ? q : "");
 	html_raw(&h, "\"></div><button type=\"submit\">Search</button></form>");
 	if (q && *q) {
@@ -362,7 +434,7 @@ enum MHD_Result page_search(struct request *req)
 		html_textf(&h, "%lld clip%s found for “%s”", (long long)p.total,
 		           p.total == 1 ? "" : "s", q);
 		html_raw(&h, "</p>");
-		clip_grid(&h, &p, q);
+		clip_grid(&h, &p, q, req);
 		page_pagination(&h, req, "/search", "page", cq.page, p.total, cq.per_page, NULL);
 		cat_page_free(&p);
 	}

@@ -10,7 +10,9 @@
 #include "layout.h"
 #include "media_files.h"
 #include "pages.h"
+#include "pages_moments.h" /* issue 15 */
 #include "kindling/audit.h"
+#include "kindling/captions.h" /* issue 15 */
 #include "kindling/catalogue.h"
 #include "kindling/comments.h"
 #include "kindling/err.h"
@@ -48,25 +50,38 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	struct cat_practice *ps = NULL;
 	size_t np = 0;
 	cat_practices_list(req->db, &req->user, &ps, &np);
+	/* issue 15: moments (pages_moments.c): the chapters track, bar and list */
+	struct page_moments pm;
+	page_moments_load(req, &c, &pm);
 	bool ready = c.status == CAT_READY;
 	char url[96], dur[24];
 
 	struct html h;
 	html_init(&h, PAGE_MAX);
 	page_begin(&h, req, c.title);
-	html_raw(&h, "<article class=\"clip\"><h1>");
+	html_raw(&h, "<article class=\"clip\"><h1 id=\"clip-title\">"); /* issue 15 */
 	html_text(&h, c.title);
 	html_raw(&h, "</h1>");
 	if (error)
 		page_error(&h, NULL, error);
+	/* issue 15: only its uploader and admins see a clip without captions
+	 * while require_captions is on: they are told why others do not */
+	if (cat_captions_required() && c.captions == CAPTIONS_NONE) {
+		html_raw(&h, "<p class=\"status captions-required\">Hidden from others until it has "
+		             "captions: require_captions is on. Send a WebVTT or SRT file with "
+		             "<code>kindling upload --captions</code> or <code>PUT /api/v1/clips/");
+		html_textf(&h, "%lld", (long long)c.id);
+		html_raw(&h, "/captions</code>.</p>");
+	}
 	/* issue 14: withdrawn, or being made again with new blur regions */
 	bool held_back = page_clip_media_notice(&h, req, &c);
 	if (held_back) {
 		/* the notice stands instead of the player */
 	} else if (ready) {
 		media_url(c.id, KD_FILE_VIDEO, url, sizeof url);
+		/* issue 15: the player is named by the clip's title (its controls by the browser) */
 		html_raw(&h, "<div class=\"player\" id=\"player-box\"><video id=\"player\" controls "
-		             "preload=\"metadata\" playsinline src=\"");
+		             "aria-labelledby=\"clip-title\" preload=\"metadata\" playsinline src=\"");
 		/* ?t= (a note's link without JavaScript) starts the video there */
 		const char *t = req_arg(req, "t");
 		double ts = t ? strtod(t, NULL) : 0;
@@ -89,6 +104,7 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 			html_attr(&h, url);
 			html_raw(&h, "\" default>");
 		}
+		page_moments_track(&h, &c, &pm); /* issue 15 */
 		media_url(c.id, KD_FILE_VIDEO, url, sizeof url);
 		html_raw(&h, "<p>This browser cannot play the video. <a href=\"");
 		html_attr(&h, url);
@@ -104,6 +120,7 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 		}
 		html_raw(&h, "</p>");
 	}
+	page_moments_section(&h, req, &c, &pm, ready && !held_back); /* issue 15 */
 
 	html_raw(&h, "<div class=\"clip-cols\"><section class=\"about\" aria-label=\"About the "
 	             "clip\">");
@@ -269,6 +286,7 @@ static enum MHD_Result clip_page(struct request *req, unsigned status, const cha
 	cat_clip_free(&c);
 	comments_free(notes, nn);
 	cat_practices_free(ps, np);
+	page_moments_free(&pm); /* issue 15 */
 	return respond_html(req, status, &h);
 }
 

@@ -99,7 +99,8 @@ static void consent_history(struct html *h, struct request *req, const struct ca
 		html_raw(h, "<p>No change of consent has been recorded.</p>");
 		return;
 	}
-	html_raw(h, "<div class=\"wide\"><table class=\"figures consent-history\"><caption>History, "
+	page_wide_begin(h, "Consent history"); /* issue 15: a region keyboards can scroll */
+	html_raw(h, "<table class=\"figures consent-history\"><caption>History, "
 	            "oldest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">"
 	            "Consent</th><th scope=\"col\">Basis</th><th scope=\"col\">By</th><th "
 	            "scope=\"col\">Reason</th></tr></thead><tbody>");

@@ -165,7 +165,8 @@ void blur_list(struct html *h, const struct cat_blur_region *r, size_t n)
 		html_raw(h, "<p>No region is blurred.</p>");
 		return;
 	}
-	html_raw(h, "<div class=\"wide\"><table class=\"figures blur-list\"><caption>Regions, by "
+	page_wide_begin(h, "Blurred regions"); /* issue 15: a region keyboards can scroll */
+	html_raw(h, "<table class=\"figures blur-list\"><caption>Regions, by "
 	            "time</caption><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Left</th>"
 	            "<th scope=\"col\">Top</th><th scope=\"col\">Width</th><th scope=\"col\">Height"
 	            "</th><th scope=\"col\">State</th></tr></thead><tbody>");

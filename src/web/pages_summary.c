@@ -12,6 +12,7 @@
 #include "http.h"
 #include "layout.h"
 #include "pages.h"
+#include "pages_spread.h" /* issue 15 */
 #include "kindling/err.h"
 #include "kindling/mem.h"
 #include "kindling/summary.h"
@@ -135,7 +136,8 @@ enum MHD_Result page_school_summary(struct request *req)
 	char *title = kd_asprintf("Summary: %s", name);
 	page_begin(&h, req, title);
 	free(title);
-	html_raw(&h, "<div class=\"summary\"><h1>");
+	/* issue 15: school-summary: its own print layout, one page (style.css) */
+	html_raw(&h, "<div class=\"summary school-summary\"><h1>");
 	html_text(&h, name);
 	html_raw(&h, ": what is on video</h1><p class=\"range-line\">");
 	html_textf(&h, "From %s to %s", from, to);
@@ -224,8 +226,12 @@ enum MHD_Result page_school_summary(struct request *req)
 		table_head(&h, "Practices first filmed here after being seen elsewhere", acols, 5);
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			json_t *r = json_array_get(arr, i);
-			html_raw(&h, "<tr>");
-			cell(&h, str(r, "practice"), true);
+			/* issue 15: each links to how it spread (pages_spread.c) */
+			html_raw(&h, "<tr><th scope=\"row\"><a href=\"");
+			html_attrf(&h, "/practices/%s#spread", str(r, "practice"));
+			html_raw(&h, "\">");
+			html_text(&h, str(r, "practice"));
+			html_raw(&h, "</a></th>");
 			cell(&h, str(r, "first_clip_on"), false);
 			cell(&h, str(r, "seen_at_school"), false);
 			cell(&h, str(r, "seen_on"), false);
@@ -294,6 +300,7 @@ enum MHD_Result page_district(struct request *req)
 	html_raw(&h, "</div>");
 	static const char *const scols[] = {"School", "Clips", "Minutes", "Views from others",
 	                                    "Visits hosted", "Visits made"};
+	page_wide_begin(&h, "Schools side by side"); /* issue 15: scrolls on a phone */
 	table_head(&h, "Schools side by side", scols, 6);
 	for (size_t i = 0; i < json_array_size(schools); i++) {
 		json_t *r = json_array_get(schools, i);
@@ -309,12 +316,16 @@ enum MHD_Result page_district(struct request *req)
 		cellf(&h, num(r, "visits_made"));
 		html_raw(&h, "</tr>");
 	}
-	html_raw(&h, "</tbody></table></section>");
+	html_raw(&h, "</tbody></table>");
+	page_wide_end(&h);
+	html_raw(&h, "</section>");
 
 	/* practice x school */
 	size_t ns = json_array_size(schools);
 	html_raw(&h, "<section class=\"panel\" aria-labelledby=\"g-h\"><h2 id=\"g-h\">Practices "
-	             "by school</h2><div class=\"wide\"><table class=\"figures grid-table\">"
+	             "by school</h2>");
+	page_wide_begin(&h, "Practices by school"); /* issue 15: a region keyboards can scroll */
+	html_raw(&h, "<table class=\"figures grid-table\">"
 	             "<caption>Clips of each practice at each school</caption><thead><tr>"
 	             "<th scope=\"col\">Practice</th>");
 	for (size_t j = 0; j < ns; j++) {
@@ -367,7 +378,9 @@ enum MHD_Result page_district(struct request *req)
 		cellf(&h, num(r, "schools"));
 		html_raw(&h, "</tr>");
 	}
-	html_raw(&h, "</tbody></table></section></div>");
+	html_raw(&h, "</tbody></table></section>");
+	page_district_reach(&h, req, from, to); /* issue 15: reach (pages_spread.c) */
+	html_raw(&h, "</div>");
 	page_end(&h);
 	json_decref(d);
 	return respond_html(req, MHD_HTTP_OK, &h);

@@ -14,8 +14,10 @@
 #include "media_files.h"
 #include "metrics.h"
 #include "pages.h"
+#include "pages_moments.h"
 #include "static.h"
 #include "tus.h"
+#include "kindling/captions.h" /* issue 15: CAPTIONS_BYTES_MAX */
 #include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/log.h"
@@ -45,12 +47,21 @@ static const struct route routes[] = {
 	ROUTE("PUT", "/api/v1/clips/{id}/hold", api_clip_hold_put, ROUTE_ADMIN, SMALL_BODY),
 	ROUTE("DELETE", "/api/v1/clips/{id}/hold", api_clip_hold_delete, ROUTE_ADMIN, NO_BODY),
 	ROUTE("GET", "/api/v1/clips/{id}/original", media_original, ROUTE_ADMIN, NO_BODY),
+	/* issue 15: captions (api_captions.c); a WebVTT or SRT file as the body */
+	ROUTE("PUT", "/api/v1/clips/{id}/captions", api_clip_captions_put, 0, CAPTIONS_BYTES_MAX),
+	ROUTE("DELETE", "/api/v1/clips/{id}/captions", api_clip_captions_delete, 0, NO_BODY),
 	ROUTE("GET", "/api/v1/schools", api_schools_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("GET", "/api/v1/practices", api_practices_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/api/v1/clips/{id}/views", api_clip_view, 0, SMALL_BODY),
 	ROUTE("GET", "/api/v1/clips/{id}/notes", api_notes_list, ROUTE_KEEP, NO_BODY),
 	ROUTE("POST", "/api/v1/clips/{id}/notes", api_note_add, 0, JSON_BODY),
 	ROUTE("DELETE", "/api/v1/notes/{id}", api_note_delete, 0, NO_BODY),
+	/* issue 15: moments (api_moments.c) */
+	ROUTE("GET", "/api/v1/clips/{id}/moments", api_clip_moments, ROUTE_KEEP, NO_BODY),
+	ROUTE("POST", "/api/v1/clips/{id}/moments", api_moment_add, 0, JSON_BODY),
+	ROUTE("GET", "/api/v1/moments", api_moments_list, ROUTE_KEEP, NO_BODY),
+	ROUTE("PATCH", "/api/v1/moments/{id}", api_moment_patch, 0, JSON_BODY),
+	ROUTE("DELETE", "/api/v1/moments/{id}", api_moment_delete, 0, NO_BODY),
 	ROUTE("GET", "/api/v1/visits", api_visits_list, 0, NO_BODY),
 	ROUTE("POST", "/api/v1/visits", api_visit_create, 0, JSON_BODY),
 	ROUTE("GET", "/api/v1/visits/{id}", api_visit_get, 0, NO_BODY),
@@ -58,6 +69,8 @@ static const struct route routes[] = {
 	ROUTE("GET", "/api/v1/visits/{id}/ics", api_visit_ics, 0, NO_BODY),
 	ROUTE("GET", "/api/v1/schools/{slug}/summary", api_school_summary, 0, NO_BODY),
 	ROUTE("GET", "/api/v1/summary", api_district_summary, 0, NO_BODY),
+	/* issue 15: how a practice spread (api_spread.c) */
+	ROUTE("GET", "/api/v1/practices/{slug}/spread", api_practice_spread, ROUTE_KEEP, NO_BODY),
 	/* tus 1.0.0: core, creation, termination (tus.c) */
 	ROUTE("OPTIONS", "/api/v1/uploads", tus_options, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("POST", "/api/v1/uploads", tus_create, 0, NO_BODY),
@@ -79,6 +92,12 @@ static const struct route routes[] = {
 	ROUTE("POST", "/clips/{id}/edit", page_clip_edit, ROUTE_PAGE, FORM_BODY),
 	ROUTE("POST", "/clips/{id}/comments", page_comment_add, ROUTE_PAGE, FORM_BODY),
 	ROUTE("POST", "/clips/{id}/comments/{id}/delete", page_comment_delete, ROUTE_PAGE,
+	      SMALL_BODY),
+	/* issue 15: a clip's moments in the browser (pages_moments.c) */
+	ROUTE("GET", "/clips/{id}/chapters.vtt", page_clip_chapters, ROUTE_PAGE | ROUTE_KEEP, NO_BODY),
+	ROUTE("POST", "/clips/{id}/moments", page_moment_add, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/clips/{id}/moments/{id}", page_moment_edit, ROUTE_PAGE, FORM_BODY),
+	ROUTE("POST", "/clips/{id}/moments/{id}/delete", page_moment_delete, ROUTE_PAGE,
 	      SMALL_BODY),
 	/* issue 14: the clip page's governance forms (pages_clip_governance.c) */
 	ROUTE("POST", "/clips/{id}/consent", page_clip_consent, ROUTE_PAGE, FORM_BODY),

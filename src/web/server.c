@@ -22,6 +22,7 @@
 #include "router.h"
 #include "tus_shared.h"
 #include "tus_state.h"
+#include "kindling/captions.h" /* issue 15 */
 #include "kindling/catalogue.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
@@ -269,6 +270,7 @@ int server_run(const struct kd_config *cfg, bool process, char *err, size_t errl
 	}
 
 	answers_limit((size_t)cfg->answer_cache_mb << 20);
+	cat_captions_require(cfg->require_captions); /* issue 15: before the index is built */
 	/* Lists and counts come from memory; built before the first request
 	 * so that it does not wait for it. */
 	cat_index_enable(true);

@@ -12,12 +12,10 @@
 //
 // Runs on Node 18 (Debian 12's own) and newer.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { loadTool } from '../load_tool.mjs';
+import { launch } from './launch.mjs';
 
-const { chromium } = loadTool('governance_pages', 'playwright-core');
 const env = process.env;
 const URL_ = env.KD_URL;
 const CLIP = `/clips/${env.KD_CLIP}`;
@@ -87,17 +85,9 @@ function redBox(img) {
   return x1 < 0 ? null : { x0, y0, x1: x1 + 1, y1: y1 + 1 };
 }
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kindling-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1280, height: 800 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launch('governance_pages');   // issue 15: the shared launch
+const { context, page } = browser;
 context.setDefaultTimeout(15000);
-const page = context.pages()[0] || await context.newPage();
 const pageErrors = [], cspErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
@@ -218,7 +208,6 @@ try {
 } catch (e) {
   notOk('the browser session ran to the end', e && e.stack || e);
 } finally {
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 process.exit(failed ? 1 : 0);

@@ -15,7 +15,7 @@
 #include "kindling/media.h"
 
 static char dir[] = "/tmp/fuzz_probe_XXXXXX";
-static char path[64], thumb[64], poster[64], sprite[64], vtt[64];
+static char path[64], thumb[64], poster[64], sprite[64], vtt[64], wav[64];
 
 static void cleanup(void)
 {
@@ -24,6 +24,7 @@ static void cleanup(void)
 	unlink(poster);
 	unlink(sprite);
 	unlink(vtt);
+	unlink(wav);
 	rmdir(dir);
 }
 
@@ -40,6 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(poster, sizeof poster, "%s/p.jpg", dir);
 	snprintf(sprite, sizeof sprite, "%s/s.jpg", dir);
 	snprintf(vtt, sizeof vtt, "%s/s.vtt", dir);
+	snprintf(wav, sizeof wav, "%s/a.wav", dir); /* issue 15 */
 	atexit(cleanup);
 	return 0;
 }
@@ -70,5 +72,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	media_make_images(path, &facts, thumb, poster, err, sizeof err);
 	media_make_storyboard(path, &facts, sprite, vtt, "s.jpg", err, sizeof err);
+	/* issue 15: the WAV a transcription command is handed (at most 10 s) */
+	int64_t samples = -1;
+	err[0] = '\0';
+	rc = media_make_wav(path, wav, 10, &samples, err, sizeof err);
+	if ((rc == 0) != (samples > 0) || samples > 10 * MEDIA_WAV_RATE || (rc != 0 && !err[0]))
+		abort();
+	unlink(wav);
 	return 0;
 }

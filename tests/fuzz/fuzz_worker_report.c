@@ -15,7 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.status != CAT_READY && r.status != CAT_FAILED)
 			__builtin_trap();
 		if (strnlen(r.error, sizeof r.error) == sizeof r.error ||
-		    strnlen(r.container, sizeof r.container) == sizeof r.container)
+		    strnlen(r.container, sizeof r.container) == sizeof r.container ||
+		    /* issue 15: why there are no automatic captions */
+		    strnlen(r.transcribe_error, sizeof r.transcribe_error) == sizeof r.transcribe_error)
 			__builtin_trap();
 		if (r.status == CAT_READY && !r.probed)
 			__builtin_trap();

@@ -230,6 +230,12 @@ fresh_note() {
 	sql "INSERT INTO comments (clip_id, user_id, body) VALUES (${CLIP[$1]}, $U_TS, 'A note to delete')
 	     RETURNING id;"
 }
+# issue 15: a moment to change or remove, on the state's clip
+fresh_moment() {
+	sql "INSERT INTO moments (clip_id, practice_id, start_s, end_s, title)
+	     VALUES (${CLIP[$1]}, (SELECT id FROM practices WHERE slug = '$PRACTICE'), 1, 2, 'A moment to change')
+	     RETURNING id;"
+}
 reset_visit() {
 	sql "UPDATE visits SET status = 'requested', date = NULL, answer_note = '', answered_by = NULL WHERE id = $1"
 }
@@ -264,6 +270,8 @@ cell() {
 	"PUT /api/v1/clips/{id}/blur")
 		a+=(-H 'Content-Type: application/json'
 			--data-binary '[{"from_s": 5, "to_s": 1, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}]') ;;
+	"PUT /api/v1/clips/{id}/captions")   # issue 15: a cue ending before it starts
+		a+=(-H 'Content-Type: text/vtt' --data-binary $'WEBVTT\n\n00:05.000 --> 00:01.000\nx\n') ;;
 	"PUT /api/v1/clips/{id}/hold")
 		a+=(-H 'Content-Type: application/json' --data-binary '{"reason": "Records request 7 (authz suite)"}')
 		cleanup="sql \"UPDATE clips SET hold_at = NULL, hold_by = NULL, hold_reason = '' WHERE id = $id\"" ;;
@@ -278,6 +286,14 @@ cell() {
 		id2=$(fresh_note "$s") || { SETUP="cannot add a note"; STATUS=000; return; }
 		cleanup="sql 'DELETE FROM comments WHERE id = $id2'"
 		a+=(--data-urlencode "csrf=$csrf") ;;
+	"POST /api/v1/clips/{id}/moments")   # issue 15: moments
+		a+=(-H 'Content-Type: application/json'
+			--data-binary "{\"start_s\": 1, \"end_s\": 2, \"practice\": \"$PRACTICE\", \"title\": \"From the authz suite\"}")
+		cleanup="sql \"DELETE FROM moments WHERE title = 'From the authz suite'\"" ;;
+	"PATCH /api/v1/moments/{id}" | "DELETE /api/v1/moments/{id}")
+		id=$(fresh_moment "$s") || { SETUP="cannot add a moment"; STATUS=000; return; }
+		cleanup="sql 'DELETE FROM moments WHERE id = $id'"
+		[ "$m" == DELETE ] || a+=(-H 'Content-Type: application/json' --data-binary '{"title": "Renamed by the authz suite"}') ;;
 	"GET /api/v1/visits")
 		path="$p?school=$SAME" ;;
 	"POST /api/v1/visits")
@@ -338,6 +354,18 @@ cell() {
 			--data-urlencode "practices=$PRACTICE") ;;
 	"POST /clips/{id}/comments")
 		a+=(--data-urlencode "csrf=$csrf" --data-urlencode "body=A note from the authz suite") ;;
+	"POST /clips/{id}/moments")   # issue 15: the moment forms (pages_moments.c)
+		a+=(--data-urlencode "csrf=$csrf" --data-urlencode "start=1" --data-urlencode "end=2"
+			--data-urlencode "practice=$PRACTICE" --data-urlencode "title=From the authz suite form")
+		cleanup="sql \"DELETE FROM moments WHERE title = 'From the authz suite form'\"" ;;
+	"POST /clips/{id}/moments/{id}" | "POST /clips/{id}/moments/{id}/delete")
+		id2=$(fresh_moment "$s") || { SETUP="cannot add a moment"; STATUS=000; return; }
+		cleanup="sql 'DELETE FROM moments WHERE id = $id2'"
+		a+=(--data-urlencode "csrf=$csrf")
+		if [ "$p" == "/clips/{id}/moments/{id}" ]; then
+			a+=(--data-urlencode "start=1" --data-urlencode "end=3" --data-urlencode "practice=$PRACTICE"
+				--data-urlencode "title=Renamed by the authz suite form")
+		fi ;;
 	"POST /clips/{id}/visit")
 		a+=(--data-urlencode "csrf=$csrf" --data-urlencode "dates=$FUTURE"
 			--data-urlencode "note=From the authz suite") ;;
@@ -357,6 +385,7 @@ cell() {
 	[ -n "$id2" ] && path=${path/\{id\}/$id2}
 	slug=$SAME
 	[ "$p" != "/practices/{slug}" ] || slug=$PRACTICE
+	[ "$p" != "/api/v1/practices/{slug}/spread" ] || slug=$PRACTICE   # issue 15: spread
 	path=${path//\{slug\}/$slug}
 	req "$m" "$path" "$tok" "${a[@]}"
 	[ -z "$cleanup" ] || eval "$cleanup"   # touches neither STATUS nor the body

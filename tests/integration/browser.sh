@@ -8,8 +8,11 @@
 #
 # Clips are made here with the ffmpeg tool and go in with `kindling ingest
 # --wait`.  Screenshots of each main page at phone and desktop width land
-# in build/screenshots/ (or KINDLING_SHOTS).  The checks run.mjs prints
-# count with this script's.  Last line: "browser: N passed, N failed".
+# in build/screenshots/ (or KINDLING_SHOTS).  Then tests/browser/a11y.mjs
+# (issue 15): axe-core on every page at phone and desktop width, a
+# keyboard-only walk, the player's accessible names.  The checks run.mjs and
+# a11y.mjs print count with this script's.  Last line: "browser: N passed,
+# N failed".
 
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,6 +42,8 @@ CORA_TOKEN=$(with_password "Cora Coach" coach north-high)
 with_password "Tess Teacher" teacher south-middle >/dev/null
 with_password "Vic Visitor" teacher south-middle >/dev/null
 with_password "Nora Principal" principal north-high >/dev/null
+# issue 15: who a11y.mjs walks the pages with the keyboard as (no visit asked yet)
+with_password "Kim Keys" teacher south-middle >/dev/null
 HOSTILE_TITLE='<img src=x onerror=alert(1)>'
 ingest() { "$BIN" ingest --data "$DATA" --wait --json "$@" 2>>"$WORK/ingest.err" | jq -r 'select(.status == "ready") | .id'; }
 A=$(ingest --school north-high --practice station-rotation --title "Station rotation in maths" \
@@ -136,7 +141,7 @@ check_match "  with Retry-After" '^[0-9]+$' "$(header Retry-After)"
 check_eq "  even with the right password while locked" 429 "$(login "Tess Teacher" "$PASSWORD")"
 
 # The district page: admins only (a bearer token works for pages too).
-ADMIN_TOKEN=$(add_user "Ada Admin" admin)
+ADMIN_TOKEN=$(with_password "Ada Admin" admin "")   # issue 15: a11y.mjs signs in as them
 check_eq "the district page renders for an admin" 200 "$(status -H "Authorization: Bearer $ADMIN_TOKEN" "$URL/district?from=2000-01-01")"
 check_match "  with SVG charts and the practice x school grid" '<svg.*grid-table' "$(tr -d '\n' <"$WORK/body")"
 check_eq "  and is 403 for a coach" 403 "$(status -H "Authorization: Bearer $CORA_TOKEN" "$URL/district")"
@@ -162,5 +167,31 @@ PASS=$((PASS + $(grep -c '^ok - ' "$WORK/browser.out")))
 FAIL=$((FAIL + $(grep -c '^FAIL - ' "$WORK/browser.out")))
 if [ "$rc" -ne 0 ] && ! grep -q '^FAIL - ' "$WORK/browser.out"; then
 	not_ok "the browser run finished" "exit status $rc"
+fi
+
+# ------------------------------------------------- issue 15: accessibility
+# axe-core on every page, the keyboard walk and the player's names
+# (tests/browser/a11y.mjs), on the data above, with moments and captions on
+# clip A (added only now: run.mjs counts the practice page's cards).
+req_json POST "/api/v1/clips/$A/moments" "$CORA_TOKEN" \
+	'{"start_s": 1, "end_s": 3, "practice": "station-rotation", "title": "Groups rotate"}'
+check_eq "a moment for the a11y pages" 201 "$STATUS"
+req_json POST "/api/v1/clips/$A/moments" "$CORA_TOKEN" \
+	'{"start_s": 3.5, "end_s": 5.5, "practice": "differentiation", "title": "The timer <rings>"}'
+check_eq "  and a second" 201 "$STATUS"
+printf 'WEBVTT\n\n00:00:00.500 --> 00:00:02.500\nNow move to the next station.\n\n00:00:03.000 --> 00:00:05.000\nTimers up, groups rotate.\n' >"$WORK/a.vtt"
+req PUT "/api/v1/clips/$A/captions" "$CORA_TOKEN" -H 'Content-Type: text/vtt' --data-binary @"$WORK/a.vtt"
+check_eq "captions for the a11y pages" 200 "$STATUS"
+"$BIN" routes >"$WORK/routes" || not_ok "kindling routes lists the pages" "exit status $?"
+KD_URL=$URL KD_PASSWORD=$PASSWORD KD_ROUTES=$WORK/routes KD_CLIP_A=$A KD_CLIP_HOSTILE=$H \
+	KD_USER="Cora Coach" KD_VISITOR="Vic Visitor" KD_HOST_PRINCIPAL="Nora Principal" \
+	KD_HOST_SCHOOL=north-high KD_ADMIN="Ada Admin" KD_KEYBOARD_USER="Kim Keys" \
+	KD_VISIT_DAY1=2030-06-11 timeout 400 node "$ROOT/tests/browser/a11y.mjs" >"$WORK/a11y.out" 2>&1
+rc=$?
+cat "$WORK/a11y.out"
+PASS=$((PASS + $(grep -c '^ok - ' "$WORK/a11y.out")))
+FAIL=$((FAIL + $(grep -c '^FAIL - ' "$WORK/a11y.out")))
+if [ "$rc" -ne 0 ] && ! grep -q '^FAIL - ' "$WORK/a11y.out"; then
+	not_ok "the a11y run finished" "exit status $rc"
 fi
 finish

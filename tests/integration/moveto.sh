@@ -86,6 +86,13 @@ req_json POST /api/v1/clips/913/notes "$TEACH_N" '{"body": "Could we try this in
 [ "$STATUS" == 201 ] || bad+=" note:$STATUS"
 req_json POST /api/v1/visits "$TEACH_N" "{\"clip_id\": 913, \"dates\": [\"$(day '+3 days')\"], \"note\": \"May I come?\"}"
 [ "$STATUS" == 201 ] || bad+=" visit:$STATUS"
+# issue 15: a moment, and caption cues (inserted: the captions API is
+# another suite's), whose search index PostgreSQL makes as they go in
+req_json POST /api/v1/clips/901/moments "$COACH_N" '{"start_s": 0.5, "end_s": 1.5, "practice": "station-rotation", "title": "Card sort"}'
+[ "$STATUS" == 201 ] || bad+=" moment:$STATUS"
+sql "INSERT INTO caption_cues (clip_id, start_s, end_s, text) VALUES
+     (901, 0.5, 1.5, 'Sort the cards into groups'), (901, 1.5, 2.5, 'Quokkafield speaks')" ||
+	bad+=" caption cues"
 # the highest clip id goes: PostgreSQL must not give it again
 req DELETE /api/v1/clips/916 "$ADMIN"
 [ "$STATUS" == 204 ] || bad+=" delete:$STATUS"
@@ -115,7 +122,7 @@ check_match "and the summaries are there" 'school summary 200 \{' "$(cat "$WORK/
 stop_server
 check_eq "the SQLite catalogue has views counted" 1 "$(sql 'SELECT count(*) > 0 FROM view_counts WHERE n > 0')"
 
-TABLES="schools practices users tokens sessions clips clip_practices clip_tags comments visits views jobs"
+TABLES="schools practices users tokens sessions clips clip_practices clip_tags comments visits views jobs moments caption_cues"
 MAX_CLIP=$(sql "SELECT seq FROM sqlite_sequence WHERE name = 'clips'")
 MAX_USER=$(sql "SELECT max(id) FROM users")
 MAX_NOTE=$(sql "SELECT max(id) FROM comments")
@@ -155,6 +162,10 @@ check_eq "views by practice: the same" "$(sql "$q")" "$(pg "$q")"
 check "  (and there are some)" test -n "$(pg "$q")"
 check_eq "every clip has its full-text document" \
 	"$(pg 'SELECT count(*) FROM clips')" "$(pg 'SELECT count(*) FROM clips_fts')"
+q="SELECT id, clip_id, practice_id, start_s, end_s, title FROM moments ORDER BY id"
+check_eq "the moments are the same (issue 15)" "$(sql "$q" | sha256sum)" "$(pg "$q" | sha256sum)"
+check_eq "every caption cue has its words indexed on PostgreSQL" "2 2" \
+	"$(pg 'SELECT count(*) FROM caption_cues') $(pg "SELECT count(*) FROM caption_cues WHERE doc <> ''::tsvector")"
 
 run_cli move-to --data "$DATA" --database "$PG_URL"
 check_eq "a run again at once: exit 0" 0 "$RC"

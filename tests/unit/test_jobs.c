@@ -572,7 +572,7 @@ static int run_clip(struct zworld *w, uint64_t token, int64_t clip)
 {
 	int p[2];
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(zygote_run(&w->z, token, clip, 1, p[1]), 0);
+	assert_int_equal(zygote_run(&w->z, token, clip, 1, p[1], 0), 0);
 	close(p[1]);
 	return p[0];
 }

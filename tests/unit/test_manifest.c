@@ -53,7 +53,14 @@ static void header_names_file_and_known_columns(void **state)
 	size_t n = 0;
 	while (MANIFEST_COLUMNS[n])
 		n++;
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 12);
+	/* issue 15: moments, several in one quoted field, kept as written for
+	 * the upload to send once the clip is ready */
+	assert_int_equal(parse(&m, "file,moments\nc.mp4,\"0:45-2:10 station-rotation Groups, "
+	                           "rotate; 3:00-3:40 peer-feedback Two stars\"\n", err), 0);
+	assert_string_equal(field(&m, "c.mp4", "moments"), "0:45-2:10 station-rotation Groups, "
+	                                                    "rotate; 3:00-3:40 peer-feedback Two stars");
+	manifest_free(&m);
 }
 
 static void quoted_fields_hold_commas_and_quotes(void **state)

@@ -5,6 +5,7 @@
 
 #include "helpers.h"
 #include "web/router.h"
+#include "kindling/captions.h" /* issue 15 */
 
 /* A request as router_find sees it: only method and path set. */
 struct found {
@@ -152,6 +153,15 @@ static void every_documented_route_is_there(void **state)
 		"GET /visits", "POST /clips/{id}/visit", "GET /schools/{slug}/summary", "GET /district",
 		"GET /metrics",
 		"GET /admin/audit", "GET /admin/audit.csv", /* issue 14: the audit trail */
+		/* issue 15: moments */
+		"GET /api/v1/clips/{id}/moments", "POST /api/v1/clips/{id}/moments",
+		"GET /api/v1/moments", "PATCH /api/v1/moments/{id}", "DELETE /api/v1/moments/{id}",
+		/* issue 15: captions */
+		"PUT /api/v1/clips/{id}/captions", "DELETE /api/v1/clips/{id}/captions",
+		"GET /api/v1/practices/{slug}/spread", /* issue 15: spread */
+		/* issue 15: moments on the clip page (pages_moments.c) */
+		"GET /clips/{id}/chapters.vtt", "POST /clips/{id}/moments",
+		"POST /clips/{id}/moments/{id}", "POST /clips/{id}/moments/{id}/delete",
 	};
 	size_t n;
 	const struct route *t = router_table(&n);
@@ -201,7 +211,9 @@ static void only_writes_take_a_bounded_body(void **state)
 			fail_msg("%s %s takes a body of %zu bytes", r->method, r->pattern, r->max_body);
 		/* only an admin's roster upload is larger: ROUTE_LARGE, admins only, 64 MiB */
 		bool large = (r->flags & (ROUTE_LARGE | ROUTE_ADMIN)) == (ROUTE_LARGE | ROUTE_ADMIN);
-		if (r->max_body > (large ? 64u << 20 : 64 * 1024))
+		/* issue 15: and a clip's captions, a file of at most CAPTIONS_BYTES_MAX */
+		bool captions = !strcmp(r->pattern, "/api/v1/clips/{id}/captions");
+		if (r->max_body > (large ? 64u << 20 : captions ? CAPTIONS_BYTES_MAX : 64 * 1024))
 			fail_msg("%s %s takes %zu bytes into memory", r->method, r->pattern, r->max_body);
 		if ((r->flags & ROUTE_LARGE) && strcmp(r->pattern, "/admin/roster"))
 			fail_msg("%s %s is ROUTE_LARGE: only the roster upload should be", r->method,
