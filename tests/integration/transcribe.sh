@@ -4,10 +4,12 @@
 #
 # Speech is made here (espeak-ng), muxed with an ffmpeg lavfi picture, and
 # uploaded; the command is tests/transcribe/pocketsphinx.sh (Debian's
-# pocketsphinx: poor accuracy, but "books" in "please open your books",
-# said at about 7.5 s, comes out).  The clip must end ready with captions
-# "automatic", its captions.vtt served, and a search for the word must find
-# it with a caption_hit at about the right second.  Then a command of the
+# pocketsphinx).  Its accuracy is poor and what it hears has been seen to
+# change from one machine to the next, so the suite asserts nothing of the
+# words themselves: the clip must end ready with captions "automatic", its
+# captions.vtt served with cues inside the speech (after the 3 s of silence,
+# within the clip), and a search for the longest word the engine heard must
+# find the clip with a caption_hit at the start of the cue that says it.  Then a command of the
 # suite's own (in WORK/cmd, its behaviour read from WORK/cmd/mode) that
 # fails, hangs, prints garbage or too much, reaches for the network or the
 # catalogue's folder: each clip still ends ready, without captions, and the
@@ -51,9 +53,9 @@ ff -f lavfi -i testsrc2=s=320x240:r=25:d=14 -f lavfi -i anullsrc=r=22050:cl=mono
 # The oracle: the wrapper itself, outside kindling, on the same sound.
 ff -i "$WORK/speech.mkv" -vn -ar 16000 -ac 1 -c:a pcm_s16le "$WORK/oracle.wav" &&
 	"$WRAPPER" "$WORK/oracle.wav" >"$WORK/oracle.vtt" 2>"$WORK/oracle.err"
-grep -qw books "$WORK/oracle.vtt" ||
-	fatal "pocketsphinx hears 'books' in the test speech" "$(cat "$WORK/oracle.vtt" "$WORK/oracle.err")"
-ok "the wrapper alone turns the speech into WebVTT with 'books' in it"
+grep -q -- '-->' "$WORK/oracle.vtt" ||
+	fatal "pocketsphinx hears words in the test speech" "$(cat "$WORK/oracle.vtt" "$WORK/oracle.err")"
+ok "the wrapper alone turns the speech into WebVTT cues"
 
 # conf KEY VALUE...: the data folder's settings (the server reads them at start).
 conf() {
@@ -93,10 +95,18 @@ check_match "the clip JSON names its captions file" '^/media/' "$VTT_URL"
 code=$(curl -s --max-time 30 -o "$WORK/served.vtt" -w '%{http_code}' -H "Authorization: Bearer $TEACH_N" "$URL$VTT_URL")
 check_eq "captions.vtt is served" "$code" 200
 check_eq "it is WebVTT" "$(head -n 1 "$WORK/served.vtt" | tr -d '\r\357\273\277')" WEBVTT
-check "it has the word the engine heard" grep -qw books "$WORK/served.vtt"
-# The engine's cue times, as kindling serves them: the oracle's own.
-want=$(grep -B1 -w books "$WORK/oracle.vtt" | head -n 1 | cut -c1-8)
-check "the cue with 'books' starts when the oracle's does ($want)" grep -q "^$want" "$WORK/served.vtt"
+# Every cue inside the speech: after the 3 s of silence, within the 14 s.
+check "every cue is inside the speech (3 s to 14 s)" awk '
+	/-->/ { n++; split($1, a, ":"); split($3, b, ":")
+		s = a[1] * 3600 + a[2] * 60 + a[3]; e = b[1] * 3600 + b[2] * 60 + b[3]
+		if (s < 2.5 || e > 14.01 || e <= s) bad++ }
+	END { exit !(n > 0 && !bad) }' "$WORK/served.vtt"
+if cmp -s "$WORK/oracle.vtt" "$WORK/served.vtt"; then
+	echo "# the engine heard the same in the server's sandbox as outside it"
+else
+	echo "# the engine heard differently in the server's sandbox:"
+	sed 's/^/#   /' "$WORK/served.vtt"
+fi
 if on_postgres; then
 	n=$(sql "SELECT count(*) FROM caption_cues WHERE clip_id = $SPEECH")
 else
@@ -104,19 +114,26 @@ else
 fi
 check_eq "the catalogue keeps a row per cue" "$n" "$(grep -c -- '-->' "$WORK/served.vtt")"
 
-# Search: the word, said at about 7.5 s (3 s of silence, then the first
-# sentence), found in the captions with the second it was said.
+# Search: the longest word the engine heard (a stop word of either
+# engine's search is never the longest of these), found in the captions
+# with the second its cue starts.
+WORD=$(awk '!/-->/ && NR > 2 { for (i = 1; i <= NF; i++) if (length($i) > length(w) && $i ~ /^[a-z]+$/) w = $i }
+	END { print w }' "$WORK/served.vtt")
+CUE_AT=$(awk -v w="$WORD" '/-->/ { t = $1 } !/-->/ { for (i = 1; i <= NF; i++) if ($i == w) { print t; exit } }' \
+	"$WORK/served.vtt" | awk -F: '{ print $1 * 3600 + $2 * 60 + $3 }')
+check "the engine heard a word to search for ($WORD, in a cue at ${CUE_AT:-?} s)" \
+	test "${#WORD}" -ge 4 -a -n "$CUE_AT"
 hit() {
-	req GET "/api/v1/clips?q=books" "$TEACH_N"
+	req GET "/api/v1/clips?q=$WORD" "$TEACH_N"
 	[ "$STATUS" == 200 ] &&
 		jq -e --argjson id "$SPEECH" '.clips[] | select(.id == $id) | .caption_hit' "$WORK/body" >/dev/null
 }
 soon hit
-check "a search for 'books' finds the clip with a caption hit" hit
+check "a search for '$WORD' finds the clip with a caption hit" hit
 at=$(jq -r --argjson id "$SPEECH" '.clips[] | select(.id == $id) | .caption_hit.at' "$WORK/body")
-check "the hit is at about the second the word was said (5 to 9 s: $at)" \
-	awk -v a="$at" 'BEGIN { exit !(a >= 5 && a <= 9) }'
-check_match "the hit quotes the cue" books "$(jq -r --argjson id "$SPEECH" \
+check "the hit is at the start of the cue that says it ($CUE_AT s: $at)" \
+	awk -v a="$at" -v c="${CUE_AT:-x}" 'BEGIN { d = a - c; exit !(c != "x" && d > -0.6 && d < 0.6) }'
+check_match "the hit quotes the cue" "$WORD" "$(jq -r --argjson id "$SPEECH" \
 	'.clips[] | select(.id == $id) | .caption_hit.text' "$WORK/body")"
 check "nothing of the transcription is left in the clip's folder" \
 	test ! -e "$DATA/media/$SPEECH/transcribe.wav" -a ! -e "$DATA/media/$SPEECH/transcript.vtt"
