@@ -30,7 +30,7 @@ PKGS := $(foreach l,$(LIBS),$(firstword $(subst :, ,$(l))))
 DEB_BUILD := gcc make pkg-config $(foreach l,$(LIBS),$(lastword $(subst :, ,$(l))))
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq ffmpeg sqlite3 \
              chromium fonts-dejavu-core postgresql nginx-light zip python3 python3-prometheus-client \
-             pocketsphinx pocketsphinx-en-us espeak-ng
+             pocketsphinx pocketsphinx-en-us espeak-ng python3-aiosmtpd
 DEB_DEMO  := $(DEB_BUILD) ffmpeg
 DEB_BENCH := $(DEB_BUILD) wrk nginx-light curl jq ffmpeg
 
@@ -50,7 +50,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread -lm
 LDFLAGS += $(LDFLAGS_SAN)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/storage/*.c src/catalogue/*.c src/media/*.c \
-                              src/jobs/*.c src/identity/*.c src/web/*.c src/cli/*.c))
+                              src/jobs/*.c src/identity/*.c src/mail/*.c src/web/*.c src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o) $(O)/obj/gen/schema.o $(O)/obj/gen/assets.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)

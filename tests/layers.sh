@@ -3,7 +3,7 @@
 # compiled objects' symbols: which file calls which.
 #
 #   - no two files call each other (one of them should own the piece);
-#   - calls go down the layers only: main -> cli -> web -> jobs | identity ->
+#   - calls go down the layers only: main -> cli -> web -> jobs | identity | mail ->
 #     catalogue | media -> storage -> util (catalogue and media never call
 #     each other; storage, where media bytes live, knows nothing above it).
 #
@@ -12,7 +12,7 @@ set -u
 obj=${1:?usage: layers.sh OBJDIR}
 rank() {
 	case $1 in
-	main.c) echo 7 ;; cli) echo 6 ;; web) echo 5 ;; jobs | identity) echo 4 ;;
+	main.c) echo 7 ;; cli) echo 6 ;; web) echo 5 ;; jobs | identity | mail) echo 4 ;;
 	catalogue | media) echo 3 ;; storage) echo 2 ;; util) echo 1 ;; *) echo 0 ;;
 	esac
 }

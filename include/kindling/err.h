@@ -25,6 +25,7 @@ enum kd_err {
 	KD_EVERSION = -10, /* data written by a newer kindling */
 	KD_EBUSY = -11,    /* the database stayed locked */
 	KD_ELIMIT = -12,   /* too many of something for now (a rate or a count) */
+	KD_EAGAIN = -13,   /* a server elsewhere is down or busy: try again later */
 };
 
 /* Short human description of a KD_E* code.  Never returns NULL. */

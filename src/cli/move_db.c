@@ -26,6 +26,7 @@ static const struct {
 	{"users", "users"},
 	{"tokens", "tokens"},
 	{"sessions", "sessions"},
+	{"upload_batches", "upload batches"}, /* issue 16: before the clips naming them */
 	{"clips", "clips"},
 	{"clip_practices", "clip practices"},
 	{"clip_tags", "clip tags"},
@@ -39,6 +40,10 @@ static const struct {
 	{"moments", "moments"},
 	{"caption_cues", "caption cues"},
 	{"audit", "audit entries"},
+	/* issue 16: mail */
+	{"follows", "followed practices"},
+	{"mail_prefs", "mail switches"},
+	{"outbox", "mail messages"},
 };
 
 /* Not copied: PostgreSQL's triggers make them from the rows above as they

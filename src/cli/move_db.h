@@ -19,7 +19,7 @@
 struct kd_db;
 
 /* The tables copied, in the order they go in (foreign keys first). */
-#define MOVE_DB_TABLES 17 /* issue 15: + moments, caption_cues */
+#define MOVE_DB_TABLES 21 /* issue 15: + moments, caption_cues; 16: + mail */
 
 /* What a copy did: rows[i] rows of the table labels[i] names ("clip tags",
  * "notes"...) are in PostgreSQL.  already: they were there before this

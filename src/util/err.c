@@ -17,6 +17,7 @@ const char *kd_strerror(int err)
 	case KD_EVERSION: return "written by a newer version of kindling";
 	case KD_EBUSY: return "database busy";
 	case KD_ELIMIT: return "too many for now";
+	case KD_EAGAIN: return "not now: try again later";
 	}
 	return "unknown error";
 }

@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "html.h"
+#include "kindling/html.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
 #include "kindling/users.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "charts.h"
-#include "html.h"
+#include "kindling/html.h"
 #include "kindling/buf.h"
 
 #define SVG_MAX (4u << 20)

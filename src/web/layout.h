@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "html.h"
+#include "kindling/html.h"
 #include "http.h"
 
 #define PAGE_MAX (4u << 20)

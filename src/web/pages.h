@@ -10,7 +10,7 @@
 #ifndef KINDLING_WEB_PAGES_H
 #define KINDLING_WEB_PAGES_H
 
-#include "html.h"
+#include "kindling/html.h"
 #include "http.h"
 #include "kindling/catalogue.h"
 

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "html.h"
+#include "kindling/html.h"
 #include "http.h"
 #include "kindling/catalogue.h"
 #include "kindling/moments.h"

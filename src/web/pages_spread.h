@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "html.h"
+#include "kindling/html.h"
 #include "http.h"
 
 /* The spread as an inline SVG (role img, with <title> and <desc>): schools

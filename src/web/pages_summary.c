@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "charts.h"
-#include "html.h"
+#include "kindling/html.h"
 #include "http.h"
 #include "layout.h"
 #include "pages.h"

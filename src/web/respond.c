@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "html.h"
+#include "kindling/html.h"
 #include "answers.h"
 #include "http.h"
 #include "kindling/err.h"

@@ -1,7 +1,7 @@
 /* test_charts.c - SVG charts: exact bar sizes, escaping, empty data. */
 #include "helpers.h"
 #include "web/charts.h"
-#include "web/html.h"
+#include "kindling/html.h"
 
 static size_t occurrences(const char *s, const char *what)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "helpers.h"
-#include "web/html.h"
+#include "kindling/html.h"
 
 static void text_and_attributes_are_escaped(void **state)
 {

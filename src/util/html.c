@@ -1,5 +1,5 @@
 /* html.c - escaping HTML writer, URL encoding, form bodies (see html.h). */
-#include "html.h"
+#include "kindling/html.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,5 +1,6 @@
 /*
- * html.h - the one way kindling writes HTML.  Private to src/web/.
+ * html.h - the one way kindling writes HTML: the pages (src/web/) and the
+ * HTML part of mail (src/mail/).
  *
  * A small writer over struct kd_buf.  Text is escaped by default:
  * html_text() for element content, html_attr() for a quoted attribute
@@ -11,8 +12,8 @@
  * Like kd_buf, a writer that passes its cap stops growing; the page then
  * ends short and html_failed() says so.
  */
-#ifndef KINDLING_WEB_HTML_H
-#define KINDLING_WEB_HTML_H
+#ifndef KINDLING_HTML_H
+#define KINDLING_HTML_H
 
 #include <stdbool.h>
 #include <stddef.h>
