@@ -157,7 +157,7 @@ integration: $(O)/kindling $(O)/tests/storage_tool
 # The unit tests and the suites that touch the catalogue again, on
 # PostgreSQL (a throwaway cluster for the run: tests/run_pg.sh).  `make
 # postgres SUITE=upload` runs one suite (and the unit tests).
-PG_SUITES := answers auth authz browser catalogue cli edit hardening media nodes pipeline s3media server upload visits catadmin accounts oidc rosterpage roster backup consent metrics check retention audit moments moment_pages captions transcribe spread
+PG_SUITES := answers auth authz browser catalogue cli edit hardening media nodes pipeline s3media server upload visits catadmin accounts oidc rosterpage roster backup consent metrics check retention audit moments moment_pages captions transcribe spread mail mail_events mail_people
 postgres: $(UNIT_BIN) $(O)/kindling $(O)/tests/storage_tool
 	@bash tests/run_pg.sh $(abspath $(O)) $(UNIT_BIN) -- $(if $(SUITE),$(SUITE),$(PG_SUITES))
 

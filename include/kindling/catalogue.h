@@ -400,6 +400,12 @@ struct cat_clip_new {
 	const struct kd_user *viewer;
 	/* The id taken for it by cat_clip_reserve_id(), or 0: the next. */
 	int64_t id;
+	/* issue 16: the upload batch it arrives in (tus metadata batch,
+	 * batch_size, notify), filed by intake with outbox_batch_attach; NULL:
+	 * none. */
+	const char *batch;
+	int64_t batch_size;
+	bool batch_notify;
 };
 int cat_clip_create(struct kd_db *db, const struct cat_clip_new *c, int64_t *id, char *err,
                     size_t errlen);

@@ -88,6 +88,20 @@
  *   transcribe_timeout  seconds the command may take (default 600, 10 to
  *                       86400); past it, it is killed and the clip stays
  *                       without captions
+ *   smtp_url            issue 16: the SMTP server mail goes through:
+ *                       smtp://HOST[:PORT] (STARTTLS required, except on
+ *                       127.0.0.1/::1/localhost) or smtps://HOST[:PORT] (TLS
+ *                       from the start).  Absent: no mail is queued at all.
+ *                       Needs public_url (the links in mail) and mail_from
+ *   smtp_user           the account to log in to it with (AUTH), and
+ *   smtp_password_file  a file holding its password (kept out of
+ *                       kindling.conf; both or neither)
+ *   smtp_ca_file        a CA bundle (PEM) to trust for the SMTP server's
+ *                       certificate instead of the system's
+ *   mail_from           the From of every mail: "kindling <kindling@district.org>"
+ *                       or kindling@district.org
+ *   digest_day          the weekday the weekly digest goes out (monday ..
+ *                       sunday; default monday)
  */
 #ifndef KINDLING_CONFIG_H
 #define KINDLING_CONFIG_H
@@ -142,6 +156,14 @@ struct kd_config {
 	/* issue 15: transcription: the command (NULL: none) and its time */
 	char *transcribe_command;
 	unsigned transcribe_timeout; /* seconds */
+	/* issue 16: mail (src/mail/): smtp_url NULL is no mail */
+	char *smtp_url;
+	char *smtp_user;
+	char *smtp_password;      /* read from smtp_password_file */
+	char *smtp_password_file;
+	char *smtp_ca_file;
+	char *mail_from;
+	int digest_day;           /* 0 Sunday .. 6 Saturday, as struct tm's tm_wday */
 };
 
 /* Fill cfg from flags (NULL when not given), environment, config file and

@@ -92,19 +92,30 @@ char *mail_address_of(const char *from);
  * has been given to the server (outbox_handed), before its answer.
  * Returns 0 when accepted; KD_EAGAIN (down, 4xx, timeout before the
  * end: try again later), KD_EPERM (5xx: refused for good), with the
- * server's words in err; *was_handed says whether handed() ran. */
+ * server's words in err; *was_handed says whether handed() ran and no
+ * answer said the server did not take it (issue 16, H1: a 4xx to the
+ * last byte clears it, so the message is tried again). */
 struct smtp_settings {
 	const char *url;
 	const char *user;
 	const char *password;
 	const char *ca_file;
 	long timeout_s;
+	/* issue 16 (H1): asked now and then during the exchange; true ends it
+	 * before the message is handed (KD_EAGAIN), so that a stopping server
+	 * does not wait out a slow SMTP server.  NULL: never. */
+	bool (*cancel)(void *arg);
+	void *cancel_arg;
 };
 int smtp_send(const struct smtp_settings *s, const char *from_addr, const char *rcpt,
               const struct kd_buf *data, int (*handed)(void *arg), void *arg,
               bool *was_handed, char *err, size_t errlen);
 
-/* The sender thread.  start: NULL *out and 0 when mail is off. */
+/* The sender thread.  start: NULL *out and 0 when mail is off.  It looks
+ * at the outbox every 2 s; every round (60 s; the environment's
+ * KINDLING_MAIL_ROUND_S, 1 to 3600, sets another, for tests) and at its
+ * start it recovers interrupted messages and queues the reminders, stale
+ * batches and, on digest_day, the digests (issue 16, H1). */
 struct mail_sender;
 int mail_sender_start(const struct kd_config *cfg, struct mail_sender **out);
 void mail_sender_stop(struct mail_sender **s);

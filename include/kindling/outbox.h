@@ -84,7 +84,11 @@ int outbox_digests_due(struct kd_db *db, const char *since, const char *today);
 
 /* An upload that names a batch (tus metadata batch, batch_size, notify):
  * the batch of (uploader, token), made on its first clip; the clip is
- * filed in it.  KD_EINVAL with err for a bad token or size. */
+ * filed in it.  KD_EINVAL with err for a bad token or size.
+ * issue 16 (H2): size is how many files the run may still make clips of;
+ * the batch keeps the smallest it is told.  clip_id 0: a file of the run
+ * that made no clip (the catalogue had it): one fewer to wait for (then
+ * the batch may be over: see outbox_clip_finished). */
 int outbox_batch_attach(struct kd_db *db, int64_t user_id, const char *token, int64_t size,
                         bool notify, int64_t clip_id, char *err, size_t errlen);
 
@@ -137,11 +141,21 @@ int mail_prefs_set(struct kd_db *db, int64_t user_id, enum mail_kind kind, bool 
 int outbox_unsubscribe(struct kd_db *db, int64_t id, const char *secret, enum mail_kind *kind,
                        int64_t *user_id);
 
+/* issue 16 (H3): what outbox_unsubscribe would do, changing nothing (the
+ * link's page, before its button): *kind, and *used when the link was
+ * used already.  KD_ENOTFOUND as there. */
+int outbox_unsubscribe_peek(struct kd_db *db, int64_t id, const char *secret,
+                            enum mail_kind *kind, bool *used);
+
 /* Follow (on) or stop following a practice (by slug).  KD_ENOTFOUND with
  * err for an unknown practice. */
 int follow_set(struct kd_db *db, const struct kd_user *user, const char *slug, bool on,
                char *err, size_t errlen);
 /* Does user follow the practice?  false for an unknown one. */
 bool follow_get(struct kd_db *db, const struct kd_user *user, const char *slug);
+/* issue 16 (H3): the practices user_id follows, by name (id, slug, name,
+ * retired_at; description empty): free with cat_practices_free. */
+struct cat_practice; /* catalogue.h */
+int follow_list(struct kd_db *db, int64_t user_id, struct cat_practice **out, size_t *n);
 
 #endif

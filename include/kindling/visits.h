@@ -101,4 +101,10 @@ char *visit_ics(const struct visit *v, const char *dtstamp);
  * at most once per day.  KD_ENOTFOUND when the user may not see the clip. */
 int view_record(struct kd_db *db, const struct kd_user *user, int64_t clip_id, const char *day);
 
+/* issue 16: how many visits wait for user's answer (status requested):
+ * for a principal (and an admin with a school), those their school hosts;
+ * for a teacher, those to their classroom (visit_may_answer's match).  0
+ * for everyone else.  The Visits link's badge, on every page. */
+int visit_count_waiting(struct kd_db *db, const struct kd_user *user, int64_t *n);
+
 #endif

@@ -178,6 +178,12 @@ int cat_practice_merge(struct kd_db *db, const char *from, const char *into,
 	    /* issue 15: moments refer to their practice, which is deleted below */
 	    (rc = exec_ids(db, "UPDATE moments SET practice_id = ?2 WHERE practice_id = ?1", a, b,
 	                   NULL)) < 0 ||
+	    /* issue 16: followers of from follow into (once, if they followed
+	     * both); from's rows go with it (ON DELETE CASCADE) */
+	    (rc = exec_ids(db, "INSERT INTO follows (user_id, practice_id, created_at) "
+	                       "SELECT user_id, ?2, created_at FROM follows WHERE practice_id = ?1 "
+	                       "ON CONFLICT DO NOTHING", a, b, NULL)) < 0 ||
+	    (rc = exec_ids(db, "DELETE FROM follows WHERE practice_id = ?1", a, 0, NULL)) < 0 ||
 	    /* from's counts are all 0 now that it has no clip (schema 006) */
 	    (rc = exec_ids(db, "DELETE FROM view_practice_counts WHERE practice_id = ?1", a, 0,
 	                   NULL)) < 0 ||

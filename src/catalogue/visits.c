@@ -12,6 +12,7 @@
 #include "kindling/err.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/outbox.h"
 #include "kindling/visits.h"
 
 void visit_free(struct visit *v)
@@ -98,6 +99,23 @@ static void read_visit(struct kd_stmt *st, struct visit *v)
 		v->clip_title = v->clip_teacher = NULL;
 		v->clip_id = 0;
 	}
+}
+
+/* issue 16: a visit's change and the mail it causes (outbox_events.c)
+ * commit together: in the caller's transaction, else in one of its own. */
+static int mail_begin(struct kd_db *db, bool *own)
+{
+	*own = !db_in_transaction(db);
+	return *own ? db_begin(db) : 0;
+}
+
+static int mail_end(struct kd_db *db, bool own, int rc)
+{
+	if (own && rc == 0)
+		rc = db_commit(db);
+	if (own && rc < 0)
+		db_rollback(db);
+	return rc;
 }
 
 static int prepare(struct kd_db *db, const char *sql, struct kd_stmt **st)
@@ -191,6 +209,13 @@ int visit_create(struct kd_db *db, const struct kd_user *user, int64_t clip_id,
 	char *dates_json = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	struct kd_stmt *st;
+	bool own; /* issue 16 */
+	if ((rc = mail_begin(db, &own)) < 0) {
+		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
+		free(dates_json);
+		cat_clip_free(&c);
+		return rc;
+	}
 	rc = prepare(db,
 	             "INSERT INTO visits (clip_id, requester_id, visitor_school_id, host_school_id, "
 	             "practice_id, proposed_dates, note) VALUES (?1, ?2, nullif(?3, 0), ?4, "
@@ -213,6 +238,19 @@ int visit_create(struct kd_db *db, const struct kd_user *user, int64_t clip_id,
 		}
 		db_finalize(st);
 	}
+	/* issue 16: the host side hears of it, or the visit is not made */
+	if (rc == 0) {
+		int q = outbox_visit_requested(db, *id);
+		if (q < 0) {
+			snprintf(err, errlen, "cannot queue the mail about the visit: %s",
+			         db_errmsg(db));
+			rc = q;
+		}
+	}
+	if (rc == 0 && (rc = mail_end(db, own, 0)) < 0)
+		snprintf(err, errlen, "cannot save the visit: %s", db_errmsg(db));
+	else if (rc < 0)
+		mail_end(db, own, rc);
 	free(dates_json);
 	cat_clip_free(&c);
 	return rc;
@@ -364,12 +402,19 @@ int visit_update(struct kd_db *db, const struct kd_user *user, int64_t id, const
 		}
 	}
 	struct kd_stmt *st;
+	bool own; /* issue 16 */
+	if ((rc = mail_begin(db, &own)) < 0) {
+		snprintf(err, errlen, "the catalogue is busy; try again in a moment");
+		goto out;
+	}
 	if ((rc = prepare(db,
 	                  "UPDATE visits SET status = ?2, date = ?3, answer_note = ?4, "
 	                  "reflection = ?5, answered_by = CASE WHEN ?6 <> 0 THEN ?7 ELSE answered_by END, "
 	                  "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-	                  &st)) < 0)
+	                  &st)) < 0) {
+		mail_end(db, own, rc);
 		goto out;
+	}
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, new_status, -1, DB_STATIC);
 	if (!strcmp(new_status, "declined"))
@@ -383,6 +428,13 @@ int visit_update(struct kd_db *db, const struct kd_user *user, int64_t id, const
 	int s = db_step(st);
 	db_finalize(st);
 	rc = s == DB_DONE ? 0 : db_err_code(s);
+	/* issue 16: an answer (a change to accepted or declined) is mailed to
+	 * the requester */
+	if (rc == 0 && status && strcmp(v.status, status) &&
+	    (!strcmp(status, "accepted") || !strcmp(status, "declined")) &&
+	    (rc = outbox_visit_answered(db, id)) > 0)
+		rc = 0;
+	rc = mail_end(db, own, rc);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot save the visit: %s", db_errmsg(db));
 out:
@@ -625,4 +677,37 @@ int view_record(struct kd_db *db, const struct kd_user *user, int64_t clip_id, c
 	int s = db_step(st);
 	db_finalize(st);
 	return s == DB_DONE ? 0 : db_err_code(s);
+}
+
+/* issue 16: the Visits link's badge (visits.h).  One statement on the
+ * visits_host index (host school, status), asked on every page. */
+int visit_count_waiting(struct kd_db *db, const struct kd_user *user, int64_t *n)
+{
+	*n = 0;
+	/* An admin may answer any visit, but a district's requests wait for
+	 * their schools, not for the admin: like everyone, an admin counts
+	 * those of their own school, and has none without one. */
+	if (!user->school_id ||
+	    (user->role != KD_ROLE_PRINCIPAL && user->role != KD_ROLE_ADMIN &&
+	     (user->role != KD_ROLE_TEACHER || !user->name[0])))
+		return 0;
+	struct kd_stmt *st;
+	if (db_stmt(db,
+	            "SELECT count(*) FROM visits v LEFT JOIN clips c ON c.id = v.clip_id "
+	            "WHERE v.host_school_id = ?1 AND v.status = 'requested' "
+	            "AND (?2 <> 0 OR c.teacher = ?3 COLLATE NOCASE)",
+	            &st) < 0)
+		return KD_EDB;
+	db_bind_int64(st, 1, user->school_id);
+	db_bind_int(st, 2, user->role != KD_ROLE_TEACHER);
+	db_bind_text(st, 3, user->name, -1, DB_STATIC);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*n = db_column_int64(st, 0);
+	db_stmt_done(st);
+	if (rc != DB_ROW) {
+		log_error("visits", "cannot count the visits waiting: %s", db_errmsg(db));
+		return db_err_code(rc);
+	}
+	return 0;
 }

@@ -3,12 +3,17 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kindling/cli.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
+#include "kindling/log.h"
+#include "kindling/mail.h"
+#include "kindling/outbox.h"
 #include "kindling/server.h"
+#include "kindling/signals.h"
 #include "kindling/users.h"
 
 int cli_serve(int argc, char **argv)
@@ -55,8 +60,32 @@ int cli_serve(int argc, char **argv)
 	 * its own pool of connections. */
 	if (rc == 0 && (rc = db_open(cfg.db_path, &db, err, sizeof err)) == 0)
 		db_close(&db);
+	/* issue 16: mail.  Queued by every server with smtp_url; sent by the
+	 * ones that process (a --no-processing web node leaves it to the
+	 * `kindling work` nodes).  The stop signals are blocked first, as
+	 * server_run does, so that the sender's thread inherits the mask. */
+	struct mail_sender *sender = NULL;
+	char *from = cfg.smtp_url && rc == 0 ? mail_address_of(cfg.mail_from) : NULL;
+	if (rc == 0 && cfg.smtp_url && !from) {
+		snprintf(err, sizeof err, "mail_from '%.100s' is not an address kindling can send "
+		         "as: write kindling@district.org or kindling <kindling@district.org>",
+		         cfg.mail_from);
+		rc = KD_EINVAL;
+	}
+	free(from);
+	if (rc == 0) {
+		outbox_set_enabled(cfg.smtp_url != NULL);
+		sigset_t stop;
+		kd_block_stop_signals(&stop);
+		if (process && mail_sender_start(&cfg, &sender) < 0)
+			log_error("serve", "cannot start sending mail; it waits in the outbox until the "
+			          "next start");
+		else if (!process && cfg.smtp_url)
+			log_info("serve", "mail is queued here and sent by the `kindling work` nodes");
+	}
 	if (rc == 0)
 		rc = server_run(&cfg, process, err, sizeof err);
+	mail_sender_stop(&sender);
 	if (rc < 0)
 		cli_fail("%s", err);
 	kd_config_free(&cfg);

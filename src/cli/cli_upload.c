@@ -57,6 +57,7 @@ struct opts {
 	struct meta_flags meta;
 	const char *manifest;
 	bool wait, json, dry_run;
+	bool notify;             /* issue 16: --notify: mail me when the batch is processed */
 	curl_off_t limit_rate;   /* bytes/s, 0: no limit */
 	const char **moments;    /* --moment, as given (one file only) */
 	size_t n_moments;
@@ -66,7 +67,7 @@ struct opts {
 /* One file's tus metadata: the command line's, overridden by its manifest
  * row. */
 struct meta {
-	const char *fields[16][2];
+	const char *fields[24][2];
 	size_t n;
 };
 
@@ -79,7 +80,7 @@ static void meta_set(struct meta *m, const char *key, const char *value)
 			m->fields[i][1] = value;
 			return;
 		}
-	if (m->n < 16) {
+	if (m->n < sizeof m->fields / sizeof *m->fields) {
 		m->fields[m->n][0] = key;
 		m->fields[m->n][1] = value;
 		m->n++;
@@ -520,6 +521,31 @@ out:
 	free(key);
 }
 
+/* issue 16: which of the files the server has already, where that is
+ * cheap to know (a small file, or one whose hash an earlier run kept):
+ * known[i] is the clip, else 0.  The hashes are kept in the resume state,
+ * so upload_one does not read those files again. */
+static void known_duplicates(const struct opts *o, const struct cli_files *files,
+                             struct resume *state, long long *known)
+{
+	for (size_t i = 0; i < files->n; i++) {
+		struct stat st;
+		known[i] = 0;
+		if (stat(files->paths[i], &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+			continue;
+		char *key = resume_file_key(files->paths[i], &st);
+		char sha[KD_SHA256_HEX] = "";
+		const char *kept = resume_hash_get(state, key);
+		if (kept)
+			memcpy(sha, kept, KD_SHA256_HEX);
+		else if (st.st_size <= HASH_FIRST_MAX && kd_sha256_file(files->paths[i], sha) == 0)
+			resume_hash_put(state, key, sha);
+		if (sha[0])
+			known[i] = existing_clip(o, sha);
+		free(key);
+	}
+}
+
 /* Follow a clip until it is ready or failed. */
 static void wait_for(const struct opts *o, struct outcome *out)
 {
@@ -672,7 +698,7 @@ static void finish_file(const struct opts *o, const char *path, const struct out
 static const char usage[] =
 	"upload [--server URL] [--token T] " META_USAGE " [--manifest FILE.csv] "
 	"[--moment \"M:SS-M:SS PRACTICE TITLE\"]... [--captions FILE.vtt|FILE.srt] "
-	"[--limit-rate BYTES/S] [--dry-run] [--wait] [--json] FILE|DIR...";
+	"[--limit-rate BYTES/S] [--notify] [--dry-run] [--wait] [--json] FILE|DIR...";
 
 int cli_upload(int argc, char **argv)
 {
@@ -687,6 +713,7 @@ int cli_upload(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"moment", required_argument, NULL, 'M'},
 		{"captions", required_argument, NULL, 'C'},
+		{"notify", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -709,6 +736,7 @@ int cli_upload(int argc, char **argv)
 			o.moments[o.n_moments++] = optarg;
 			break;
 		case 'C': o.captions = optarg; break;
+		case 'N': o.notify = true; break;
 		case 'h': printf("usage: kindling %s\n", usage); goto out_flags;
 		default: exit_code = 2; goto out_flags;
 		}
@@ -723,6 +751,8 @@ int cli_upload(int argc, char **argv)
 	struct resume state = {0};
 	struct later *later = NULL;
 	size_t n_later = 0;
+	size_t *to_send = NULL; /* issue 16: the batch's count, below */
+	long long *known = NULL;
 	char *tags = meta_tags_joined(&o.meta);
 	char err[KD_ERRMSG_MAX];
 	if ((exit_code = client_open(&o.client, server, token, !o.dry_run)) != 0)
@@ -746,11 +776,35 @@ int cli_upload(int argc, char **argv)
 	}
 	resume_load(&state);
 	later = kd_calloc(files.n ? files.n : 1, sizeof *later);
+	/* issue 16: this run's files are one batch, named by a random token;
+	 * the server mails the uploader once they are all processed (when one
+	 * failed, or with --notify).  Each upload says how many files the run
+	 * may still send - the clips made so far and the files left - so
+	 * duplicates found on the way are not waited for. */
+	char batch[33];
+	unsigned char raw[16];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(batch, sizeof batch, raw, sizeof raw);
+	size_t made = 0;
+	to_send = kd_calloc(files.n + 1, sizeof *to_send);
+	known = kd_calloc(files.n ? files.n : 1, sizeof *known);
+	if (!o.dry_run)
+		known_duplicates(&o, &files, &state, known);
+	for (size_t i = files.n; i-- > 0;) /* files i.. that may make a clip */
+		to_send[i] = to_send[i + 1] + (known[i] <= 0);
 	for (size_t i = 0; i < files.n; i++) {
 		const char *path = files.paths[i];
 		char *auto_title = cli_title_from_name(path);
 		struct meta m = {0};
 		file_meta(&o, &man, path, auto_title, tags, &m);
+		char batch_size[24];
+		snprintf(batch_size, sizeof batch_size, "%zu",
+		         made + to_send[i] > 0 ? made + to_send[i] : 1);
+		if (!o.dry_run) {
+			meta_set(&m, "batch", batch);
+			meta_set(&m, "batch_size", batch_size);
+			meta_set(&m, "notify", o.notify ? "1" : NULL);
+		}
 		struct outcome out = {0};
 		struct upload_extras x;
 		if (extras_for(path, o.moments, o.n_moments, o.captions, manifest_row(&man, path), &x,
@@ -771,6 +825,8 @@ int cli_upload(int argc, char **argv)
 			}
 		} else {
 			upload_one(&o, path, &m, &state, &out);
+			if (out.id && out.status == UP_QUEUED && !out.duplicate)
+				made++;
 			if (extras_any(&x) && out.id && out.status != UP_FAILED) {
 				/* Every file goes up first; this one's captions and
 				 * moments once it is ready (below). */
@@ -799,6 +855,8 @@ int cli_upload(int argc, char **argv)
 	}
 out:
 	free(later);
+	free(to_send);
+	free(known);
 	resume_free(&state);
 	manifest_free(&man);
 	cli_files_free(&files);

@@ -15,6 +15,8 @@
 #include "kindling/fs.h"
 #include "kindling/jobs.h"
 #include "kindling/log.h"
+#include "kindling/mail.h"
+#include "kindling/outbox.h"
 #include "kindling/signals.h"
 #include "kindling/storage.h"
 
@@ -65,6 +67,14 @@ int cli_work(int argc, char **argv)
 		db_close(&db);
 	if (rc == 0)
 		rc = check_storage(&cfg, err, sizeof err);
+	char *from = rc == 0 && cfg.smtp_url ? mail_address_of(cfg.mail_from) : NULL;
+	if (rc == 0 && cfg.smtp_url && !from) { /* issue 16: mail */
+		snprintf(err, sizeof err, "mail_from '%.100s' is not an address kindling can send "
+		         "as: write kindling@district.org or kindling <kindling@district.org>",
+		         cfg.mail_from);
+		rc = KD_EINVAL;
+	}
+	free(from);
 	if (rc < 0) {
 		cli_fail("%s", err);
 		kd_config_free(&cfg);
@@ -74,6 +84,7 @@ int cli_work(int argc, char **argv)
 	/* before the runner's threads start: they inherit the mask */
 	sigset_t stop;
 	kd_block_stop_signals(&stop);
+	outbox_set_enabled(cfg.smtp_url != NULL); /* issue 16: mail */
 
 	char *self = kd_self_exe();
 	struct jobs_runner *runner = NULL;
@@ -84,6 +95,11 @@ int cli_work(int argc, char **argv)
 		kd_config_free(&cfg);
 		return 1;
 	}
+	/* issue 16: a processing node sends the outbox's mail too */
+	struct mail_sender *sender = NULL;
+	if (mail_sender_start(&cfg, &sender) < 0)
+		log_error("work", "cannot start sending mail; it waits in the outbox until the next "
+		          "start");
 	log_info("work", "node %s processing the clips of %s with %d workers", cfg.node_name,
 	         cfg.data_dir, cfg.workers);
 	printf("kindling: node %s processing clips of %s\n", cfg.node_name, cfg.data_dir);
@@ -93,6 +109,7 @@ int cli_work(int argc, char **argv)
 		;
 	log_info("work", "received %s, letting the clips in hand finish", strsignal(sig));
 	jobs_runner_stop(&runner, GRACE_SECONDS);
+	mail_sender_stop(&sender); /* issue 16 */
 	log_info("work", "stopped cleanly");
 	kd_config_free(&cfg);
 	return 0;

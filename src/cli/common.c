@@ -5,6 +5,7 @@
 #include "kindling/cli.h"
 #include "kindling/db.h"
 #include "kindling/err.h"
+#include "kindling/outbox.h"
 #include "kindling/users.h"
 
 void cli_fail(const char *fmt, ...)
@@ -31,6 +32,7 @@ int cli_open_catalogue(const char *data_flag, struct kd_config *cfg, struct kd_d
 		kd_config_free(cfg);
 		return 1;
 	}
+	outbox_set_enabled(cfg->smtp_url != NULL); /* issue 16: mail is queued only when sent */
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/outbox.h"
 #include "kindling/paths.h"
 #include "kindling/sha256.h"
 #include "kindling/storage.h"
@@ -139,6 +140,28 @@ static int place(const char *staged, bool linked, const char *dir, const char *d
 	return rc < 0 ? KD_EIO : kd_commit_file(-1, dst, dst);
 }
 
+/* issue 16: file a new clip in the upload batch its metadata names, in
+ * the clip's transaction; or, for a file the catalogue had (no new clip),
+ * count it off the batch so the uploader is not kept waiting for it. */
+static int batch_file(struct kd_db *db, const struct cat_clip_new *meta, int64_t clip_id,
+                      char *err, size_t errlen)
+{
+	if (!meta->batch || !meta->uploader_id)
+		return 0;
+	return outbox_batch_attach(db, meta->uploader_id, meta->batch, meta->batch_size,
+	                           meta->batch_notify, clip_id, err, errlen);
+}
+
+/* After a duplicate (its transaction rolled back): the batch's count, on
+ * its own.  A failure costs the uploader only a late mail: logged. */
+static void batch_duplicate(struct kd_db *db, const struct cat_clip_new *meta)
+{
+	char why[KD_ERRMSG_MAX] = "";
+	if (batch_file(db, meta, 0, why, sizeof why) < 0)
+		log_warn("intake", "upload batch %s: cannot count off a duplicate: %s", meta->batch,
+		         why);
+}
+
 int intake_file(const struct kd_config *cfg, struct kd_db *db, const char *path, bool move,
                 struct cat_clip_new *meta, int64_t *id, bool *duplicate, char *err,
                 size_t errlen)
@@ -194,10 +217,13 @@ int intake_file(const struct kd_config *cfg, struct kd_db *db, const char *path,
 	if (rc == KD_EEXIST) {
 		db_rollback(db);
 		*duplicate = true;
+		batch_duplicate(db, meta); /* issue 16 */
 		rc = 0;
 		goto out;
 	}
 	if (rc < 0)
+		goto rollback;
+	if ((rc = batch_file(db, meta, *id, err, errlen)) < 0) /* issue 16 */
 		goto rollback;
 	if ((rc = jobs_enqueue(db, *id)) < 0) {
 		snprintf(err, errlen, "cannot queue the clip for processing: %s", db_errmsg(db));
@@ -245,6 +271,7 @@ int intake_stored(struct kd_db *db, struct kd_storage *storage, struct cat_clip_
 	if (rc == KD_EEXIST) {
 		db_rollback(db);
 		*duplicate = true;
+		batch_duplicate(db, meta); /* issue 16 */
 		char prefix[PATHS_KEY_MAX];
 		paths_clip_prefix(meta->id, prefix);
 		char why[KD_ERRMSG_MAX];
@@ -252,6 +279,8 @@ int intake_stored(struct kd_db *db, struct kd_storage *storage, struct cat_clip_
 			log_warn("intake", "a duplicate's stored copy %s stays behind: %s", prefix, why);
 		return 0;
 	}
+	if (rc == 0)
+		rc = batch_file(db, meta, *id, err, errlen); /* issue 16 */
 	if (rc == 0 && (rc = jobs_enqueue(db, *id)) < 0)
 		snprintf(err, errlen, "cannot queue the clip for processing: %s", db_errmsg(db));
 	if (rc == 0 && (rc = db_commit(db)) < 0)

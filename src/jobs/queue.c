@@ -13,6 +13,7 @@
 #include "kindling/jobs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/outbox.h"
 
 static int step_done(struct kd_db *db, struct kd_stmt *st)
 {
@@ -156,6 +157,11 @@ int jobs_finish(struct kd_db *db, int64_t job_id, bool ok, const char *reason)
 			db_rollback(db);
 			return rc;
 		}
+		/* issue 16: the last clip of an upload batch may have finished */
+		if (failed && (rc = outbox_clip_finished(db, clip)) < 0) {
+			db_rollback(db);
+			return rc;
+		}
 	}
 	return db_commit(db);
 }
@@ -258,6 +264,10 @@ int jobs_record(struct kd_db *db, int64_t job_id, int64_t clip_id, const struct 
 		rc = cat_blur_made(db, clip_id, r->blur_rev);
 	if (rc == KD_ENOTFOUND)
 		rc = 0; /* deleted while it was processed: only the job is left */
+	/* issue 16: the last clip of an upload batch may have finished */
+	if (rc == 0 && (r->status == CAT_READY || r->status == CAT_FAILED) &&
+	    (rc = outbox_clip_finished(db, clip_id)) > 0)
+		rc = 0;
 	struct kd_stmt *st;
 	if (rc == 0 && db_prepare(db, "UPDATE jobs SET state = 'done', error = NULL, "
 		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", &st) != DB_OK)

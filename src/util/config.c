@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "kindling/err.h"
@@ -169,7 +170,8 @@ static bool node_name_valid(const char *s)
 /* How a setting's text becomes its field. */
 enum kind { K_INT, K_UINT, K_KB, K_U64, K_LISTEN, K_CONSENT, K_NETS, K_STORAGE, K_ENDPOINT,
             K_REGION, K_NODE, K_DATABASE, K_DELIVERY, K_URL, K_TEXT, K_BOOL,
-            K_SECRET, K_AUDIT_MONTHS /* audit_months (issue 14) */ };
+            K_SECRET, K_AUDIT_MONTHS /* audit_months (issue 14) */,
+            K_SMTP_URL, K_WEEKDAY /* issue 16: mail */ };
 
 static const struct setting {
 	const char *key;
@@ -217,6 +219,13 @@ static const struct setting {
 	/* issue 15: transcription (src/jobs/transcribe.c) */
 	S("transcribe_command", K_TEXT, transcribe_command, 0, 0),
 	S("transcribe_timeout", K_UINT, transcribe_timeout, 10, 24 * 3600),
+	/* issue 16: mail (src/mail/; check_mail below) */
+	S("smtp_url", K_SMTP_URL, smtp_url, 0, 0),
+	S("smtp_user", K_TEXT, smtp_user, 0, 0),
+	S("smtp_password_file", K_TEXT, smtp_password_file, 0, 0),
+	S("smtp_ca_file", K_TEXT, smtp_ca_file, 0, 0),
+	S("mail_from", K_TEXT, mail_from, 0, 0),
+	S("digest_day", K_WEEKDAY, digest_day, 0, 0),
 #undef S
 };
 #define N_SETTINGS (sizeof SETTINGS / sizeof *SETTINGS)
@@ -387,6 +396,37 @@ static int apply(struct kd_config *cfg, const struct setting *st, const char *va
 		*slot = kd_strdup(val);
 		return 0;
 	}
+	case K_SMTP_URL: { /* issue 16: mail */
+		/* smtp(s)://HOST[:PORT][/]: the credentials have settings of their
+		 * own (the password in a file, never in this one) */
+		const char *h = !strncmp(val, "smtp://", 7) ? val + 7 : !strncmp(val, "smtps://", 8) ? val + 8 : NULL;
+		size_t len = strlen(val);
+		if (len > 0 && val[len - 1] == '/')
+			len--;
+		bool ok = h && h < val + len && len <= 300;
+		for (const char *c = h; ok && c < val + len; c++)
+			ok = isalnum((unsigned char)*c) || strchr(".-:[]", *c);
+		if (!ok) {
+			snprintf(err, errlen, "use smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT] "
+			         "(TLS from the start), without a user or path: the account goes in "
+			         "smtp_user and smtp_password_file");
+			return KD_EINVAL;
+		}
+		free(cfg->smtp_url);
+		cfg->smtp_url = kd_strndup(val, len);
+		return 0;
+	}
+	case K_WEEKDAY: {
+		static const char *const days[] = {"sunday", "monday", "tuesday", "wednesday",
+		                                   "thursday", "friday", "saturday"};
+		for (int d = 0; d < 7; d++)
+			if (!strcasecmp(val, days[d])) {
+				*(int *)(void *)field = d;
+				return 0;
+			}
+		snprintf(err, errlen, "a day of the week: monday, tuesday, ... sunday");
+		return KD_EINVAL;
+	}
 	case K_NODE:
 		if (!node_name_valid(val)) {
 			snprintf(err, errlen, "a node name is 1 to 63 of A-Z a-z 0-9 . _ -");
@@ -495,6 +535,63 @@ static int check_sign_in(struct kd_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* issue 16: mail.  Mail needs a place its links lead to and a sender's
+ * address; an account needs its password, read here from its file. */
+static int check_mail(struct kd_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->smtp_url)
+		return 0;
+	const char *missing = !cfg->public_url ? "public_url (the address the links in mail lead to)"
+	                      : !cfg->mail_from ? "mail_from (the address mail comes from)"
+	                      : cfg->smtp_user && !cfg->smtp_password_file ? "smtp_password_file"
+	                      : !cfg->smtp_user && cfg->smtp_password_file ? "smtp_user" : NULL;
+	if (missing) {
+		snprintf(err, errlen, "%s: smtp_url is set but %s is not: set it, or leave smtp_url out "
+		         "to send no mail", CONFIG_FILE, missing);
+		return KD_EINVAL;
+	}
+	const char *at = strchr(cfg->mail_from, '@'), *lt = strrchr(cfg->mail_from, '<');
+	size_t n = strlen(cfg->mail_from);
+	if (!at || (lt && (cfg->mail_from[n - 1] != '>' || at < lt)) || strchr(at + 1, '@')) {
+		snprintf(err, errlen, "%s: mail_from '%.100s' is not an address: write "
+		         "kindling@district.org or kindling <kindling@district.org>", CONFIG_FILE,
+		         cfg->mail_from);
+		return KD_EINVAL;
+	}
+	char *path;
+	if (cfg->smtp_ca_file) {
+		path = cfg->smtp_ca_file[0] == '/' ? kd_strdup(cfg->smtp_ca_file)
+		                                   : kd_path_join(cfg->data_dir, cfg->smtp_ca_file);
+		if (access(path, R_OK) < 0) {
+			snprintf(err, errlen, "%s: cannot read smtp_ca_file %s: %s", CONFIG_FILE, path,
+			         strerror(errno));
+			free(path);
+			return KD_EINVAL;
+		}
+		free(cfg->smtp_ca_file);
+		cfg->smtp_ca_file = path;
+	}
+	if (cfg->smtp_password_file) {
+		char *text = NULL;
+		path = cfg->smtp_password_file[0] == '/' ? kd_strdup(cfg->smtp_password_file)
+		                                         : kd_path_join(cfg->data_dir, cfg->smtp_password_file);
+		int rc = kd_read_file(path, 4096, &text, NULL);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot read smtp_password_file %s: %s", CONFIG_FILE, path,
+			         rc == KD_ETOOBIG ? "larger than 4 KiB" : strerror(errno));
+			free(path);
+			return KD_EINVAL;
+		}
+		free(path);
+		n = strlen(text);
+		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+			text[--n] = '\0';
+		free(cfg->smtp_password);
+		cfg->smtp_password = text;
+	}
+	return 0;
+}
+
 int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *listen_flag,
                    char *err, size_t errlen)
 {
@@ -524,6 +621,7 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 	cfg->password_login = true;
 	cfg->audit_months = 84;
 	cfg->transcribe_timeout = 600; /* issue 15: transcription */
+	cfg->digest_day = 1; /* issue 16: mail: Monday */
 
 	char *path = kd_path_join(cfg->data_dir, CONFIG_FILE), *text = NULL;
 	int rc = kd_read_file(path, CONFIG_MAX, &text, NULL);
@@ -572,6 +670,8 @@ int kd_config_load(struct kd_config *cfg, const char *data_flag, const char *lis
 
 	if ((rc = check_sign_in(cfg, err, errlen)) < 0)
 		return rc;
+	if ((rc = check_mail(cfg, err, errlen)) < 0) /* issue 16: mail */
+		return rc;
 
 	const char *listen = listen_flag ? listen_flag : getenv("KINDLING_LISTEN");
 	if (listen && *listen) {
@@ -615,6 +715,15 @@ void kd_config_free(struct kd_config *cfg)
 		memset(cfg->metrics_token, 0, strlen(cfg->metrics_token));
 	free(cfg->metrics_token);
 	free(cfg->transcribe_command); /* issue 15: transcription */
+	/* issue 16: mail */
+	free(cfg->smtp_url);
+	free(cfg->smtp_user);
+	if (cfg->smtp_password)
+		memset(cfg->smtp_password, 0, strlen(cfg->smtp_password));
+	free(cfg->smtp_password);
+	free(cfg->smtp_password_file);
+	free(cfg->smtp_ca_file);
+	free(cfg->mail_from);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -44,6 +44,10 @@ enum MHD_Result api_school_summary(struct request *req);
 enum MHD_Result api_district_summary(struct request *req);
 /* issue 15: how a practice spread (api_spread.c) */
 enum MHD_Result api_practice_spread(struct request *req);
+/* issue 16: following a practice (api_follow.c) */
+enum MHD_Result api_follow_get(struct request *req);
+enum MHD_Result api_follow_put(struct request *req);
+enum MHD_Result api_follow_delete(struct request *req);
 
 /* A PATCH body turned into a catalogue edit.  The strings point into the
  * JSON value, which must outlive the edit; the arrays are owned here. */

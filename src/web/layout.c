@@ -12,6 +12,28 @@
 #include "kindling/catalogue.h"
 #include "kindling/err.h"
 #include "kindling/mem.h"
+#include "kindling/visits.h" /* issue 16 */
+
+/* issue 16: the Visits link, "Visits (2)" when two requests wait for the
+ * person's answer, named "Visits, 2 waiting for an answer" for a screen
+ * reader.  Asked on every page; a page kept for the same person
+ * (answers.h) is kept for one catalogue epoch, and a new or answered
+ * request is a change, so a kept page never shows an old count. */
+static void visits_link(struct html *h, struct request *req)
+{
+	int64_t n = 0;
+	if (req->db && visit_count_waiting(req->db, &req->user, &n) < 0)
+		n = 0; /* (logged) the link without its count */
+	html_raw(h, "<a href=\"/visits\">Visits");
+	if (n > 0) {
+		html_raw(h, " <span class=\"count\" id=\"visits-waiting\"><span aria-hidden=\"true\">");
+		html_textf(h, "(%lld)", (long long)n);
+		html_raw(h, "</span><span class=\"vh\">");
+		html_textf(h, ", %lld waiting for an answer", (long long)n);
+		html_raw(h, "</span></span>");
+	}
+	html_raw(h, "</a>");
+}
 
 void page_begin(struct html *h, struct request *req, const char *title)
 {
@@ -40,7 +62,8 @@ void page_begin(struct html *h, struct request *req, const char *title)
 	html_raw(h, "\" alt=\"\" width=\"28\" height=\"28\"> kindling</a>");
 	if (req->signed_in) {
 		html_raw(h, "<nav aria-label=\"Main\"><a href=\"/\">Home</a>"
-		            "<a href=\"/practices\">Practices</a><a href=\"/visits\">Visits</a>");
+		            "<a href=\"/practices\">Practices</a>");
+		visits_link(h, req); /* issue 16: with the requests waiting for an answer */
 		if (req->user.role == KD_ROLE_PRINCIPAL && req->user.school[0]) {
 			html_raw(h, "<a href=\"");
 			html_attrf(h, "/schools/%s/summary", req->user.school);

@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "layout.h"
 #include "pages.h"
+#include "pages_mail.h"
 #include "kindling/accounts.h"
 #include "kindling/audit.h"
 #include "kindling/err.h"
@@ -223,6 +224,7 @@ static enum MHD_Result account_page(struct request *req, unsigned status, const 
 	}
 	html_raw(&h, "</dd></dl><p class=\"hint\">Something wrong here? Your district's kindling "
 	             "admin can change it.</p>");
+	page_account_mail(&h, req, p.email); /* issue 16: switches, follows (pages_mail.c) */
 
 	html_raw(&h, "<section aria-labelledby=\"tokens-h\" id=\"tokens\"><h2 id=\"tokens-h\">API "
 	             "tokens</h2><p>A token lets a program act as you: <code>kindling "

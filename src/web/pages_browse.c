@@ -10,6 +10,7 @@
 #include "layout.h"
 #include "media_files.h"
 #include "pages.h"
+#include "pages_mail.h" /* issue 16 */
 #include "pages_moments.h" /* issue 15 */
 #include "pages_spread.h" /* issue 15 */
 #include "kindling/captions.h" /* issue 15 */
@@ -204,6 +205,8 @@ static enum MHD_Result listing(struct request *req, const char *path, const char
 	struct html h;
 	html_init(&h, PAGE_MAX);
 	page_begin(&h, req, heading);
+	if (practice) /* issue 16: follow it (pages_mail.c), beside the heading */
+		page_follow_button(&h, req, practice, heading);
 	html_raw(&h, "<h1>");
 	html_text(&h, heading);
 	html_raw(&h, "</h1>");

@@ -14,6 +14,7 @@
 #include "media_files.h"
 #include "metrics.h"
 #include "pages.h"
+#include "pages_mail.h" /* issue 16 */
 #include "pages_moments.h"
 #include "static.h"
 #include "tus.h"
@@ -71,6 +72,10 @@ static const struct route routes[] = {
 	ROUTE("GET", "/api/v1/summary", api_district_summary, 0, NO_BODY),
 	/* issue 15: how a practice spread (api_spread.c) */
 	ROUTE("GET", "/api/v1/practices/{slug}/spread", api_practice_spread, ROUTE_KEEP, NO_BODY),
+	/* issue 16: following a practice (api_follow.c); a PUT's body is ignored */
+	ROUTE("GET", "/api/v1/practices/{slug}/follow", api_follow_get, 0, NO_BODY),
+	ROUTE("PUT", "/api/v1/practices/{slug}/follow", api_follow_put, 0, SMALL_BODY),
+	ROUTE("DELETE", "/api/v1/practices/{slug}/follow", api_follow_delete, 0, NO_BODY),
 	/* tus 1.0.0: core, creation, termination (tus.c) */
 	ROUTE("OPTIONS", "/api/v1/uploads", tus_options, ROUTE_PUBLIC, NO_BODY),
 	ROUTE("POST", "/api/v1/uploads", tus_create, 0, NO_BODY),
@@ -122,6 +127,14 @@ static const struct route routes[] = {
 	ROUTE("POST", "/account/sessions/{id}/end", page_account_session_end, ROUTE_PAGE,
 	      SMALL_BODY),
 	ROUTE("POST", "/account/sessions/end-others", page_account_sessions_end_others, ROUTE_PAGE,
+	      SMALL_BODY),
+	/* issue 16: mail (pages_mail.c): the switches, following from the
+	 * practice page, and a mail's one-click unsubscribe link, which needs no
+	 * sign-in (its secret is the proof) */
+	ROUTE("POST", "/account/mail", page_account_mail_save, ROUTE_PAGE, SMALL_BODY),
+	ROUTE("POST", "/practices/{slug}/follow", page_practice_follow, ROUTE_PAGE, SMALL_BODY),
+	ROUTE("GET", "/mail/unsubscribe", page_unsubscribe_get, ROUTE_PUBLIC | ROUTE_PAGE, NO_BODY),
+	ROUTE("POST", "/mail/unsubscribe", page_unsubscribe_post, ROUTE_PUBLIC | ROUTE_PAGE,
 	      SMALL_BODY),
 	/* administration of people (pages_admin_users.c) */
 	ROUTE("GET", "/admin/users", page_admin_users, ROUTE_PAGE | ROUTE_ADMIN, NO_BODY),

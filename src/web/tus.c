@@ -451,6 +451,8 @@ enum MHD_Result tus_delete(struct request *req)
 	struct tus_upload u;
 	if (load(req, &u) < 0)
 		return tus_unknown_upload(req);
+	if (!u.clip) /* issue 16: its batch waits for it no longer */
+		tus_batch_cancelled(req->db, u.user, json_object_get(u.info, "meta"));
 	kd_remove_tree(u.dir);
 	log_info("tus", "upload %s cancelled", u.id);
 	tus_upload_free(&u);

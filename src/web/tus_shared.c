@@ -701,10 +701,14 @@ enum MHD_Result tus_shared_delete(struct request *req)
 	struct row r;
 	if (row_load(req->db, req->slugs[0], &req->user, &r) < 0)
 		return tus_unknown_upload(req);
-	if (r.done)
+	if (r.done) {
 		row_exec(req->db, "DELETE FROM uploads WHERE id = ?1", r.id, NULL, 0, NULL);
-	else
+	} else {
+		json_t *meta = r.meta ? json_loads(r.meta, 0, NULL) : NULL;
+		tus_batch_cancelled(req->db, r.user, meta); /* issue 16 */
+		json_decref(meta);
 		discard(req->db, req->srv->storage, r.id, r.clip, r.mpu_id);
+	}
 	log_info("tus", "upload %s cancelled", r.id);
 	row_free(&r);
 	return respond(req, MHD_HTTP_NO_CONTENT, tus_response());

@@ -20,6 +20,7 @@
 #include "kindling/fs.h"
 #include "kindling/log.h"
 #include "kindling/mem.h"
+#include "kindling/outbox.h"
 #include "kindling/paths.h"
 
 #define INFO_MAX (64 * 1024)
@@ -112,6 +113,50 @@ static int split_list(const char *s, struct tus_list *l)
 	return 0;
 }
 
+/* issue 16: checked here, before any byte is sent (tus_state.h). */
+int tus_batch_meta(json_t *meta, struct cat_clip_new *c, char *err, size_t errlen)
+{
+	const char *token = meta_str(meta, "batch"), *size = meta_str(meta, "batch_size");
+	const char *notify = meta_str(meta, "notify");
+	if (!token && !size && !notify)
+		return 0;
+	size_t n = token ? strlen(token) : 0;
+	if (n < 8 || n > 64 ||
+	    strspn(token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n) {
+		snprintf(err, errlen, "Upload-Metadata 'batch' must be 8 to 64 letters, digits, '-' "
+		         "or '_' naming the run (with batch_size and, to hear in any case, notify)");
+		return KD_EINVAL;
+	}
+	uint64_t files;
+	if (!tus_parse_u64(size, &files) || files < 1 || files > 100000) {
+		snprintf(err, errlen, "Upload-Metadata 'batch_size' must be the number of files the "
+		         "run sends, 1 to 100000");
+		return KD_EINVAL;
+	}
+	if (notify && strcmp(notify, "1") && strcmp(notify, "0") && strcmp(notify, "true") &&
+	    strcmp(notify, "false")) {
+		snprintf(err, errlen, "Upload-Metadata 'notify' must be 1 or 0");
+		return KD_EINVAL;
+	}
+	c->batch = token;
+	c->batch_size = (int64_t)files;
+	c->batch_notify = notify && (!strcmp(notify, "1") || !strcmp(notify, "true"));
+	return 0;
+}
+
+void tus_batch_cancelled(struct kd_db *db, int64_t user, json_t *meta)
+{
+	struct cat_clip_new c = {0};
+	char err[KD_ERRMSG_MAX] = "";
+	if (tus_batch_meta(meta, &c, err, sizeof err) < 0 || !c.batch)
+		return;
+	/* (a failure costs the uploader only a late mail) */
+	if (outbox_batch_attach(db, user, c.batch, c.batch_size, c.batch_notify, 0, err,
+	                        sizeof err) < 0)
+		log_warn("tus", "upload batch %s: cannot count off a cancelled upload: %s", c.batch,
+		         err);
+}
+
 int tus_clip_meta(struct kd_db *db, const char *default_consent, json_t *meta,
                   const struct kd_user *uploader, struct tus_clip_meta *m, char *err,
                   size_t errlen)
@@ -144,6 +189,8 @@ int tus_clip_meta(struct kd_db *db, const char *default_consent, json_t *meta,
 	c->original_name = filename;
 	c->uploader_id = uploader->id;
 	c->viewer = uploader;
+	if (tus_batch_meta(meta, c, err, errlen) < 0) /* issue 16 */
+		return KD_EINVAL;
 	if (split_list(meta_str(meta, "practices"), &m->practices) < 0 ||
 	    split_list(meta_str(meta, "tags"), &m->tags) < 0) {
 		snprintf(err, errlen, "too many practices or tags (at most %d practices, %d tags)",

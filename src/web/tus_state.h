@@ -67,6 +67,17 @@ int tus_clip_meta(struct kd_db *db, const char *default_consent, json_t *meta,
                   const struct kd_user *uploader, struct tus_clip_meta *m, char *err,
                   size_t errlen);
 void tus_clip_meta_free(struct tus_clip_meta *m);
+/* issue 16: the upload batch meta names ("batch", "batch_size",
+ * "notify"; kindling upload sends one per run), into c's batch fields
+ * (pointing into meta); none: c->batch stays NULL.  Its uploader hears
+ * once the batch is processed (outbox.h).  0, or KD_EINVAL with err (a
+ * token other than 8 to 64 of A-Z a-z 0-9 - _, a size other than 1 to
+ * 100000, notify other than 1/0/true/false).  tus_clip_meta calls it. */
+int tus_batch_meta(json_t *meta, struct cat_clip_new *c, char *err, size_t errlen);
+/* issue 16: an unfinished upload of user with meta was cancelled (tus
+ * termination: kindling upload found the server has the file): its
+ * batch, if any, waits for one file fewer. */
+void tus_batch_cancelled(struct kd_db *db, int64_t user, json_t *meta);
 
 /* A new upload of length bytes by user with meta (taken over): its folder,
  * info.json and an empty data file, under a fresh random id.  Returns 0 or

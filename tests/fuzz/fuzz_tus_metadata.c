@@ -43,6 +43,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(json_string_value(value)) != json_string_length(value))
 				abort();
 		}
+		/* issue 16: an upload batch is a good token and a size, or a
+		 * refusal that says why */
+		struct cat_clip_new c = {0};
+		err[0] = '\0';
+		rc = tus_batch_meta(meta, &c, err, sizeof err);
+		if (rc != 0 && (rc != KD_EINVAL || !err[0] || c.batch))
+			abort();
+		if (rc == 0 && c.batch) {
+			size_t n = strlen(c.batch);
+			if (n < 8 || n > 64 || c.batch_size < 1 || c.batch_size > 100000 ||
+			    strspn(c.batch, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			                    "0123456789_-") != n)
+				abort();
+		}
 	}
 	json_decref(meta);
 	free(h);

@@ -369,6 +369,11 @@ cell() {
 	"POST /clips/{id}/visit")
 		a+=(--data-urlencode "csrf=$csrf" --data-urlencode "dates=$FUTURE"
 			--data-urlencode "note=From the authz suite") ;;
+	"POST /practices/{slug}/follow")   # issue 16: follow, from the practice page
+		a+=(--data-urlencode "csrf=$csrf" --data-urlencode "follow=on") ;;
+	"GET /mail/unsubscribe" | "POST /mail/unsubscribe")   # issue 16: a link of no message
+		path="$p?m=1&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		[ "$m" == GET ] || a+=(--data-urlencode "List-Unsubscribe=One-Click") ;;
 	*)
 		# a route this suite has no recipe for: the state's clip, the clips'
 		# school, and for a write an empty JSON object or the CSRF form
@@ -386,6 +391,7 @@ cell() {
 	slug=$SAME
 	[ "$p" != "/practices/{slug}" ] || slug=$PRACTICE
 	[ "$p" != "/api/v1/practices/{slug}/spread" ] || slug=$PRACTICE   # issue 15: spread
+	case $p in /api/v1/practices/\{slug\}/follow | /practices/\{slug\}/follow) slug=$PRACTICE ;; esac   # issue 16
 	path=${path//\{slug\}/$slug}
 	req "$m" "$path" "$tok" "${a[@]}"
 	[ -z "$cleanup" ] || eval "$cleanup"   # touches neither STATUS nor the body

@@ -97,7 +97,10 @@ def main():
     def authenticator(server, session, envelope, mechanism, data):
         ok = isinstance(data, LoginPassword) and \
             data.login.decode() == user and data.password.decode() == password
-        return AuthResult(success=ok)
+        # (issue 16, H1: handled=False, so a refusal is answered with
+        # 535; aiosmtpd's default, handled=True, answers nothing and the
+        # client waits for ever)
+        return AuthResult(success=ok, handled=False)
 
     handler = Handler(a.dir)
 

@@ -104,6 +104,8 @@ static void only_sign_in_health_and_assets_are_public(void **state)
 		"GET /assets/{slug}/{slug}", "HEAD /assets/{slug}/{slug}",
 		/* single sign-on: the start of the flow and the provider's way back */
 		"GET /auth/oidc", "GET /auth/oidc/callback",
+		/* issue 16: a mail's one-click unsubscribe link: its secret is the proof */
+		"GET /mail/unsubscribe", "POST /mail/unsubscribe",
 	};
 	size_t n, n_public = 0, n_streaming = 0;
 	const struct route *t = router_table(&n);
@@ -162,6 +164,10 @@ static void every_documented_route_is_there(void **state)
 		/* issue 15: moments on the clip page (pages_moments.c) */
 		"GET /clips/{id}/chapters.vtt", "POST /clips/{id}/moments",
 		"POST /clips/{id}/moments/{id}", "POST /clips/{id}/moments/{id}/delete",
+		/* issue 16: following, the mail switches, unsubscribing */
+		"GET /api/v1/practices/{slug}/follow", "PUT /api/v1/practices/{slug}/follow",
+		"DELETE /api/v1/practices/{slug}/follow", "POST /practices/{slug}/follow",
+		"POST /account/mail", "GET /mail/unsubscribe", "POST /mail/unsubscribe",
 	};
 	size_t n;
 	const struct route *t = router_table(&n);
