@@ -376,8 +376,10 @@ static void duplicate_of(struct outcome *out, long long id)
 	out->error[0] = '\0';
 }
 
+/* asked: the server's answer for this file from known_duplicates (its
+ * clip, or 0), or -1 when it was not asked: asked once a run, not twice. */
 static void upload_one(const struct opts *o, const char *path, const struct meta *m,
-                       struct resume *state, struct outcome *out)
+                       struct resume *state, long long asked, struct outcome *out)
 {
 	memset(out, 0, sizeof *out);
 	out->status = UP_FAILED;
@@ -406,7 +408,7 @@ static void upload_one(const struct opts *o, const char *path, const struct meta
 		return;
 	}
 	if (sha[0]) {
-		long long id = existing_clip(o, sha);
+		long long id = asked >= 0 ? asked : existing_clip(o, sha);
 		if (id > 0) {
 			duplicate_of(out, id);
 			free(key);
@@ -523,14 +525,14 @@ out:
 
 /* issue 16: which of the files the server has already, where that is
  * cheap to know (a small file, or one whose hash an earlier run kept):
- * known[i] is the clip, else 0.  The hashes are kept in the resume state,
+ * known[i] is the clip, 0 for none, -1 when not asked.  The hashes are kept in the resume state,
  * so upload_one does not read those files again. */
 static void known_duplicates(const struct opts *o, const struct cli_files *files,
                              struct resume *state, long long *known)
 {
 	for (size_t i = 0; i < files->n; i++) {
 		struct stat st;
-		known[i] = 0;
+		known[i] = -1;
 		if (stat(files->paths[i], &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
 			continue;
 		char *key = resume_file_key(files->paths[i], &st);
@@ -824,7 +826,7 @@ int cli_upload(int argc, char **argv)
 				continue;
 			}
 		} else {
-			upload_one(&o, path, &m, &state, &out);
+			upload_one(&o, path, &m, &state, known[i], &out);
 			if (out.id && out.status == UP_QUEUED && !out.duplicate)
 				made++;
 			if (extras_any(&x) && out.id && out.status != UP_FAILED) {
